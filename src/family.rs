@@ -1,0 +1,724 @@
+//! Labelled families: `CounterVec<N>`, `FloatCounterVec<N>`, `GaugeVec<N>`,
+//! `FloatGaugeVec<N>` and `HistogramVec<N>`, one generic [`Family`].
+//!
+//! A family maps `N` label values to a series. The map sits behind an
+//! `RwLock`: a lookup of an existing series takes the read lock, compares
+//! the values in full against the series' rendered label block, clones an
+//! `Arc` and releases the lock. Only a new label set takes the write lock.
+//! The lock guards the map only; the values are atomics, so a held
+//! [`Child`] is bumped without any lock at all.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use crate::counter::{CounterCell, FloatCounterCell};
+use crate::error::Error;
+use crate::gauge::{FloatGaugeCell, GaugeCell};
+use crate::histogram::{self, DEFAULT_BUCKETS, HistogramCell};
+use crate::name;
+use crate::registry::{Describe, Meta, Metric, seal};
+use crate::text::{self, Encoder, Kind};
+
+/// A series value type: [`CounterCell`], [`FloatCounterCell`], [`GaugeCell`],
+/// [`FloatGaugeCell`] or [`HistogramCell`]. Sealed.
+pub trait Cell: seal::Series {}
+
+/// Series a family holds before new label sets go to the overflow series.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::DEFAULT_SERIES_LIMIT, 10_000);
+/// ```
+pub const DEFAULT_SERIES_LIMIT: usize = 10_000;
+
+/// The value every label takes in a family's overflow series.
+///
+/// # Examples
+///
+/// ```
+/// static HITS: bareprom::CounterVec<1> =
+///     bareprom::CounterVec::new("hits_total", "Hits.", ["path"]).with_series_limit(1);
+/// HITS.with(["/a"]).inc();
+/// HITS.with(["/b"]).inc(); // over the limit
+/// assert_eq!(HITS.with([bareprom::OVERFLOW_LABEL_VALUE]).get(), 1);
+/// ```
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+/// A counter family with `N` labels.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{CounterVec, Registry};
+///
+/// static SWEPT: CounterVec<1> = CounterVec::new("app_swept_total", "Rows swept.", ["outcome"]);
+///
+/// let registry = Registry::new();
+/// registry.register(&SWEPT)?;
+/// SWEPT.with(["acked"]).inc_by(3);
+/// assert!(registry.render().contains("app_swept_total{outcome=\"acked\"} 3\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+///
+/// A label name starting with `__` does not compile:
+///
+/// ```compile_fail
+/// static BAD: bareprom::CounterVec<1> = bareprom::CounterVec::new("x_total", "X.", ["__name"]);
+/// ```
+pub type CounterVec<const N: usize> = Family<CounterCell, N>;
+/// A float counter family with `N` labels.
+///
+/// # Examples
+///
+/// ```
+/// static BUSY: bareprom::FloatCounterVec<1> =
+///     bareprom::FloatCounterVec::new("busy_seconds_total", "Busy time.", ["worker"]);
+/// BUSY.with(["w1"]).inc_by(0.5);
+/// assert_eq!(BUSY.with(["w1"]).get(), 0.5);
+/// ```
+pub type FloatCounterVec<const N: usize> = Family<FloatCounterCell, N>;
+/// An `i64` gauge family with `N` labels.
+///
+/// # Examples
+///
+/// ```
+/// static QUEUED: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("queued", "Queued jobs.", ["queue"]);
+/// QUEUED.with(["mail"]).set(4);
+/// assert_eq!(QUEUED.with(["mail"]).get(), 4);
+/// ```
+pub type GaugeVec<const N: usize> = Family<GaugeCell, N>;
+/// An `f64` gauge family with `N` labels.
+///
+/// # Examples
+///
+/// ```
+/// static TEMP: bareprom::FloatGaugeVec<1> = bareprom::FloatGaugeVec::new("temp_celsius", "Temperature.", ["room"]);
+/// TEMP.with(["lab"]).set(21.5);
+/// assert_eq!(TEMP.with(["lab"]).get(), 21.5);
+/// ```
+pub type FloatGaugeVec<const N: usize> = Family<FloatGaugeCell, N>;
+/// A histogram family with `N` labels.
+///
+/// # Examples
+///
+/// ```
+/// static RPC: bareprom::HistogramVec<1> =
+///     bareprom::HistogramVec::with_buckets("rpc_seconds", "RPC latency.", ["method"], &[0.1, 1.0]);
+/// RPC.with(["get"]).observe(0.05);
+/// assert_eq!(RPC.with(["get"]).count(), 1);
+/// ```
+pub type HistogramVec<const N: usize> = Family<HistogramCell, N>;
+
+/// A labelled family of series of type `C`, keyed by `N` label values.
+///
+/// Usually named through its aliases ([`CounterVec`], [`GaugeVec`],
+/// [`HistogramVec`], …). Series are rendered in the order they were first
+/// looked up. Past the series limit ([`DEFAULT_SERIES_LIMIT`] unless set),
+/// a new label set is given the family's overflow series, whose every label
+/// is [`OVERFLOW_LABEL_VALUE`], and counted in
+/// `bareprom_series_dropped_total{family="<name>"}`: a bug that labels by
+/// user id or raw path cannot eat the heap.
+pub struct Family<C: Cell, const N: usize> {
+    meta: Meta,
+    labels: LabelNames<N>,
+    layout: Layout,
+    limit: AtomicUsize,
+    dropped: AtomicU64,
+    table: RwLock<Table<C>>,
+}
+
+/// What series of a family share: the histogram bucket bounds (unused by
+/// other kinds), turned into one `Arc` on first use.
+pub struct Layout {
+    buckets: Cow<'static, [f64]>,
+    shared: OnceLock<Arc<[f64]>>,
+}
+
+impl Layout {
+    /// The bounds as an `Arc` every histogram series holds a clone of.
+    pub(crate) fn shared_buckets(&self) -> Arc<[f64]> {
+        Arc::clone(self.shared.get_or_init(|| Arc::from(&*self.buckets)))
+    }
+}
+
+enum LabelNames<const N: usize> {
+    Static([&'static str; N]),
+    Owned(Box<[String]>),
+}
+
+impl<const N: usize> LabelNames<N> {
+    fn get(&self, i: usize) -> &str {
+        match self {
+            LabelNames::Static(names) => names.get(i).copied().unwrap_or(""),
+            LabelNames::Owned(names) => names.get(i).map_or("", String::as_str),
+        }
+    }
+}
+
+impl<C: Cell, const N: usize> Family<C, N> {
+    /// A family with the given label names (histograms get
+    /// [`DEFAULT_BUCKETS`]).
+    ///
+    /// # Panics
+    ///
+    /// If the metric name or a label name is invalid, a label name starts
+    /// with `__` or repeats, or a histogram uses `le`; in a `static` that is
+    /// a compile error. Use [`Family::try_new`] for names built at run time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ERRORS: bareprom::CounterVec<2> =
+    ///     bareprom::CounterVec::new("errors_total", "Errors.", ["service", "code"]);
+    /// ERRORS.with(["db", "timeout"]).inc();
+    /// assert_eq!(ERRORS.with(["db", "timeout"]).get(), 1);
+    /// ```
+    pub const fn new(name: &'static str, help: &'static str, labels: [&'static str; N]) -> Self {
+        Self::build(name, help, labels, &DEFAULT_BUCKETS)
+    }
+
+    const fn build(name: &'static str, help: &'static str, labels: [&'static str; N], buckets: &'static [f64]) -> Self {
+        name::unwrap(name::label_names(&labels, matches!(C::KIND, Kind::Histogram)));
+        Family {
+            meta: Meta::new(name, help),
+            labels: LabelNames::Static(labels),
+            layout: Layout {
+                buckets: Cow::Borrowed(buckets),
+                shared: OnceLock::new(),
+            },
+            limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
+            dropped: AtomicU64::new(0),
+            table: RwLock::new(Table::new()),
+        }
+    }
+
+    /// A family for names built at run time (histograms get
+    /// [`DEFAULT_BUCKETS`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName),
+    /// [`InvalidLabelName`](crate::ErrorKind::InvalidLabelName),
+    /// [`ReservedLabelName`](crate::ErrorKind::ReservedLabelName) or
+    /// [`DuplicateLabelName`](crate::ErrorKind::DuplicateLabelName).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let label = String::from("tenant");
+    /// let jobs = bareprom::CounterVec::try_new("jobs_total", "Jobs.", [label.as_str()])?;
+    /// jobs.with(["acme"]).inc();
+    /// assert_eq!(jobs.with(["acme"]).get(), 1);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        labels: [&str; N],
+    ) -> Result<Self, Error> {
+        Self::try_build(name.into(), help.into(), labels, Cow::Borrowed(&DEFAULT_BUCKETS))
+    }
+
+    fn try_build(
+        name: Cow<'static, str>,
+        help: Cow<'static, str>,
+        labels: [&str; N],
+        buckets: Cow<'static, [f64]>,
+    ) -> Result<Self, Error> {
+        let meta = Meta::try_new(name, help)?;
+        name::label_names(&labels, matches!(C::KIND, Kind::Histogram))
+            .map_err(|kind| Error::new(kind, &labels.join(",")))?;
+        Ok(Family {
+            meta,
+            labels: LabelNames::Owned(labels.iter().map(|l| (*l).to_owned()).collect()),
+            layout: Layout {
+                buckets,
+                shared: OnceLock::new(),
+            },
+            limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
+            dropped: AtomicU64::new(0),
+            table: RwLock::new(Table::new()),
+        })
+    }
+
+    /// The same family with a different series limit (see the type docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static PEERS: bareprom::GaugeVec<1> =
+    ///     bareprom::GaugeVec::new("peer_lag", "Lag per peer.", ["peer"]).with_series_limit(100);
+    /// assert_eq!(PEERS.series_limit(), 100);
+    /// ```
+    #[must_use]
+    pub const fn with_series_limit(mut self, limit: usize) -> Self {
+        self.limit = AtomicUsize::new(limit);
+        self
+    }
+
+    /// Changes the series limit. Series that exist stay; only new label
+    /// sets are checked against it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static PEERS: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("peer_lag", "Lag per peer.", ["peer"]);
+    /// PEERS.set_series_limit(5);
+    /// assert_eq!(PEERS.series_limit(), 5);
+    /// ```
+    pub fn set_series_limit(&self, limit: usize) {
+        self.limit.store(limit, Relaxed);
+    }
+
+    /// The series limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static G: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("g", "G.", ["k"]);
+    /// assert_eq!(G.series_limit(), bareprom::DEFAULT_SERIES_LIMIT);
+    /// ```
+    pub fn series_limit(&self) -> usize {
+        self.limit.load(Relaxed)
+    }
+
+    /// The series for these label values, created on first use.
+    ///
+    /// Takes the read lock only, unless the label set is new. The returned
+    /// handle is owned (no lock is held by it): keep it to bump the series
+    /// without any lookup.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static REQS: bareprom::CounterVec<2> = bareprom::CounterVec::new("reqs_total", "Requests.", ["method", "code"]);
+    /// let ok = REQS.with(["GET", "200"]);
+    /// ok.inc();
+    /// REQS.with(["GET", "200"]).inc();
+    /// assert_eq!(ok.get(), 2);
+    /// ```
+    pub fn with(&self, values: [&str; N]) -> Child<C> {
+        let hash = hash_values(&values);
+        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(series) = table.find(hash, |labels| self.matches(labels, &values)) {
+            return Child(Arc::clone(series));
+        }
+        drop(table);
+        self.insert(hash, values)
+    }
+
+    #[cold]
+    fn insert(&self, hash: u64, values: [&str; N]) -> Child<C> {
+        let limit = self.limit.load(Relaxed);
+        // Render and allocate before taking the write lock, so that writers
+        // hold it only for the map insert.
+        let fresh = Arc::new(Series {
+            cell: C::create(&self.layout),
+            labels: self.render(&values),
+        });
+        let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(series) = table.find(hash, |labels| self.matches(labels, &values)) {
+            return Child(Arc::clone(series));
+        }
+        if N == 0 || table.order.len() < limit {
+            table.add(hash, Arc::clone(&fresh));
+            return Child(fresh);
+        }
+        self.dropped.fetch_add(1, Relaxed);
+        let overflow = [OVERFLOW_LABEL_VALUE; N];
+        let hash = hash_values(&overflow);
+        if let Some(series) = table.find(hash, |labels| self.matches(labels, &overflow)) {
+            return Child(Arc::clone(series));
+        }
+        let series = Arc::new(Series {
+            cell: C::create(&self.layout),
+            labels: self.render(&overflow),
+        });
+        table.add(hash, Arc::clone(&series));
+        Child(series)
+    }
+
+    /// Removes the series for these label values; returns whether it
+    /// existed. Handles already held keep working but are no longer
+    /// rendered, as in `client_golang`'s `DeleteLabelValues`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static G: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("conn_open", "Open connections.", ["peer"]);
+    /// G.with(["a"]).set(1);
+    /// assert!(G.remove(["a"]));
+    /// assert!(!G.remove(["a"]));
+    /// assert_eq!(G.len(), 0);
+    /// ```
+    pub fn remove(&self, values: [&str; N]) -> bool {
+        let hash = hash_values(&values);
+        let removed = {
+            let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
+            table.remove(hash, |labels| self.matches(labels, &values))
+        };
+        removed.is_some()
+    }
+
+    /// How many series the family holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static G: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("g", "G.", ["k"]);
+    /// G.with(["x"]);
+    /// assert_eq!(G.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.table.read().unwrap_or_else(PoisonError::into_inner).order.len()
+    }
+
+    /// Whether the family holds no series.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static G: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("g", "G.", ["k"]);
+    /// assert!(G.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many lookups of new label sets went to the overflow series.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static G: bareprom::GaugeVec<1> = bareprom::GaugeVec::new("g", "G.", ["k"]).with_series_limit(0);
+    /// G.with(["x"]).set(1);
+    /// assert_eq!(G.dropped(), 1);
+    /// ```
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Relaxed)
+    }
+
+    fn render(&self, values: &[&str; N]) -> Box<str> {
+        text::render_labels((0..N).map(|i| (self.labels.get(i), values[i]))).into_boxed_str()
+    }
+
+    /// Whether a rendered label block (`a="x",b="y"`) holds exactly these
+    /// values: a full comparison, escapes included, never a hash alone.
+    fn matches(&self, rendered: &str, values: &[&str; N]) -> bool {
+        let mut rest = rendered.as_bytes();
+        for (i, value) in values.iter().enumerate() {
+            // The names are the family's own, so only their length matters.
+            let skip = self.labels.get(i).len() + 2 + usize::from(i > 0);
+            let Some(after) = rest.get(skip..).and_then(|r| strip_escaped(r, value)) else {
+                return false;
+            };
+            let Some(after) = after.strip_prefix(b"\"") else {
+                return false;
+            };
+            rest = after;
+        }
+        rest.is_empty()
+    }
+}
+
+impl<const N: usize> Family<HistogramCell, N> {
+    /// A histogram family with the given bucket bounds (ascending; a
+    /// trailing `+Inf` is optional).
+    ///
+    /// # Panics
+    ///
+    /// As [`Family::new`], and if the bounds are empty, unsorted or contain
+    /// NaN; in a `static` that is a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static DB: bareprom::HistogramVec<1> =
+    ///     bareprom::HistogramVec::with_buckets("db_seconds", "Query time.", ["table"], &[0.01, 0.1, 1.0]);
+    /// DB.with(["users"]).observe(0.05);
+    /// assert_eq!(DB.with(["users"]).count(), 1);
+    /// ```
+    pub const fn with_buckets(
+        name: &'static str,
+        help: &'static str,
+        labels: [&'static str; N],
+        bounds: &'static [f64],
+    ) -> Self {
+        name::unwrap(name::buckets(bounds));
+        Self::build(name, help, labels, bounds.split_at(name::finite_len(bounds)).0)
+    }
+
+    /// A histogram family for names or bounds built at run time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Family::try_new`], and
+    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bounds = bareprom::linear_buckets(10.0, 10.0, 5)?;
+    /// let h = bareprom::HistogramVec::try_with_buckets("batch_size", "Batch sizes.", ["queue"], bounds)?;
+    /// h.with(["q1"]).observe(25.0);
+    /// assert_eq!(h.with(["q1"]).count(), 1);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_with_buckets(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        labels: [&str; N],
+        bounds: impl Into<Cow<'static, [f64]>>,
+    ) -> Result<Self, Error> {
+        let bounds = histogram::layout(bounds.into())?;
+        Self::try_build(name.into(), help.into(), labels, bounds)
+    }
+}
+
+/// Strips `value`, as the encoder escapes it, from the front of `rest`.
+fn strip_escaped<'r>(mut rest: &'r [u8], value: &str) -> Option<&'r [u8]> {
+    let mut value = value.as_bytes();
+    loop {
+        let run = value
+            .iter()
+            .position(|b| matches!(b, b'\\' | b'"' | b'\n'))
+            .unwrap_or(value.len());
+        rest = rest.strip_prefix(&value[..run])?;
+        let Some((&special, tail)) = value[run..].split_first() else {
+            return Some(rest);
+        };
+        let escaped: &[u8] = match special {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            _ => b"\\n",
+        };
+        rest = rest.strip_prefix(escaped)?;
+        value = tail;
+    }
+}
+
+impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Family")
+            .field("name", &self.meta.name)
+            .field("labels", &(0..N).map(|i| self.labels.get(i)).collect::<Vec<_>>())
+            .field("series", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Cell, const N: usize> Metric for Family<C, N> {}
+impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
+    fn describe(&self) -> Describe<'_> {
+        self.meta
+            .describe(C::KIND, (0..N).map(|i| self.labels.get(i)).collect())
+    }
+
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        // Copy the handles out and release the lock before formatting, so a
+        // scrape never blocks a writer for longer than a `Vec` clone.
+        let series = self.table.read().unwrap_or_else(PoisonError::into_inner).order.clone();
+        self.meta.header(enc, C::KIND);
+        for s in &series {
+            s.cell.encode_series(enc, &self.meta.name, &s.labels);
+        }
+    }
+
+    fn dropped(&self) -> Option<u64> {
+        (N > 0).then(|| self.dropped())
+    }
+}
+
+/// One series: its value and its rendered, escaped label block.
+struct Series<C> {
+    cell: C,
+    labels: Box<str>,
+}
+
+/// An owned handle to one series of a [`Family`]: cheap to clone, holds no
+/// lock, dereferences to the series' cell.
+///
+/// # Examples
+///
+/// ```
+/// static JOBS: bareprom::CounterVec<1> = bareprom::CounterVec::new("jobs_total", "Jobs.", ["queue"]);
+/// let mail = JOBS.with(["mail"]);
+/// std::thread::spawn(move || mail.inc()).join().unwrap();
+/// assert_eq!(JOBS.with(["mail"]).get(), 1);
+/// ```
+pub struct Child<C>(Arc<Series<C>>);
+
+impl<C> Deref for Child<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.0.cell
+    }
+}
+
+impl<C> Clone for Child<C> {
+    fn clone(&self) -> Self {
+        Child(Arc::clone(&self.0))
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for Child<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("labels", &self.0.labels)
+            .field("value", &self.0.cell)
+            .finish()
+    }
+}
+
+/// The series of one family: a hash index for lookups and a list in
+/// first-seen order for deterministic rendering.
+struct Table<C> {
+    index: HashMap<u64, Slot<C>, BuildHasherDefault<PassThrough>>,
+    order: Vec<Arc<Series<C>>>,
+}
+
+/// Series whose label hashes are equal; `Many` only on a 64-bit collision.
+enum Slot<C> {
+    One(Arc<Series<C>>),
+    Many(Vec<Arc<Series<C>>>),
+}
+
+impl<C> Table<C> {
+    const fn new() -> Self {
+        Table {
+            index: HashMap::with_hasher(BuildHasherDefault::new()),
+            order: Vec::new(),
+        }
+    }
+
+    fn find(&self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<&Arc<Series<C>>> {
+        match self.index.get(&hash)? {
+            Slot::One(series) => matches(&series.labels).then_some(series),
+            Slot::Many(list) => list.iter().find(|s| matches(&s.labels)),
+        }
+    }
+
+    fn add(&mut self, hash: u64, series: Arc<Series<C>>) {
+        self.order.push(Arc::clone(&series));
+        match self.index.remove(&hash) {
+            None => self.index.insert(hash, Slot::One(series)),
+            Some(Slot::One(other)) => self.index.insert(hash, Slot::Many(vec![other, series])),
+            Some(Slot::Many(mut list)) => {
+                list.push(series);
+                self.index.insert(hash, Slot::Many(list))
+            }
+        };
+    }
+
+    fn remove(&mut self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<Arc<Series<C>>> {
+        let removed = match self.index.remove(&hash)? {
+            Slot::One(series) if matches(&series.labels) => series,
+            Slot::One(other) => {
+                self.index.insert(hash, Slot::One(other));
+                return None;
+            }
+            Slot::Many(mut list) => {
+                let at = list.iter().position(|s| matches(&s.labels));
+                let removed = at.map(|at| list.remove(at));
+                self.index.insert(hash, Slot::Many(list));
+                removed?
+            }
+        };
+        self.order.retain(|s| !Arc::ptr_eq(s, &removed));
+        Some(removed)
+    }
+}
+
+/// The index keys are already hashes; hashing them again would only cost.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix(self.0, u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Hashes label values, each prefixed by its length so that `("ab", "c")`
+/// and `("a", "bc")` differ. Identity is still decided by full comparison;
+/// the hash only picks the slot.
+fn hash_values(values: &[&str]) -> u64 {
+    let mut h = 0x243f_6a88_85a3_08d3_u64;
+    for v in values {
+        h = mix(h, v.len() as u64);
+        let mut chunks = v.as_bytes().chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = mix(h, u64::from_le_bytes(word));
+        }
+        let mut word = [0u8; 8];
+        word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    // Spread the high bits into the low ones the map indexes by.
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+#[inline]
+fn mix(h: u64, word: u64) -> u64 {
+    (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_points_hash_apart_and_never_share_a_series() {
+        static F: CounterVec<2> = CounterVec::new("split_total", "Split.", ["x", "y"]);
+        assert_ne!(hash_values(&["ab", "c"]), hash_values(&["a", "bc"]));
+        F.with(["ab", "c"]).inc();
+        assert_eq!(F.with(["a", "bc"]).get(), 0);
+        assert_eq!(F.len(), 2);
+    }
+
+    #[test]
+    fn colliding_hashes_still_compare_values() {
+        let mut table: Table<CounterCell> = Table::new();
+        for label in ["k=\"1\"", "k=\"2\""] {
+            table.add(
+                7,
+                Arc::new(Series {
+                    cell: CounterCell::new(),
+                    labels: label.into(),
+                }),
+            );
+        }
+        assert!(table.find(7, |l| l == "k=\"2\"").is_some());
+        assert!(table.remove(7, |l| l == "k=\"1\"").is_some());
+        assert!(table.find(7, |l| l == "k=\"1\"").is_none());
+        assert_eq!(table.order.len(), 1);
+    }
+
+    #[test]
+    fn escaped_values_match_exactly() {
+        static F: GaugeVec<1> = GaugeVec::new("esc", "Esc.", ["v"]);
+        for v in ["a\"b", "a\\b", "a\nb", "a\\\"b", "\\n", ""] {
+            F.with([v]).set(1);
+        }
+        assert_eq!(F.len(), 6);
+        assert_eq!(F.with(["a\\nb"]).get(), 0);
+    }
+}

@@ -1,0 +1,530 @@
+//! Histograms: observations counted into cumulative buckets, with a sum.
+//!
+//! Each bucket holds the count of observations that fell into it alone (not
+//! cumulative), and there is no separate total: a scrape reads every bucket
+//! once, adds them up as it writes the cumulative `_bucket` lines, and
+//! writes that same total as the `+Inf` bucket and as `_count`. So every
+//! scrape is cumulative and shows `_count` equal to the `+Inf` bucket, even
+//! while other threads observe, without a lock. Buckets only grow, so
+//! consecutive scrapes never go down. `_sum` is a separate atomic and may
+//! include an observation whose bucket the scrape had already passed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+use crate::counter::add_f64;
+use crate::error::{Error, ErrorKind};
+use crate::family::{Cell, Layout};
+use crate::name::{self, MAX_BUCKETS};
+use crate::registry::{Describe, Meta, Metric, seal};
+use crate::text::{Encoder, Kind, Value};
+
+/// The default bucket bounds of the Prometheus client libraries, in seconds:
+/// 5 ms to 10 s.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::DEFAULT_BUCKETS.len(), 11);
+/// ```
+pub const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// `count` bounds starting at `start`, each `factor` times the previous.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidBuckets`] unless `start > 0`, `factor > 1`,
+/// `count >= 1` and every bound is finite.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::exponential_buckets(1.0, 2.0, 4)?, [1.0, 2.0, 4.0, 8.0]);
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> Result<Vec<f64>, Error> {
+    if !(start > 0.0 && factor > 1.0 && count >= 1) {
+        return Err(Error::new(
+            ErrorKind::InvalidBuckets,
+            "exponential: need start > 0, factor > 1, count >= 1",
+        ));
+    }
+    let bounds: Vec<f64> = std::iter::successors(Some(start), |b| Some(b * factor))
+        .take(count)
+        .collect();
+    checked(bounds)
+}
+
+/// `count` bounds starting at `start`, each `width` above the previous.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidBuckets`] unless `width > 0`, `count >= 1` and every
+/// bound is finite.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::linear_buckets(0.5, 0.5, 3)?, [0.5, 1.0, 1.5]);
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub fn linear_buckets(start: f64, width: f64, count: usize) -> Result<Vec<f64>, Error> {
+    if !(width > 0.0 && count >= 1 && start.is_finite()) {
+        return Err(Error::new(
+            ErrorKind::InvalidBuckets,
+            "linear: need width > 0, count >= 1",
+        ));
+    }
+    let bounds: Vec<f64> = (0..count).map(|i| start + width * i as f64).collect();
+    checked(bounds)
+}
+
+fn checked(bounds: Vec<f64>) -> Result<Vec<f64>, Error> {
+    if bounds.iter().all(|b| b.is_finite()) && name::buckets(&bounds).is_ok() {
+        Ok(bounds)
+    } else {
+        Err(Error::new(ErrorKind::InvalidBuckets, &format!("{bounds:?}")))
+    }
+}
+
+/// Validates a run-time layout and drops a trailing `+Inf`.
+pub(crate) fn layout(bounds: Cow<'static, [f64]>) -> Result<Cow<'static, [f64]>, Error> {
+    name::buckets(&bounds).map_err(|kind| Error::new(kind, &format!("{bounds:?}")))?;
+    let finite = name::finite_len(&bounds);
+    Ok(match bounds {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[..finite]),
+        Cow::Owned(mut b) => {
+            b.truncate(finite);
+            Cow::Owned(b)
+        }
+    })
+}
+
+/// The parts every histogram has, borrowed: shared by [`Histogram`] and
+/// [`HistogramCell`] so both observe and encode the same way.
+#[derive(Clone, Copy)]
+struct Core<'a> {
+    bounds: &'a [f64],
+    /// One per bound plus the `+Inf` bucket; not cumulative.
+    counts: &'a [AtomicU64],
+    sum: &'a AtomicU64,
+}
+
+impl Core<'_> {
+    #[inline]
+    fn observe(self, v: f64) {
+        // The first bucket whose bound is >= v; NaN compares false with
+        // everything and so lands in `+Inf`, as in client_golang.
+        let i = if self.bounds.len() <= 16 {
+            self.bounds.iter().position(|b| v <= *b).unwrap_or(self.bounds.len())
+        } else {
+            self.bounds.partition_point(|b| *b < v)
+        };
+        if let Some(bucket) = self.counts.get(i) {
+            bucket.fetch_add(1, Relaxed);
+        }
+        add_f64(self.sum, v);
+    }
+
+    fn count(self) -> u64 {
+        self.counts.iter().map(|c| c.load(Relaxed)).sum()
+    }
+
+    fn sum(self) -> f64 {
+        f64::from_bits(self.sum.load(Relaxed))
+    }
+
+    fn encode(self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+        let mut total = 0u64;
+        for (bound, count) in self.bounds.iter().zip(self.counts) {
+            total += count.load(Relaxed);
+            enc.sample(name, "_bucket", labels, Some(*bound), Value::U64(total));
+        }
+        if let Some(inf) = self.counts.get(self.bounds.len()) {
+            total += inf.load(Relaxed);
+        }
+        enc.sample(name, "_bucket", labels, Some(f64::INFINITY), Value::U64(total));
+        enc.sample(name, "_sum", labels, None, Value::F64(self.sum()));
+        enc.sample(name, "_count", labels, None, Value::U64(total));
+    }
+}
+
+/// Observes the seconds elapsed since it was started when dropped (or
+/// [`stopped`](Timer::stop)).
+///
+/// # Examples
+///
+/// ```
+/// static LATENCY: bareprom::Histogram = bareprom::Histogram::new("job_seconds", "Job latency.");
+/// {
+///     let _timer = LATENCY.start_timer();
+///     // ... the work being timed ...
+/// }
+/// assert_eq!(LATENCY.count(), 1);
+/// ```
+#[must_use = "a timer observes when dropped; dropping it at once times nothing"]
+pub struct Timer<'a> {
+    core: Core<'a>,
+    start: Instant,
+    armed: bool,
+}
+
+impl Timer<'_> {
+    /// Observes the elapsed seconds now and returns them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
+    /// let secs = H.start_timer().stop();
+    /// assert!(secs >= 0.0);
+    /// assert_eq!(H.count(), 1);
+    /// ```
+    pub fn stop(mut self) -> f64 {
+        self.armed = false;
+        let secs = self.start.elapsed().as_secs_f64();
+        self.core.observe(secs);
+        secs
+    }
+}
+
+impl Drop for Timer<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.core.observe(self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl fmt::Debug for Timer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timer")
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An unlabelled histogram that can live in a plain `static`.
+///
+/// Its counts live inline (room for up to 64 finite bounds), so observing
+/// never allocates. Buckets are counted non-cumulatively with no separate
+/// total: a scrape reads each once and writes the running sum as every
+/// cumulative bucket, the `+Inf` bucket and `_count`, so each scrape is
+/// consistent even while other threads observe, without a lock.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{Histogram, Registry};
+///
+/// static SIZE: Histogram = Histogram::with_buckets("app_reply_bytes", "Reply sizes.", &[100.0, 1000.0]);
+///
+/// let registry = Registry::new();
+/// registry.register(&SIZE)?;
+/// SIZE.observe(64.0);
+/// SIZE.observe(512.0);
+/// SIZE.observe(4096.0);
+/// assert_eq!(
+///     registry.render(),
+///     "# HELP app_reply_bytes Reply sizes.\n\
+///      ## TYPE app_reply_bytes histogram\n\
+///      app_reply_bytes_bucket{le=\"100\"} 1\n\
+///      app_reply_bytes_bucket{le=\"1000\"} 2\n\
+///      app_reply_bytes_bucket{le=\"+Inf\"} 3\n\
+///      app_reply_bytes_sum 4672\n\
+///      app_reply_bytes_count 3\n"
+/// );
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+///
+/// Unsorted bounds in a `static` do not compile:
+///
+/// ```compile_fail
+/// static BAD: bareprom::Histogram = bareprom::Histogram::with_buckets("x_seconds", "X.", &[1.0, 0.5]);
+/// ```
+pub struct Histogram {
+    meta: Meta,
+    bounds: Cow<'static, [f64]>,
+    counts: [AtomicU64; MAX_BUCKETS + 1],
+    sum: AtomicU64,
+}
+
+impl Histogram {
+    /// A histogram with [`DEFAULT_BUCKETS`].
+    ///
+    /// # Panics
+    ///
+    /// If `name` is invalid; in a `static` that is a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("rpc_seconds", "RPC latency.");
+    /// H.observe(0.2);
+    /// assert_eq!(H.sum(), 0.2);
+    /// ```
+    pub const fn new(name: &'static str, help: &'static str) -> Self {
+        Self::with_buckets(name, help, &DEFAULT_BUCKETS)
+    }
+
+    /// A histogram with the given bucket bounds (ascending; a trailing
+    /// `+Inf` is optional, it is always implied).
+    ///
+    /// # Panics
+    ///
+    /// If `name` is invalid or the bounds are empty, unsorted, contain NaN
+    /// or are more than 64; in a `static` that is a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::with_buckets("q_depth", "Depth.", &[1.0, 10.0]);
+    /// H.observe(5.0);
+    /// assert_eq!(H.count(), 1);
+    /// ```
+    pub const fn with_buckets(name: &'static str, help: &'static str, bounds: &'static [f64]) -> Self {
+        name::unwrap(name::buckets(bounds));
+        let finite = name::finite_len(bounds);
+        assert!(finite <= MAX_BUCKETS, "invalid histogram buckets: more than 64 bounds");
+        Histogram {
+            meta: Meta::new(name, help),
+            bounds: Cow::Borrowed(bounds.split_at(finite).0),
+            counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    /// A histogram for a name or layout built at run time, e.g. with
+    /// [`exponential_buckets`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`] or [`ErrorKind::InvalidBuckets`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let buckets = bareprom::exponential_buckets(0.001, 10.0, 4)?;
+    /// let h = bareprom::Histogram::try_new("db_seconds", "Query latency.", buckets)?;
+    /// h.observe(0.05);
+    /// assert_eq!(h.count(), 1);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        bounds: impl Into<Cow<'static, [f64]>>,
+    ) -> Result<Self, Error> {
+        let bounds = layout(bounds.into())?;
+        if bounds.len() > MAX_BUCKETS {
+            return Err(Error::new(ErrorKind::InvalidBuckets, "more than 64 bounds"));
+        }
+        Ok(Histogram {
+            meta: Meta::try_new(name.into(), help.into())?,
+            bounds,
+            counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
+            sum: AtomicU64::new(0),
+        })
+    }
+
+    fn core(&self) -> Core<'_> {
+        Core {
+            bounds: &self.bounds,
+            counts: &self.counts[..=self.bounds.len()],
+            sum: &self.sum,
+        }
+    }
+
+    /// Records one observation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
+    /// H.observe(0.3);
+    /// assert_eq!(H.count(), 1);
+    /// ```
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.core().observe(v);
+    }
+
+    /// Starts a [`Timer`] that observes elapsed seconds when dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
+    /// drop(H.start_timer());
+    /// assert_eq!(H.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'_> {
+        Timer {
+            core: self.core(),
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// How many observations were made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
+    /// assert_eq!(H.count(), 0);
+    /// ```
+    pub fn count(&self) -> u64 {
+        self.core().count()
+    }
+
+    /// The sum of all observations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
+    /// H.observe(1.5);
+    /// assert_eq!(H.sum(), 1.5);
+    /// ```
+    pub fn sum(&self) -> f64 {
+        self.core().sum()
+    }
+}
+
+impl fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Histogram")
+            .field("name", &self.meta.name)
+            .field("bounds", &self.bounds)
+            .field("count", &self.count())
+            .field("sum", &self.sum())
+            .finish()
+    }
+}
+
+impl Metric for Histogram {}
+impl seal::Encode for Histogram {
+    fn describe(&self) -> Describe<'_> {
+        self.meta.describe(Kind::Histogram, Vec::new())
+    }
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        self.meta.header(enc, Kind::Histogram);
+        self.core().encode(enc, &self.meta.name, "");
+    }
+}
+
+/// The value of one histogram series in a
+/// [`HistogramVec`](crate::HistogramVec): its bounds (shared with the
+/// family), bucket counts and sum.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::HistogramVec;
+///
+/// static LATENCY: HistogramVec<1> = HistogramVec::new("rpc_seconds", "RPC latency.", ["method"]);
+/// let get = LATENCY.with(["get"]);
+/// get.observe(0.02);
+/// assert_eq!(get.count(), 1);
+/// ```
+pub struct HistogramCell {
+    bounds: Arc<[f64]>,
+    counts: Box<[AtomicU64]>,
+    sum: AtomicU64,
+}
+
+impl HistogramCell {
+    fn core(&self) -> Core<'_> {
+        Core {
+            bounds: &self.bounds,
+            counts: &self.counts,
+            sum: &self.sum,
+        }
+    }
+
+    /// Records one observation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("h_seconds", "H.", ["op"]);
+    /// H.with(["read"]).observe(0.5);
+    /// assert_eq!(H.with(["read"]).sum(), 0.5);
+    /// ```
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.core().observe(v);
+    }
+
+    /// Starts a [`Timer`] that observes elapsed seconds when dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("h_seconds", "H.", ["op"]);
+    /// let read = H.with(["read"]);
+    /// drop(read.start_timer());
+    /// assert_eq!(read.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'_> {
+        Timer {
+            core: self.core(),
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// How many observations were made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("h_seconds", "H.", ["op"]);
+    /// assert_eq!(H.with(["read"]).count(), 0);
+    /// ```
+    pub fn count(&self) -> u64 {
+        self.core().count()
+    }
+
+    /// The sum of all observations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("h_seconds", "H.", ["op"]);
+    /// assert_eq!(H.with(["read"]).sum(), 0.0);
+    /// ```
+    pub fn sum(&self) -> f64 {
+        self.core().sum()
+    }
+}
+
+impl fmt::Debug for HistogramCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HistogramCell")
+            .field("count", &self.count())
+            .field("sum", &self.sum())
+            .finish()
+    }
+}
+
+impl Cell for HistogramCell {}
+impl seal::Series for HistogramCell {
+    const KIND: Kind = Kind::Histogram;
+    const ZERO: Self = panic!("a histogram needs bucket bounds: use Histogram");
+    fn create(layout: &Layout) -> Self {
+        let bounds = layout.shared_buckets();
+        HistogramCell {
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            bounds,
+            sum: AtomicU64::new(0),
+        }
+    }
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+        self.core().encode(enc, name, labels);
+    }
+}

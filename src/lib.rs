@@ -1,0 +1,100 @@
+//! Prometheus metrics for Rust programs, with nothing but `std`.
+//!
+//! `bareprom` gives lock-free counters, gauges and histograms that live in
+//! plain `static`s, labelled families, a registry, and an exact encoder for
+//! the Prometheus text exposition format (v0.0.4). With default features it
+//! depends on no crate at all.
+//!
+//! # Quick start
+//!
+//! ```
+//! use bareprom::{Counter, CounterVec, Histogram, Registry};
+//!
+//! static REQUESTS: Counter = Counter::new("app_requests_total", "Requests served.");
+//! static SWEPT: CounterVec<1> = CounterVec::new("app_swept_total", "Rows swept.", ["outcome"]);
+//! static LATENCY: Histogram = Histogram::with_buckets("app_latency_seconds", "Latency.", &[0.1, 1.0]);
+//!
+//! let registry = Registry::new();
+//! registry.register(&REQUESTS)?;
+//! registry.register(&SWEPT)?;
+//! registry.register(&LATENCY)?;
+//!
+//! REQUESTS.inc();
+//! SWEPT.with(["acked"]).inc_by(3);
+//! LATENCY.observe(0.25);
+//!
+//! assert_eq!(registry.render(), "\
+//! ## HELP app_requests_total Requests served.
+//! ## TYPE app_requests_total counter
+//! app_requests_total 1
+//! ## HELP app_swept_total Rows swept.
+//! ## TYPE app_swept_total counter
+//! app_swept_total{outcome=\"acked\"} 3
+//! ## HELP app_latency_seconds Latency.
+//! ## TYPE app_latency_seconds histogram
+//! app_latency_seconds_bucket{le=\"0.1\"} 0
+//! app_latency_seconds_bucket{le=\"1\"} 1
+//! app_latency_seconds_bucket{le=\"+Inf\"} 1
+//! app_latency_seconds_sum 0.25
+//! app_latency_seconds_count 1
+//! ## HELP bareprom_series_dropped_total Lookups of new label sets sent to the overflow series by the series limit.
+//! ## TYPE bareprom_series_dropped_total counter
+//! bareprom_series_dropped_total{family=\"app_swept_total\"} 0
+//! ");
+//! # Ok::<(), bareprom::Error>(())
+//! ```
+//!
+//! # Concepts
+//!
+//! - **Metrics** ([`Counter`], [`FloatCounter`], [`Gauge`], [`FloatGauge`],
+//!   [`Histogram`]) are built by `const fn`s, so they live in `static`s; an
+//!   invalid name in a `static` is a compile error. Each has a `try_new`
+//!   twin returning [`Error`] for names built at run time. Bumping one is
+//!   one atomic operation: no lock, no allocation, no `Result`, no panic.
+//! - **Families** ([`CounterVec`], [`GaugeVec`], [`HistogramVec`], …) fix
+//!   their `N` label names at construction; [`Family::with`] returns an
+//!   owned [`Child`] handle for `N` values. Each family caps its series
+//!   ([`DEFAULT_SERIES_LIMIT`]); past the cap, new label sets share one
+//!   overflow series and are counted.
+//! - **Registries** ([`Registry`], or the default one behind [`register`]
+//!   and [`render`]) decide what a scrape shows, in registration order,
+//!   with optional constant labels. [`Collect`] computes values at scrape
+//!   time; a collector that panics is left out of that scrape and counted.
+//!
+//! # In libraries and in applications
+//!
+//! A library takes a `&Registry` from its caller (or builds its metrics with
+//! `try_new` and hands them over as `Arc`s), so two instances never collide;
+//! an application registers its statics in the default registry once at
+//! start-up and serves [`render`] with [`CONTENT_TYPE`] on its metrics
+//! endpoint.
+//!
+//! # Features
+//!
+//! None yet: the default build depends on `std` alone.
+//!
+//! # Minimum supported Rust version
+//!
+//! 1.85 (edition 2024); clippy's `incompatible_msrv` lint checks the `std`
+//! API used against it.
+
+mod counter;
+mod error;
+mod family;
+mod gauge;
+mod histogram;
+mod name;
+mod registry;
+mod text;
+mod unlabelled;
+
+pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
+pub use error::{Error, ErrorKind};
+pub use family::{
+    Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
+    OVERFLOW_LABEL_VALUE,
+};
+pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
+pub use text::CONTENT_TYPE;

@@ -1,0 +1,127 @@
+//! Validation of metric names, label names and bucket layouts.
+//!
+//! Every check is a `const fn` so that constructors of `static` metrics can
+//! call it in const context: an invalid literal then fails to compile. The
+//! same functions serve the `try_new` twins at run time.
+
+use crate::error::ErrorKind;
+
+/// Most finite bucket bounds a static [`Histogram`](crate::Histogram) holds
+/// inline; its counts live in the static itself so that observing never
+/// allocates.
+pub(crate) const MAX_BUCKETS: usize = 64;
+
+/// Checks a metric name against `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub(crate) const fn metric_name(name: &str) -> Result<(), ErrorKind> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() {
+        return Err(ErrorKind::InvalidMetricName);
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let ok = b.is_ascii_alphabetic() || b == b'_' || b == b':' || (i > 0 && b.is_ascii_digit());
+        if !ok {
+            return Err(ErrorKind::InvalidMetricName);
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Checks a label name against `[a-zA-Z_][a-zA-Z0-9_]*` and rejects the
+/// `__` prefix, which Prometheus reserves for its own labels.
+pub(crate) const fn label_name(name: &str) -> Result<(), ErrorKind> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() {
+        return Err(ErrorKind::InvalidLabelName);
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b.is_ascii_alphabetic() || b == b'_' || (i > 0 && b.is_ascii_digit())) {
+            return Err(ErrorKind::InvalidLabelName);
+        }
+        i += 1;
+    }
+    if bytes.len() >= 2 && bytes[0] == b'_' && bytes[1] == b'_' {
+        return Err(ErrorKind::ReservedLabelName);
+    }
+    Ok(())
+}
+
+/// Checks a family's label names: each valid, none repeated, and `le` not
+/// used by a histogram (it carries the bucket bound).
+pub(crate) const fn label_names(names: &[&str], histogram: bool) -> Result<(), ErrorKind> {
+    let mut i = 0;
+    while i < names.len() {
+        if let Err(kind) = label_name(names[i]) {
+            return Err(kind);
+        }
+        if histogram && str_eq(names[i], "le") {
+            return Err(ErrorKind::ReservedLabelName);
+        }
+        let mut j = 0;
+        while j < i {
+            if str_eq(names[i], names[j]) {
+                return Err(ErrorKind::DuplicateLabelName);
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Checks histogram bucket bounds: at least one, no NaN, strictly
+/// ascending. A trailing `+Inf` is allowed (and ignored: the `+Inf` bucket is
+/// always implied); `+Inf` anywhere else is not.
+pub(crate) const fn buckets(bounds: &[f64]) -> Result<(), ErrorKind> {
+    let finite = finite_len(bounds);
+    if finite == 0 {
+        return Err(ErrorKind::InvalidBuckets);
+    }
+    let mut i = 0;
+    while i < finite {
+        let b = bounds[i];
+        if b.is_nan() || b == f64::INFINITY {
+            return Err(ErrorKind::InvalidBuckets);
+        }
+        if i > 0 && bounds[i - 1] >= b {
+            return Err(ErrorKind::InvalidBuckets);
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The number of bounds before an optional trailing `+Inf`.
+pub(crate) const fn finite_len(bounds: &[f64]) -> usize {
+    match bounds.last() {
+        Some(last) if *last == f64::INFINITY => bounds.len() - 1,
+        _ => bounds.len(),
+    }
+}
+
+/// `&str` equality usable in const context.
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Panics with the kind's message; in const context this is a compile error.
+pub(crate) const fn unwrap(result: Result<(), ErrorKind>) {
+    if let Err(kind) = result {
+        panic!("{}", kind.message());
+    }
+}

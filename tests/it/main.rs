@@ -1,0 +1,52 @@
+//! The one integration-test binary: every test module of the crate.
+
+// Test code panics by design, converts freely between numeric types it
+// controls, and builds expected strings the plainest way.
+#![allow(
+    clippy::missing_panics_doc,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::similar_names,
+    clippy::manual_assert,
+    clippy::format_collect
+)]
+
+mod concurrency;
+mod exposition;
+mod oracle;
+mod oracle_tests;
+mod panics;
+mod promtool;
+mod registry;
+mod roundtrip;
+
+use bareprom::Registry;
+
+/// Asserts a registry's whole exposition, and that the strict oracle
+/// accepts it.
+#[track_caller]
+pub fn check(registry: &Registry, expected: &str) {
+    let text = registry.render();
+    assert_eq!(text, expected, "\n--- got ---\n{text}--- expected ---\n{expected}");
+    if let Err(e) = oracle::parse(&text) {
+        panic!("oracle rejects the exposition: {e}\n{text}");
+    }
+}
+
+/// Parses with the oracle, panicking with the text on error.
+#[track_caller]
+pub fn parse(text: &str) -> oracle::Exposition {
+    oracle::parse(text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{text}"))
+}
+
+/// Whether a test that needs an outside program must fail (under CI) or
+/// may skip with a message when the program is missing.
+#[track_caller]
+pub fn missing_program(program: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{program} is required when CI is set (.ci/run installs it)"
+    );
+    eprintln!("SKIP: {program} not found; install it to run this test (it is required when CI is set)");
+}
