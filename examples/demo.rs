@@ -35,6 +35,7 @@ fn main() -> Result<(), bareprom::Error> {
     bareprom::register(&JOB_SECONDS)?;
     bareprom::register(&PAYLOAD)?;
     bareprom::register_collector("backlog", Backlog)?;
+    bareprom::register_collector("process", bareprom::ProcessCollector::new())?;
 
     WORKERS.set(4);
     for i in 0u32..1000 {

@@ -78,16 +78,19 @@
 //! 1.85 (edition 2024); clippy's `incompatible_msrv` lint checks the `std`
 //! API used against it.
 
+mod alloc;
 mod counter;
 mod error;
 mod family;
 mod gauge;
 mod histogram;
 mod name;
+mod process;
 mod registry;
 mod text;
 mod unlabelled;
 
+pub use alloc::CountingAlloc;
 pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
 pub use error::{Error, ErrorKind};
 pub use family::{
@@ -96,5 +99,6 @@ pub use family::{
 };
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
 pub use text::CONTENT_TYPE;

@@ -17,6 +17,7 @@ mod exposition;
 mod oracle;
 mod oracle_tests;
 mod panics;
+mod process;
 mod promtool;
 mod registry;
 mod roundtrip;

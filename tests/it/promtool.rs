@@ -35,6 +35,10 @@ fn kitchen_sink() -> Registry {
     r.register(&TEMP).unwrap();
     r.register(&RPC).unwrap();
     r.register_collector("queue", Queue).unwrap();
+    r.register_collector("process", bareprom::ProcessCollector::new())
+        .unwrap();
+    r.register_collector("heap", bareprom::CountingAlloc::new(std::alloc::System))
+        .unwrap();
     REQUESTS.inc_by(u64::MAX);
     BUSY.inc_by(1e-7);
     UP.set(1);
@@ -51,6 +55,11 @@ fn kitchen_sink() -> Registry {
 #[test]
 fn promtool_accepts_a_kitchen_sink_without_findings() {
     let text = kitchen_sink().render();
+    #[cfg(target_os = "linux")]
+    assert!(
+        text.contains("process_resident_memory_bytes{backend=\"openai\"} "),
+        "{text}"
+    );
     crate::parse(&text);
     let child = Command::new("promtool")
         .args(["check", "metrics"])
