@@ -258,8 +258,14 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// ```
     #[must_use]
     pub const fn with_series_limit(mut self, limit: usize) -> Self {
-        self.limit = AtomicUsize::new(limit);
+        self.reset_limit(limit);
         self
+    }
+
+    /// The const setter behind the builders; `&mut` because const code may
+    /// not drop a moved-in family.
+    pub(crate) const fn reset_limit(&mut self, limit: usize) {
+        self.limit = AtomicUsize::new(limit);
     }
 
     /// Changes the series limit. Series that exist stay; only new label
@@ -404,6 +410,17 @@ impl<C: Cell, const N: usize> Family<C, N> {
         self.dropped.load(Relaxed)
     }
 
+    /// Calls `f` with every series' rendered labels and value, in
+    /// first-seen order. The handles are copied out and the lock released
+    /// first, so a scrape never blocks a writer for longer than a `Vec`
+    /// clone, and `f` runs with no lock held.
+    pub(crate) fn for_each_series(&self, mut f: impl FnMut(&str, &C)) {
+        let series = self.table.read().unwrap_or_else(PoisonError::into_inner).order.clone();
+        for s in &series {
+            f(&s.labels, &s.cell);
+        }
+    }
+
     fn render(&self, values: &[&str; N]) -> Box<str> {
         text::render_labels((0..N).map(|i| (self.labels.get(i), values[i]))).into_boxed_str()
     }
@@ -515,19 +532,14 @@ impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
 
 impl<C: Cell, const N: usize> Metric for Family<C, N> {}
 impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
-    fn describe(&self) -> Describe<'_> {
+    fn describe(&self) -> Vec<Describe<'_>> {
         self.meta
             .describe(C::KIND, (0..N).map(|i| self.labels.get(i)).collect())
     }
 
     fn encode(&self, enc: &mut Encoder<'_>) {
-        // Copy the handles out and release the lock before formatting, so a
-        // scrape never blocks a writer for longer than a `Vec` clone.
-        let series = self.table.read().unwrap_or_else(PoisonError::into_inner).order.clone();
         self.meta.header(enc, C::KIND);
-        for s in &series {
-            s.cell.encode_series(enc, &self.meta.name, &s.labels);
-        }
+        self.for_each_series(|labels, cell| cell.encode_series(enc, &self.meta.name, labels));
     }
 
     fn dropped(&self) -> Option<u64> {

@@ -408,7 +408,7 @@ impl fmt::Debug for Histogram {
 
 impl Metric for Histogram {}
 impl seal::Encode for Histogram {
-    fn describe(&self) -> Describe<'_> {
+    fn describe(&self) -> Vec<Describe<'_>> {
         self.meta.describe(Kind::Histogram, Vec::new())
     }
     fn encode(&self, enc: &mut Encoder<'_>) {

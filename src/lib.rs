@@ -87,6 +87,7 @@ mod histogram;
 mod name;
 mod process;
 mod registry;
+mod routes;
 mod text;
 mod unlabelled;
 
@@ -101,4 +102,5 @@ pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
+pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
 pub use text::CONTENT_TYPE;

@@ -29,6 +29,12 @@ pub(crate) const fn metric_name(name: &str) -> Result<(), ErrorKind> {
     Ok(())
 }
 
+/// Checks a metric name prefix: empty, or a valid metric name itself (so
+/// that any valid suffix keeps the whole name valid).
+pub(crate) const fn prefix(prefix: &str) -> Result<(), ErrorKind> {
+    if prefix.is_empty() { Ok(()) } else { metric_name(prefix) }
+}
+
 /// Checks a label name against `[a-zA-Z_][a-zA-Z0-9_]*` and rejects the
 /// `__` prefix, which Prometheus reserves for its own labels.
 pub(crate) const fn label_name(name: &str) -> Result<(), ErrorKind> {

@@ -25,8 +25,9 @@ pub(crate) mod seal {
 
     /// What the registry needs of a metric.
     pub trait Encode {
-        /// Name, type and label names, for clash checks at registration.
-        fn describe(&self) -> Describe<'_>;
+        /// Name, type and label names of every family it writes, for clash
+        /// checks at registration; the first names it in health families.
+        fn describe(&self) -> Vec<Describe<'_>>;
         /// Writes the whole family: HELP, TYPE and every sample.
         fn encode(&self, enc: &mut Encoder<'_>);
         /// For labelled families, how many lookups went to overflow.
@@ -58,12 +59,21 @@ pub trait Metric: seal::Encode + Send + Sync {}
 
 /// What registration checks a family against.
 pub struct Describe<'a> {
-    pub(crate) name: &'a str,
+    pub(crate) name: Cow<'a, str>,
     pub(crate) kind: Kind,
     pub(crate) labels: Vec<&'a str>,
 }
 
 impl Describe<'_> {
+    /// A family whose name is built at run time (a prefix plus a suffix).
+    pub(crate) fn owned(name: String, kind: Kind, labels: Vec<&str>) -> Describe<'_> {
+        Describe {
+            name: Cow::Owned(name),
+            kind,
+            labels,
+        }
+    }
+
     /// Whether two families would write a sample name, or a family name,
     /// in common (a histogram `x` writes `x_bucket`, `x_sum`, `x_count`).
     fn collides(&self, other: &Describe<'_>) -> bool {
@@ -72,7 +82,7 @@ impl Describe<'_> {
                 other
                     .sample_suffixes()
                     .iter()
-                    .any(|b| same_sample(self.name, a, other.name, b))
+                    .any(|b| same_sample(&self.name, a, &other.name, b))
             })
     }
 
@@ -109,12 +119,12 @@ impl Meta {
         Ok(Meta { name, help })
     }
 
-    pub(crate) fn describe<'a>(&'a self, kind: Kind, labels: Vec<&'a str>) -> Describe<'a> {
-        Describe {
-            name: &self.name,
+    pub(crate) fn describe<'a>(&'a self, kind: Kind, labels: Vec<&'a str>) -> Vec<Describe<'a>> {
+        vec![Describe {
+            name: Cow::Borrowed(&self.name),
             kind,
             labels,
-        }
+        }]
     }
 
     pub(crate) fn header(&self, enc: &mut Encoder<'_>, kind: Kind) {
@@ -259,14 +269,11 @@ impl Scrape<'_> {
 
     fn single(&mut self, name: &str, help: &str, kind: Kind, value: Value) {
         let describe = Describe {
-            name,
+            name: Cow::Borrowed(name),
             kind,
             labels: Vec::new(),
         };
-        let taken = self
-            .registered
-            .iter()
-            .any(|e| e.with_describe(|d| d.collides(&describe)))
+        let taken = self.registered.iter().any(|e| e.any_family(|d| d.collides(&describe)))
             || self.emitted.iter().any(|n| n == name);
         if name::metric_name(name).is_err() || taken {
             self.rejected += 1;
@@ -311,8 +318,9 @@ impl Entry {
         }
     }
 
-    fn with_describe(&self, f: impl FnOnce(&Describe<'_>) -> bool) -> bool {
-        self.metric().is_some_and(|m| f(&m.describe()))
+    /// Whether any family this entry writes satisfies `f`.
+    fn any_family(&self, f: impl Fn(&Describe<'_>) -> bool) -> bool {
+        self.metric().is_some_and(|m| m.describe().iter().any(f))
     }
 }
 
@@ -459,24 +467,28 @@ impl Registry {
 
     fn add(&self, entry: &Entry) -> Result<(), Error> {
         if let Some(metric) = entry.metric() {
-            let new = metric.describe();
-            let clash = self
-                .const_names
-                .iter()
-                .find(|c| new.labels.contains(&c.as_str()) || (new.kind == Kind::Histogram && *c == "le"));
-            if let Some(clash) = clash {
-                return Err(Error::new(ErrorKind::LabelClash, clash));
+            let families = metric.describe();
+            for new in &families {
+                let clash = self
+                    .const_names
+                    .iter()
+                    .find(|c| new.labels.contains(&c.as_str()) || (new.kind == Kind::Histogram && *c == "le"));
+                if let Some(clash) = clash {
+                    return Err(Error::new(ErrorKind::LabelClash, clash));
+                }
             }
-            let reserved = SELF_FAMILIES.iter().any(|name| {
-                new.collides(&Describe {
-                    name,
-                    kind: Kind::Counter,
-                    labels: Vec::new(),
-                })
-            });
             let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            if reserved || entries.iter().any(|e| e.with_describe(|old| old.collides(&new))) {
-                return Err(Error::new(ErrorKind::DuplicateMetric, new.name));
+            for new in &families {
+                let reserved = SELF_FAMILIES.iter().any(|name| {
+                    new.collides(&Describe {
+                        name: Cow::Borrowed(name),
+                        kind: Kind::Counter,
+                        labels: Vec::new(),
+                    })
+                });
+                if reserved || entries.iter().any(|e| e.any_family(|old| old.collides(new))) {
+                    return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
+                }
             }
             entries.push(entry.clone());
         } else if let Entry::Collector(new) = entry {
@@ -510,7 +522,7 @@ impl Registry {
             let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
             let (gone, kept) = entries.drain(..).partition(|e| match e {
                 Entry::Collector(c) => c.name == name,
-                other => other.with_describe(|d| d.name == name),
+                other => other.any_family(|d| d.name == name),
             });
             *entries = kept;
             gone
@@ -574,7 +586,8 @@ impl Registry {
             .iter()
             .filter_map(|e| {
                 let metric = e.metric()?;
-                Some((metric.describe().name.to_owned(), metric.dropped()?))
+                let dropped = metric.dropped()?;
+                Some((metric.describe().first()?.name.to_string(), dropped))
             })
             .collect();
         let collectors: Vec<&CollectorEntry> = entries

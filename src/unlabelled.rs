@@ -111,7 +111,7 @@ impl<C: Cell + fmt::Debug> fmt::Debug for Unlabelled<C> {
 
 impl<C: Cell> Metric for Unlabelled<C> {}
 impl<C: Cell> seal::Encode for Unlabelled<C> {
-    fn describe(&self) -> Describe<'_> {
+    fn describe(&self) -> Vec<Describe<'_>> {
         self.meta.describe(C::KIND, Vec::new())
     }
     fn encode(&self, enc: &mut Encoder<'_>) {

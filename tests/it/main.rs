@@ -21,6 +21,7 @@ mod process;
 mod promtool;
 mod registry;
 mod roundtrip;
+mod routes;
 
 use bareprom::Registry;
 

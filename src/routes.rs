@@ -1,0 +1,404 @@
+//! The HTTP route table: per `(method, route, status)` request counts and
+//! latency, per `(method, route)` requests in flight and handler panics.
+//!
+//! Labels are bounded by construction: the route is the pattern the
+//! application routed by (`/users/:id`), never the raw path, and a request
+//! that matched no route is recorded under [`UNMATCHED_ROUTE`]; a method
+//! outside the standard set is recorded as `other`; a status outside
+//! 100–999 as `other`. Request bodies, query strings and user ids never
+//! become labels. Each table caps its series like any family.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::counter::CounterCell;
+use crate::error::Error;
+use crate::family::{Child, Family};
+use crate::gauge::GaugeCell;
+use crate::histogram::{self, HistogramCell};
+use crate::name;
+use crate::registry::{Describe, Metric, seal};
+use crate::text::{Encoder, Kind, Value};
+
+/// The route label of requests that matched no route.
+///
+/// # Examples
+///
+/// ```
+/// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+/// ROUTES.record("GET", bareprom::UNMATCHED_ROUTE, 404, std::time::Duration::from_millis(1));
+/// ```
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Latency buckets of the OpenTelemetry HTTP server semantic conventions,
+/// in seconds: 5 ms to 10 s.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::HTTP_BUCKETS.len(), 14);
+/// ```
+pub const HTTP_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The metrics of an HTTP server, by route.
+///
+/// With prefix `p`, it writes, in this order:
+///
+/// | family | type | labels |
+/// |---|---|---|
+/// | `p` `http_requests_total` | counter | `method`, `route`, `status` |
+/// | `p` `http_request_duration_seconds` | histogram | `method`, `route`, `status` |
+/// | `p` `http_requests_in_flight` | gauge | `method`, `route` |
+/// | `p` `http_request_panics_total` | counter | `method`, `route` |
+///
+/// `http_requests_total` is the count of the latency histogram, so one
+/// lookup records both and they always agree. The hit path takes one read
+/// lock and then touches atomics; a new label set takes the write lock once.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use bareprom::{Registry, RouteTable};
+///
+/// static ROUTES: RouteTable = RouteTable::new("shop_");
+///
+/// let registry = Registry::new();
+/// registry.register(&ROUTES)?;
+/// ROUTES.record("GET", "/users/:id", 200, Duration::from_millis(3));
+///
+/// let request = ROUTES.start("POST", "/orders");
+/// // ... handle it ...
+/// request.finish(201);
+///
+/// let text = registry.render();
+/// assert!(text.contains("shop_http_requests_total{method=\"GET\",route=\"/users/:id\",status=\"200\"} 1\n"));
+/// assert!(text.contains("shop_http_requests_in_flight{method=\"POST\",route=\"/orders\"} 0\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub struct RouteTable {
+    prefix: Cow<'static, str>,
+    durations: Family<HistogramCell, 3>,
+    in_flight: Family<GaugeCell, 2>,
+    panics: Family<CounterCell, 2>,
+}
+
+impl RouteTable {
+    /// A table whose families' names start with `prefix` (may be empty),
+    /// with [`HTTP_BUCKETS`].
+    ///
+    /// # Panics
+    ///
+    /// If `prefix` cannot start a metric name; in a `static` that is a
+    /// compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("molecule_");
+    /// ```
+    pub const fn new(prefix: &'static str) -> Self {
+        Self::with_buckets(prefix, &HTTP_BUCKETS)
+    }
+
+    /// A table with the given latency bucket bounds.
+    ///
+    /// # Panics
+    ///
+    /// As [`RouteTable::new`], and if the bounds are empty, unsorted or
+    /// contain NaN.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::with_buckets("api_", &[0.01, 0.1, 1.0]);
+    /// ```
+    pub const fn with_buckets(prefix: &'static str, bounds: &'static [f64]) -> Self {
+        name::unwrap(name::prefix(prefix));
+        RouteTable {
+            prefix: Cow::Borrowed(prefix),
+            durations: Family::with_buckets("route_table", "", ["method", "route", "status"], bounds),
+            in_flight: Family::new("route_table", "", ["method", "route"]),
+            panics: Family::new("route_table", "", ["method", "route"]),
+        }
+    }
+
+    /// A table for a prefix or bounds built at run time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// for a bad prefix,
+    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets) for bad
+    /// bounds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let service = "billing";
+    /// let routes = bareprom::RouteTable::try_new(format!("{service}_"), bareprom::HTTP_BUCKETS.to_vec())?;
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new(
+        prefix: impl Into<Cow<'static, str>>,
+        bounds: impl Into<Cow<'static, [f64]>>,
+    ) -> Result<Self, Error> {
+        let prefix = prefix.into();
+        name::prefix(&prefix).map_err(|kind| Error::new(kind, &prefix))?;
+        let labels = ["method", "route", "status"];
+        Ok(RouteTable {
+            prefix,
+            durations: Family::try_with_buckets("route_table", "", labels, histogram::layout(bounds.into())?)?,
+            in_flight: Family::try_new("route_table", "", ["method", "route"])?,
+            panics: Family::try_new("route_table", "", ["method", "route"])?,
+        })
+    }
+
+    /// The same table with a different series limit for each of its
+    /// families (see [`Family`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("").with_series_limit(500);
+    /// ```
+    #[must_use]
+    pub const fn with_series_limit(mut self, limit: usize) -> Self {
+        self.durations.reset_limit(limit);
+        self.in_flight.reset_limit(limit);
+        self.panics.reset_limit(limit);
+        self
+    }
+
+    /// Records a finished request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// ROUTES.record("GET", "/health", 200, std::time::Duration::from_micros(80));
+    /// assert_eq!(ROUTES.requests("GET", "/health", 200), 1);
+    /// ```
+    pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let mut buf = [0u8; 3];
+        self.durations
+            .with([method_label(method), route_label(route), status_label(status, &mut buf)])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Starts a request: counts it in flight until the returned guard is
+    /// finished or dropped. A guard dropped while its thread panics counts
+    /// the panic, so a handler that panics is counted even when nothing
+    /// catches it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// let request = ROUTES.start("GET", "/users/:id");
+    /// assert_eq!(ROUTES.in_flight("GET", "/users/:id"), 1);
+    /// request.finish(200);
+    /// assert_eq!(ROUTES.in_flight("GET", "/users/:id"), 0);
+    /// ```
+    pub fn start<'a>(&'a self, method: &str, route: &'a str) -> InFlight<'a> {
+        let method = method_label(method);
+        let route = route_label(route);
+        let gauge = self.in_flight.with([method, route]);
+        gauge.inc();
+        InFlight {
+            table: self,
+            method,
+            route,
+            gauge,
+            start: Instant::now(),
+            finished: false,
+        }
+    }
+
+    /// How many requests were recorded for this method, route and status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// assert_eq!(ROUTES.requests("GET", "/", 200), 0);
+    /// ```
+    pub fn requests(&self, method: &str, route: &str, status: u16) -> u64 {
+        let mut buf = [0u8; 3];
+        self.durations
+            .with([method_label(method), route_label(route), status_label(status, &mut buf)])
+            .count()
+    }
+
+    /// How many requests for this method and route are in flight.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// assert_eq!(ROUTES.in_flight("GET", "/"), 0);
+    /// ```
+    pub fn in_flight(&self, method: &str, route: &str) -> i64 {
+        self.in_flight.with([method_label(method), route_label(route)]).get()
+    }
+
+    /// How many handlers for this method and route panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// assert_eq!(ROUTES.panics("GET", "/"), 0);
+    /// ```
+    pub fn panics(&self, method: &str, route: &str) -> u64 {
+        self.panics.with([method_label(method), route_label(route)]).get()
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+}
+
+/// A request in flight, from [`RouteTable::start`].
+///
+/// # Examples
+///
+/// ```
+/// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+/// let request = ROUTES.start("DELETE", "/items/:id");
+/// request.finish(204);
+/// assert_eq!(ROUTES.requests("DELETE", "/items/:id", 204), 1);
+/// ```
+#[must_use = "a request is counted in flight until finished or dropped"]
+pub struct InFlight<'a> {
+    table: &'a RouteTable,
+    method: &'static str,
+    route: &'a str,
+    gauge: Child<GaugeCell>,
+    start: Instant,
+    finished: bool,
+}
+
+impl InFlight<'_> {
+    /// Records the request with its status and the time since it started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// ROUTES.start("GET", "/").finish(200);
+    /// assert_eq!(ROUTES.requests("GET", "/", 200), 1);
+    /// ```
+    pub fn finish(mut self, status: u16) {
+        self.finished = true;
+        self.table.record(self.method, self.route, status, self.start.elapsed());
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.gauge.dec();
+        if !self.finished && std::thread::panicking() {
+            self.table.panics.with([self.method, self.route]).inc();
+        }
+    }
+}
+
+impl fmt::Debug for InFlight<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InFlight")
+            .field("method", &self.method)
+            .field("route", &self.route)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Standard methods are kept as written; anything else is `other`, so a
+/// client cannot invent label values.
+fn method_label(method: &str) -> &'static str {
+    METHODS.iter().find(|m| **m == method).copied().unwrap_or("other")
+}
+
+fn route_label(route: &str) -> &str {
+    if route.is_empty() { UNMATCHED_ROUTE } else { route }
+}
+
+/// Three ASCII digits for 100–999 without allocating; `other` otherwise.
+fn status_label(status: u16, buf: &mut [u8; 3]) -> &str {
+    if !(100..=999).contains(&status) {
+        return "other";
+    }
+    let digits = [status / 100, status / 10 % 10, status % 10];
+    for (b, d) in buf.iter_mut().zip(digits) {
+        *b = b'0' + u8::try_from(d).unwrap_or(0);
+    }
+    std::str::from_utf8(buf).unwrap_or("other")
+}
+
+impl fmt::Debug for RouteTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteTable")
+            .field("prefix", &self.prefix)
+            .field("series", &self.durations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metric for RouteTable {}
+impl seal::Encode for RouteTable {
+    fn describe(&self) -> Vec<Describe<'_>> {
+        let three = vec!["method", "route", "status"];
+        let two = vec!["method", "route"];
+        vec![
+            Describe::owned(self.name("http_requests_total"), Kind::Counter, three.clone()),
+            Describe::owned(self.name("http_request_duration_seconds"), Kind::Histogram, three),
+            Describe::owned(self.name("http_requests_in_flight"), Kind::Gauge, two.clone()),
+            Describe::owned(self.name("http_request_panics_total"), Kind::Counter, two),
+        ]
+    }
+
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        let name = self.name("http_requests_total");
+        enc.header(
+            &name,
+            "HTTP requests served, by method, route and status.",
+            Kind::Counter,
+        );
+        self.durations
+            .for_each_series(|labels, h| enc.sample(&name, "", labels, None, Value::U64(h.count())));
+
+        let name = self.name("http_request_duration_seconds");
+        enc.header(
+            &name,
+            "HTTP request latency, by method, route and status.",
+            Kind::Histogram,
+        );
+        self.durations
+            .for_each_series(|labels, h| seal::Series::encode_series(h, enc, &name, labels));
+
+        let name = self.name("http_requests_in_flight");
+        enc.header(&name, "HTTP requests being handled, by method and route.", Kind::Gauge);
+        self.in_flight
+            .for_each_series(|labels, g| seal::Series::encode_series(g, enc, &name, labels));
+
+        let name = self.name("http_request_panics_total");
+        enc.header(
+            &name,
+            "HTTP handlers that panicked, by method and route.",
+            Kind::Counter,
+        );
+        self.panics
+            .for_each_series(|labels, c| seal::Series::encode_series(c, enc, &name, labels));
+    }
+
+    fn dropped(&self) -> Option<u64> {
+        Some(self.durations.dropped() + self.in_flight.dropped() + self.panics.dropped())
+    }
+}

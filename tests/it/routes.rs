@@ -1,0 +1,168 @@
+//! The route table: exact exposition, concurrency, in-flight, panics.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use bareprom::{Registry, RouteTable, UNMATCHED_ROUTE};
+
+use crate::oracle::Value;
+use crate::{check, parse};
+
+#[test]
+fn scripted_requests_render_exactly() {
+    static ROUTES: RouteTable = RouteTable::with_buckets("molecule_", &[0.01, 0.1]);
+    let r = Registry::new();
+    r.register(&ROUTES).unwrap();
+    ROUTES.record("GET", "/users/:id", 200, Duration::from_millis(5));
+    ROUTES.record("GET", "/users/:id", 200, Duration::from_millis(50));
+    ROUTES.record("get", "", 404, Duration::from_millis(500)); // lowercase: not a standard method
+    let request = ROUTES.start("POST", "/orders");
+    check(
+        &r,
+        r#"# HELP molecule_http_requests_total HTTP requests served, by method, route and status.
+# TYPE molecule_http_requests_total counter
+molecule_http_requests_total{method="GET",route="/users/:id",status="200"} 2
+molecule_http_requests_total{method="other",route="unmatched",status="404"} 1
+# HELP molecule_http_request_duration_seconds HTTP request latency, by method, route and status.
+# TYPE molecule_http_request_duration_seconds histogram
+molecule_http_request_duration_seconds_bucket{method="GET",route="/users/:id",status="200",le="0.01"} 1
+molecule_http_request_duration_seconds_bucket{method="GET",route="/users/:id",status="200",le="0.1"} 2
+molecule_http_request_duration_seconds_bucket{method="GET",route="/users/:id",status="200",le="+Inf"} 2
+molecule_http_request_duration_seconds_sum{method="GET",route="/users/:id",status="200"} 0.055
+molecule_http_request_duration_seconds_count{method="GET",route="/users/:id",status="200"} 2
+molecule_http_request_duration_seconds_bucket{method="other",route="unmatched",status="404",le="0.01"} 0
+molecule_http_request_duration_seconds_bucket{method="other",route="unmatched",status="404",le="0.1"} 0
+molecule_http_request_duration_seconds_bucket{method="other",route="unmatched",status="404",le="+Inf"} 1
+molecule_http_request_duration_seconds_sum{method="other",route="unmatched",status="404"} 0.5
+molecule_http_request_duration_seconds_count{method="other",route="unmatched",status="404"} 1
+# HELP molecule_http_requests_in_flight HTTP requests being handled, by method and route.
+# TYPE molecule_http_requests_in_flight gauge
+molecule_http_requests_in_flight{method="POST",route="/orders"} 1
+# HELP molecule_http_request_panics_total HTTP handlers that panicked, by method and route.
+# TYPE molecule_http_request_panics_total counter
+# HELP bareprom_series_dropped_total Lookups of new label sets sent to the overflow series by the series limit.
+# TYPE bareprom_series_dropped_total counter
+bareprom_series_dropped_total{family="molecule_http_requests_total"} 0
+"#,
+    );
+    request.finish(201);
+    assert_eq!(ROUTES.in_flight("POST", "/orders"), 0);
+    assert_eq!(ROUTES.requests("POST", "/orders", 201), 1);
+    assert_eq!(ROUTES.requests("GET", UNMATCHED_ROUTE, 404), 0);
+    assert_eq!(
+        ROUTES.requests("BREW", UNMATCHED_ROUTE, 404),
+        1,
+        "BREW is `other`, like `get`"
+    );
+}
+
+#[test]
+fn statuses_outside_100_to_999_are_other() {
+    static ROUTES: RouteTable = RouteTable::new("st_");
+    for status in [0, 99, 1000, u16::MAX] {
+        ROUTES.record("GET", "/", status, Duration::ZERO);
+    }
+    ROUTES.record("GET", "/", 100, Duration::ZERO);
+    ROUTES.record("GET", "/", 999, Duration::ZERO);
+    let r = Registry::new();
+    r.register(&ROUTES).unwrap();
+    let exposition = parse(&r.render());
+    let requests = |status: &str| {
+        exposition.value(
+            "st_http_requests_total",
+            &[("method", "GET"), ("route", "/"), ("status", status)],
+        )
+    };
+    assert!(matches!(requests("other"), Some(Value::Int(4))));
+    assert!(matches!(requests("100"), Some(Value::Int(1))));
+    assert!(matches!(requests("999"), Some(Value::Int(1))));
+}
+
+#[test]
+fn a_panicking_handler_is_counted_and_later_scrapes_work() {
+    static ROUTES: RouteTable = RouteTable::new("pn_");
+    let r = Arc::new(Registry::new());
+    r.register(&ROUTES).unwrap();
+    let handler = thread::spawn(|| {
+        let _request = ROUTES.start("GET", "/boom");
+        panic!("handler bug");
+    });
+    assert!(handler.join().is_err());
+    assert_eq!(ROUTES.panics("GET", "/boom"), 1);
+    assert_eq!(
+        ROUTES.in_flight("GET", "/boom"),
+        0,
+        "the guard left in-flight on unwind"
+    );
+    // An unfinished but not panicking request is not a panic.
+    drop(ROUTES.start("GET", "/early-return"));
+    assert_eq!(ROUTES.panics("GET", "/early-return"), 0);
+    ROUTES.record("GET", "/boom", 200, Duration::from_millis(1));
+    let text = r.render();
+    parse(&text);
+    assert!(
+        text.contains("pn_http_request_panics_total{method=\"GET\",route=\"/boom\"} 1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn concurrent_recording_while_scraping_is_exact() {
+    static ROUTES: RouteTable = RouteTable::new("cr_");
+    const PER_THREAD: u64 = 50_000;
+    let r = Arc::new(Registry::new());
+    r.register(&ROUTES).unwrap();
+    let routes = ["/a", "/b/:id", "/c"];
+    let writers: Vec<_> = (0..3)
+        .map(|t| {
+            thread::spawn(move || {
+                for i in 0..PER_THREAD {
+                    let route = routes[(i % 3) as usize];
+                    if t == 0 {
+                        ROUTES.start("GET", route).finish(200);
+                    } else {
+                        ROUTES.record("GET", route, 200, Duration::from_micros(i % 1000));
+                    }
+                }
+            })
+        })
+        .collect();
+    let scraper = {
+        let r = Arc::clone(&r);
+        thread::spawn(move || {
+            let mut scrapes = 0;
+            while scrapes < 50 {
+                parse(&r.render());
+                scrapes += 1;
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    scraper.join().unwrap();
+    let total: u64 = routes.iter().map(|route| ROUTES.requests("GET", route, 200)).sum();
+    assert_eq!(total, 3 * PER_THREAD);
+    assert!(routes.iter().all(|route| ROUTES.in_flight("GET", route) == 0));
+    parse(&r.render());
+}
+
+#[test]
+fn route_tables_clash_like_any_family() {
+    static A: RouteTable = RouteTable::new("x_");
+    static B: RouteTable = RouteTable::new("x_");
+    static C: bareprom::Counter = bareprom::Counter::new("x_http_requests_total", "Clash.");
+    let r = Registry::new();
+    r.register(&A).unwrap();
+    assert_eq!(r.register(&B).unwrap_err().kind(), bareprom::ErrorKind::DuplicateMetric);
+    assert_eq!(r.register(&C).unwrap_err().kind(), bareprom::ErrorKind::DuplicateMetric);
+    assert_eq!(
+        RouteTable::try_new("1bad", vec![1.0]).unwrap_err().kind(),
+        bareprom::ErrorKind::InvalidMetricName
+    );
+    assert_eq!(
+        RouteTable::try_new("ok_", vec![]).unwrap_err().kind(),
+        bareprom::ErrorKind::InvalidBuckets
+    );
+}
