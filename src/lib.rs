@@ -83,6 +83,7 @@ mod counter;
 mod error;
 mod family;
 mod gauge;
+mod handler;
 mod histogram;
 mod name;
 mod process;
@@ -99,6 +100,7 @@ pub use family::{
     OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};

@@ -14,6 +14,7 @@
 
 mod concurrency;
 mod exposition;
+mod handler;
 mod oracle;
 mod oracle_tests;
 mod panics;
