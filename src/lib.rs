@@ -75,7 +75,7 @@
 //!
 //! # Minimum supported Rust version
 //!
-//! 1.85 (edition 2024); clippy's `incompatible_msrv` lint checks the `std`
+//! 1.88 (let-chains); clippy's `incompatible_msrv` lint checks the `std`
 //! API used against it.
 
 mod alloc;
@@ -89,6 +89,7 @@ mod name;
 mod process;
 mod registry;
 mod routes;
+mod serve;
 mod text;
 mod unlabelled;
 
@@ -105,4 +106,5 @@ pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponentia
 pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
 pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
+pub use serve::{ServeOptions, Server, serve};
 pub use text::CONTENT_TYPE;

@@ -19,10 +19,12 @@ mod oracle;
 mod oracle_tests;
 mod panics;
 mod process;
+mod prometheus;
 mod promtool;
 mod registry;
 mod roundtrip;
 mod routes;
+mod serve;
 
 use bareprom::Registry;
 
