@@ -177,7 +177,7 @@ pub trait Collect: Send + Sync {
 pub struct Scrape<'a> {
     out: &'a mut Vec<u8>,
     const_labels: &'a str,
-    registered: &'a [Entry],
+    registered: &'a [Describe<'a>],
     emitted: &'a mut Vec<String>,
     rejected: u64,
 }
@@ -273,8 +273,7 @@ impl Scrape<'_> {
             kind,
             labels: Vec::new(),
         };
-        let taken = self.registered.iter().any(|e| e.any_family(|d| d.collides(&describe)))
-            || self.emitted.iter().any(|n| n == name);
+        let taken = self.registered.iter().any(|d| d.collides(&describe)) || self.emitted.iter().any(|n| n == name);
         if name::metric_name(name).is_err() || taken {
             self.rejected += 1;
             return;
@@ -548,6 +547,17 @@ impl Registry {
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner).clone();
+        // What collectors must not clash with, described once per scrape and
+        // only when there is a collector to check.
+        let registered: Vec<Describe<'_>> = if entries.iter().any(|e| matches!(e, Entry::Collector(_))) {
+            entries
+                .iter()
+                .filter_map(Entry::metric)
+                .flat_map(seal::Encode::describe)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut emitted = Vec::new();
         for entry in &entries {
             match entry {
@@ -556,18 +566,24 @@ impl Registry {
                         metric.encode(&mut Encoder::new(out, &self.const_labels));
                     }
                 }
-                Entry::Collector(c) => self.run_collector(c, out, &entries, &mut emitted),
+                Entry::Collector(c) => self.run_collector(c, out, &registered, &mut emitted),
             }
         }
         self.encode_health(out, &entries);
     }
 
-    fn run_collector(&self, c: &CollectorEntry, out: &mut Vec<u8>, entries: &[Entry], emitted: &mut Vec<String>) {
+    fn run_collector(
+        &self,
+        c: &CollectorEntry,
+        out: &mut Vec<u8>,
+        registered: &[Describe<'_>],
+        emitted: &mut Vec<String>,
+    ) {
         let (start, names) = (out.len(), emitted.len());
         let mut scrape = Scrape {
             out,
             const_labels: &self.const_labels,
-            registered: entries,
+            registered,
             emitted,
             rejected: 0,
         };
