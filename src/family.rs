@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::histogram::{self, DEFAULT_BUCKETS, HistogramCell};
+use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
 use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
 use crate::text::{self, Encoder, Kind};
@@ -137,13 +137,13 @@ pub struct Family<C: Cell, const N: usize> {
 /// other kinds), turned into one `Arc` on first use.
 pub struct Layout {
     buckets: Cow<'static, [f64]>,
-    shared: OnceLock<Arc<[f64]>>,
+    shared: OnceLock<Arc<Bounds>>,
 }
 
 impl Layout {
     /// The bounds as an `Arc` every histogram series holds a clone of.
-    pub(crate) fn shared_buckets(&self) -> Arc<[f64]> {
-        Arc::clone(self.shared.get_or_init(|| Arc::from(&*self.buckets)))
+    pub(crate) fn shared_buckets(&self) -> Arc<Bounds> {
+        Arc::clone(self.shared.get_or_init(|| Arc::new(Bounds::new(&self.buckets))))
     }
 }
 

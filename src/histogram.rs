@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::family::{Cell, Layout};
 use crate::name::{self, MAX_BUCKETS};
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{Encoder, Kind, Value};
+use crate::text::{self, Encoder, Kind, Value};
 
 /// The default bucket bounds of the Prometheus client libraries, in seconds:
 /// 5 ms to 10 s.
@@ -103,11 +103,29 @@ pub(crate) fn layout(bounds: Cow<'static, [f64]>) -> Result<Cow<'static, [f64]>,
     })
 }
 
+/// A family's bucket bounds with their `le` texts rendered once, shared by
+/// all its series.
+pub(crate) struct Bounds {
+    values: Box<[f64]>,
+    les: Box<[Box<str>]>,
+}
+
+impl Bounds {
+    pub(crate) fn new(values: &[f64]) -> Self {
+        Bounds {
+            values: values.into(),
+            les: values.iter().map(|b| text::render_f64(*b).into_boxed_str()).collect(),
+        }
+    }
+}
+
 /// The parts every histogram has, borrowed: shared by [`Histogram`] and
 /// [`HistogramCell`] so both observe and encode the same way.
 #[derive(Clone, Copy)]
 struct Core<'a> {
     bounds: &'a [f64],
+    /// The bounds rendered for `le`, when kept; rendered per scrape if not.
+    les: Option<&'a [Box<str>]>,
     /// One per bound plus the `+Inf` bucket; not cumulative.
     counts: &'a [AtomicU64],
     sum: &'a AtomicU64,
@@ -139,14 +157,21 @@ impl Core<'_> {
 
     fn encode(self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
         let mut total = 0u64;
-        for (bound, count) in self.bounds.iter().zip(self.counts) {
+        for (i, (bound, count)) in self.bounds.iter().zip(self.counts).enumerate() {
             total += count.load(Relaxed);
-            enc.sample(name, "_bucket", labels, Some(*bound), Value::U64(total));
+            let rendered;
+            let le = if let Some(le) = self.les.and_then(|les| les.get(i)) {
+                &**le
+            } else {
+                rendered = text::render_f64(*bound);
+                &rendered
+            };
+            enc.sample(name, "_bucket", labels, Some(le), Value::U64(total));
         }
         if let Some(inf) = self.counts.get(self.bounds.len()) {
             total += inf.load(Relaxed);
         }
-        enc.sample(name, "_bucket", labels, Some(f64::INFINITY), Value::U64(total));
+        enc.sample(name, "_bucket", labels, Some("+Inf"), Value::U64(total));
         enc.sample(name, "_sum", labels, None, Value::F64(self.sum()));
         enc.sample(name, "_count", labels, None, Value::U64(total));
     }
@@ -333,6 +358,7 @@ impl Histogram {
     fn core(&self) -> Core<'_> {
         Core {
             bounds: &self.bounds,
+            les: None,
             counts: &self.counts[..=self.bounds.len()],
             sum: &self.sum,
         }
@@ -432,7 +458,7 @@ impl seal::Encode for Histogram {
 /// assert_eq!(get.count(), 1);
 /// ```
 pub struct HistogramCell {
-    bounds: Arc<[f64]>,
+    bounds: Arc<Bounds>,
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
 }
@@ -440,7 +466,8 @@ pub struct HistogramCell {
 impl HistogramCell {
     fn core(&self) -> Core<'_> {
         Core {
-            bounds: &self.bounds,
+            bounds: &self.bounds.values,
+            les: Some(&self.bounds.les),
             counts: &self.counts,
             sum: &self.sum,
         }
@@ -519,7 +546,7 @@ impl seal::Series for HistogramCell {
     fn create(layout: &Layout) -> Self {
         let bounds = layout.shared_buckets();
         HistogramCell {
-            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            counts: (0..=bounds.values.len()).map(|_| AtomicU64::new(0)).collect(),
             bounds,
             sum: AtomicU64::new(0),
         }

@@ -87,7 +87,7 @@ impl<'a> Encoder<'a> {
 
     /// Writes one sample line: `name` + `suffix`, the constant labels, the
     /// series' rendered `labels`, an optional rendered `le` bound, the value.
-    pub fn sample(&mut self, name: &str, suffix: &str, labels: &str, le: Option<f64>, value: Value) {
+    pub fn sample(&mut self, name: &str, suffix: &str, labels: &str, le: Option<&str>, value: Value) {
         let out = &mut *self.out;
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(suffix.as_bytes());
@@ -101,7 +101,7 @@ impl<'a> Encoder<'a> {
         }
         if let Some(le) = le {
             out.extend_from_slice(if open { b",le=\"" } else { b"{le=\"" });
-            write_f64(out, le);
+            out.extend_from_slice(le.as_bytes());
             out.push(b'"');
             open = true;
         }
@@ -127,6 +127,14 @@ pub(crate) fn render_labels<'s>(pairs: impl IntoIterator<Item = (&'s str, &'s st
         out.push(b'"');
     }
     // Only ASCII was inserted between whole UTF-8 strings, so this cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Formats a float as [`write_f64`] does, for an `le` label value.
+pub(crate) fn render_f64(v: f64) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_f64(&mut out, v);
+    // Only ASCII is written, so this cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }
 
