@@ -671,21 +671,45 @@ impl Hasher for PassThrough {
 fn hash_values(values: &[&str]) -> u64 {
     let mut h = 0x243f_6a88_85a3_08d3_u64;
     for v in values {
-        h = mix(h, v.len() as u64);
-        let mut chunks = v.as_bytes().chunks_exact(8);
+        let bytes = v.as_bytes();
+        h = mix(h, bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            h = mix(h, u64::from_le_bytes(word));
+            h = mix(h, read_u64(chunk));
         }
-        let mut word = [0u8; 8];
-        word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        h = mix(h, u64::from_le_bytes(word));
+        h = mix(h, tail(bytes, chunks.remainder().len()));
     }
     // Spread the high bits into the low ones the map indexes by.
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)
+}
+
+/// The last `rem` (< 8) bytes of `bytes` as one word, without a variable
+/// length copy: two overlapping reads, as wyhash does. The length is mixed
+/// in separately, so the overlap cannot make two values collide.
+#[inline]
+fn tail(bytes: &[u8], rem: usize) -> u64 {
+    let n = bytes.len();
+    if rem == 0 {
+        0
+    } else if n >= 8 {
+        read_u64(&bytes[n - 8..])
+    } else if rem >= 4 {
+        u64::from(read_u32(&bytes[..4])) | u64::from(read_u32(&bytes[n - 4..])) << 32
+    } else {
+        u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16
+    }
+}
+
+#[inline]
+fn read_u64(b: &[u8]) -> u64 {
+    b.first_chunk().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+#[inline]
+fn read_u32(b: &[u8]) -> u32 {
+    b.first_chunk().map_or(0, |w| u32::from_le_bytes(*w))
 }
 
 #[inline]
