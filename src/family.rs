@@ -9,9 +9,7 @@
 //! [`Child`] is bumped without any lock at all.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
@@ -23,6 +21,10 @@ use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
 use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
 use crate::text::{self, Encoder, Kind};
+
+mod table;
+
+use table::{Series, Table, hash_values};
 
 /// A series value type: [`CounterCell`], [`FloatCounterCell`], [`GaugeCell`],
 /// [`FloatGaugeCell`] or [`HistogramCell`]. Sealed.
@@ -547,12 +549,6 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
     }
 }
 
-/// One series: its value and its rendered, escaped label block.
-struct Series<C> {
-    cell: C,
-    labels: Box<str>,
-}
-
 /// An owned handle to one series of a [`Family`]: cheap to clone, holds no
 /// lock, dereferences to the series' cell.
 ///
@@ -586,135 +582,6 @@ impl<C: fmt::Debug> fmt::Debug for Child<C> {
             .field("value", &self.0.cell)
             .finish()
     }
-}
-
-/// The series of one family: a hash index for lookups and a list in
-/// first-seen order for deterministic rendering.
-struct Table<C> {
-    index: HashMap<u64, Slot<C>, BuildHasherDefault<PassThrough>>,
-    order: Vec<Arc<Series<C>>>,
-}
-
-/// Series whose label hashes are equal; `Many` only on a 64-bit collision.
-enum Slot<C> {
-    One(Arc<Series<C>>),
-    Many(Vec<Arc<Series<C>>>),
-}
-
-impl<C> Table<C> {
-    const fn new() -> Self {
-        Table {
-            index: HashMap::with_hasher(BuildHasherDefault::new()),
-            order: Vec::new(),
-        }
-    }
-
-    fn find(&self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<&Arc<Series<C>>> {
-        match self.index.get(&hash)? {
-            Slot::One(series) => matches(&series.labels).then_some(series),
-            Slot::Many(list) => list.iter().find(|s| matches(&s.labels)),
-        }
-    }
-
-    fn add(&mut self, hash: u64, series: Arc<Series<C>>) {
-        self.order.push(Arc::clone(&series));
-        match self.index.remove(&hash) {
-            None => self.index.insert(hash, Slot::One(series)),
-            Some(Slot::One(other)) => self.index.insert(hash, Slot::Many(vec![other, series])),
-            Some(Slot::Many(mut list)) => {
-                list.push(series);
-                self.index.insert(hash, Slot::Many(list))
-            }
-        };
-    }
-
-    fn remove(&mut self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<Arc<Series<C>>> {
-        let removed = match self.index.remove(&hash)? {
-            Slot::One(series) if matches(&series.labels) => series,
-            Slot::One(other) => {
-                self.index.insert(hash, Slot::One(other));
-                return None;
-            }
-            Slot::Many(mut list) => {
-                let at = list.iter().position(|s| matches(&s.labels));
-                let removed = at.map(|at| list.remove(at));
-                self.index.insert(hash, Slot::Many(list));
-                removed?
-            }
-        };
-        self.order.retain(|s| !Arc::ptr_eq(s, &removed));
-        Some(removed)
-    }
-}
-
-/// The index keys are already hashes; hashing them again would only cost.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix(self.0, u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-/// Hashes label values, each prefixed by its length so that `("ab", "c")`
-/// and `("a", "bc")` differ. Identity is still decided by full comparison;
-/// the hash only picks the slot.
-fn hash_values(values: &[&str]) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3_u64;
-    for v in values {
-        let bytes = v.as_bytes();
-        h = mix(h, bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            h = mix(h, read_u64(chunk));
-        }
-        h = mix(h, tail(bytes, chunks.remainder().len()));
-    }
-    // Spread the high bits into the low ones the map indexes by.
-    h ^= h >> 29;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^ (h >> 32)
-}
-
-/// The last `rem` (< 8) bytes of `bytes` as one word, without a variable
-/// length copy: two overlapping reads, as wyhash does. The length is mixed
-/// in separately, so the overlap cannot make two values collide.
-#[inline]
-fn tail(bytes: &[u8], rem: usize) -> u64 {
-    let n = bytes.len();
-    if rem == 0 {
-        0
-    } else if n >= 8 {
-        read_u64(&bytes[n - 8..])
-    } else if rem >= 4 {
-        u64::from(read_u32(&bytes[..4])) | u64::from(read_u32(&bytes[n - 4..])) << 32
-    } else {
-        u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16
-    }
-}
-
-#[inline]
-fn read_u64(b: &[u8]) -> u64 {
-    b.first_chunk().map_or(0, |w| u64::from_le_bytes(*w))
-}
-
-#[inline]
-fn read_u32(b: &[u8]) -> u32 {
-    b.first_chunk().map_or(0, |w| u32::from_le_bytes(*w))
-}
-
-#[inline]
-fn mix(h: u64, word: u64) -> u64 {
-    (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95)
 }
 
 #[cfg(test)]

@@ -134,10 +134,13 @@ struct Core<'a> {
 impl Core<'_> {
     #[inline]
     fn observe(self, v: f64) {
-        // The first bucket whose bound is >= v; NaN compares false with
-        // everything and so lands in `+Inf`, as in client_golang.
+        // The first bucket whose bound is >= v. NaN is >= nothing and so
+        // lands in `+Inf`, as in client_golang; the binary search would put
+        // it first (NaN < b is false too), hence the explicit case.
         let i = if self.bounds.len() <= 16 {
             self.bounds.iter().position(|b| v <= *b).unwrap_or(self.bounds.len())
+        } else if v.is_nan() {
+            self.bounds.len()
         } else {
             self.bounds.partition_point(|b| *b < v)
         };

@@ -93,6 +93,10 @@ mod serve;
 mod text;
 mod unlabelled;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use alloc::CountingAlloc;
 pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
 pub use error::{Error, ErrorKind};

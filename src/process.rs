@@ -7,7 +7,10 @@
     not(target_os = "linux"),
     allow(dead_code, reason = "the parsers are only called on Linux")
 )]
-mod linux;
+pub(crate) mod linux;
+
+#[cfg(test)]
+mod corpus_tests;
 
 use crate::registry::{Collect, Scrape};
 

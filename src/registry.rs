@@ -16,6 +16,10 @@ use crate::error::{Error, ErrorKind};
 use crate::name;
 use crate::text::{self, Encoder, Kind, Value};
 
+mod collect;
+
+pub use collect::{Collect, Scrape};
+
 /// The sealed parts of [`Metric`] and [`Cell`](crate::Cell): what the
 /// registry and families call on a metric, invisible to users.
 pub(crate) mod seal {
@@ -132,167 +136,6 @@ impl Meta {
     }
 }
 
-/// A source of metrics computed at scrape time, such as a queue length or
-/// the process' resident memory.
-///
-/// `collect` runs on every scrape, with no lock of the registry held. If it
-/// panics, whatever it wrote in that scrape is discarded, the rest of the
-/// scrape is served, and `bareprom_collector_panics_total{collector="<name>"}`
-/// counts it.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use bareprom::{Collect, Registry, Scrape};
-///
-/// struct QueueDepth(Arc<Mutex<Vec<u32>>>);
-///
-/// impl Collect for QueueDepth {
-///     fn collect(&self, out: &mut Scrape<'_>) {
-///         let depth = self.0.lock().map_or(0, |q| q.len());
-///         out.gauge("jobs_queued", "Jobs waiting.", depth as i64);
-///     }
-/// }
-///
-/// let queue = Arc::new(Mutex::new(vec![1, 2, 3]));
-/// let registry = Registry::new();
-/// registry.register_collector("queue", QueueDepth(Arc::clone(&queue)))?;
-/// assert!(registry.render().contains("jobs_queued 3\n"));
-/// # Ok::<(), bareprom::Error>(())
-/// ```
-pub trait Collect: Send + Sync {
-    /// Writes the collector's current values into `out`.
-    fn collect(&self, out: &mut Scrape<'_>);
-}
-
-/// Where a [`Collect`] writes during a scrape.
-///
-/// Each call writes one whole unlabelled family. A family whose name is
-/// invalid, clashes with a registered metric or with another family of this
-/// scrape, or whose counter value is negative or NaN, is left out and
-/// counted in `bareprom_collector_rejected_total{collector="<name>"}`
-/// (rendered once non-zero): a collector bug never produces an exposition a
-/// scraper would reject.
-pub struct Scrape<'a> {
-    out: &'a mut Vec<u8>,
-    const_labels: &'a str,
-    registered: &'a [Describe<'a>],
-    emitted: &'a mut Vec<String>,
-    rejected: u64,
-}
-
-impl Scrape<'_> {
-    /// Writes a `u64` counter.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// struct Uptime;
-    /// impl bareprom::Collect for Uptime {
-    ///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
-    ///         out.counter("ticks_total", "Ticks seen.", 42);
-    ///     }
-    /// }
-    /// let registry = bareprom::Registry::new();
-    /// registry.register_collector("uptime", Uptime)?;
-    /// assert!(registry.render().contains("ticks_total 42\n"));
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn counter(&mut self, name: &str, help: &str, value: u64) {
-        self.single(name, help, Kind::Counter, Value::U64(value));
-    }
-
-    /// Writes an `f64` counter; a negative or NaN value is rejected.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// struct Cpu;
-    /// impl bareprom::Collect for Cpu {
-    ///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
-    ///         out.float_counter("cpu_seconds_total", "CPU time.", 1.5);
-    ///     }
-    /// }
-    /// let registry = bareprom::Registry::new();
-    /// registry.register_collector("cpu", Cpu)?;
-    /// assert!(registry.render().contains("cpu_seconds_total 1.5\n"));
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn float_counter(&mut self, name: &str, help: &str, value: f64) {
-        if value.is_nan() || value < 0.0 {
-            self.rejected += 1;
-            return;
-        }
-        self.single(name, help, Kind::Counter, Value::F64(value));
-    }
-
-    /// Writes an `i64` gauge.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// struct Temp;
-    /// impl bareprom::Collect for Temp {
-    ///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
-    ///         out.gauge("workers", "Workers alive.", 4);
-    ///     }
-    /// }
-    /// let registry = bareprom::Registry::new();
-    /// registry.register_collector("workers", Temp)?;
-    /// assert!(registry.render().contains("workers 4\n"));
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn gauge(&mut self, name: &str, help: &str, value: i64) {
-        self.single(name, help, Kind::Gauge, Value::I64(value));
-    }
-
-    /// Writes an `f64` gauge.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// struct Load;
-    /// impl bareprom::Collect for Load {
-    ///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
-    ///         out.float_gauge("load_ratio", "Load.", 0.25);
-    ///     }
-    /// }
-    /// let registry = bareprom::Registry::new();
-    /// registry.register_collector("load", Load)?;
-    /// assert!(registry.render().contains("load_ratio 0.25\n"));
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn float_gauge(&mut self, name: &str, help: &str, value: f64) {
-        self.single(name, help, Kind::Gauge, Value::F64(value));
-    }
-
-    fn single(&mut self, name: &str, help: &str, kind: Kind, value: Value) {
-        let describe = Describe {
-            name: Cow::Borrowed(name),
-            kind,
-            labels: Vec::new(),
-        };
-        let taken = self.registered.iter().any(|d| d.collides(&describe)) || self.emitted.iter().any(|n| n == name);
-        if name::metric_name(name).is_err() || taken {
-            self.rejected += 1;
-            return;
-        }
-        self.emitted.push(name.to_owned());
-        let mut enc = Encoder::new(self.out, self.const_labels);
-        enc.header(name, help, kind);
-        enc.sample(name, "", "", None, value);
-    }
-}
-
-impl fmt::Debug for Scrape<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scrape")
-            .field("bytes", &self.out.len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// A registered collector and its own health counters.
 struct CollectorEntry {
     name: String,
@@ -330,6 +173,9 @@ const SELF_FAMILIES: [&str; 3] = [
     "bareprom_collector_panics_total",
     "bareprom_collector_rejected_total",
 ];
+
+/// The labels of [`SELF_FAMILIES`], which constant labels may not use.
+const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
 
 /// A set of metrics and collectors rendered together, optionally with
 /// constant labels added to every series.
@@ -383,7 +229,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidLabelName`], [`ErrorKind::ReservedLabelName`] or
+    /// [`ErrorKind::InvalidLabelName`], [`ErrorKind::ReservedLabelName`]
+    /// (`__` prefixes, and `le`, `family` and `collector`, which the
+    /// registry's histograms and health families use) or
     /// [`ErrorKind::DuplicateLabelName`].
     ///
     /// # Examples
@@ -395,6 +243,11 @@ impl Registry {
     pub fn with_const_labels(labels: &[(&str, &str)]) -> Result<Self, Error> {
         let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
         name::label_names(&names, true).map_err(|kind| Error::new(kind, &names.join(",")))?;
+        // The registry's own health families label by these; a constant
+        // label of the same name would write it twice on their series.
+        if let Some(reserved) = names.iter().find(|n| HEALTH_LABELS.contains(n)) {
+            return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
+        }
         Ok(Registry {
             const_labels: text::render_labels(labels.iter().copied()),
             const_names: names.iter().map(|n| (*n).to_owned()).collect(),

@@ -13,7 +13,9 @@
 )]
 
 mod concurrency;
+mod corpus;
 mod exposition;
+mod fuzz_checks;
 mod handler;
 mod oracle;
 mod oracle_tests;

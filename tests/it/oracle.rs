@@ -154,14 +154,17 @@ impl Parser {
     fn line(&mut self, line: &str, n: usize) -> Result<(), String> {
         if line.is_empty() {
             return Err("empty line".into());
-        } else if line.ends_with('\r') {
-            // A `\r` inside a label value or HELP text is legal and written
-            // raw; at the end of a line it is a CRLF line ending.
-            return Err("carriage return (\\r) at the end of a line".into());
         } else if line.starts_with(' ') {
             return Err("leading space".into());
         } else if let Some(rest) = line.strip_prefix("# HELP ") {
-            return self.help(rest); // HELP text may end in spaces
+            // HELP text is verbatim up to the newline: it may end in spaces,
+            // or in a `\r` the format has no escape for (promtool, the Python
+            // parser and Prometheus all keep it as text).
+            return self.help(rest);
+        } else if line.ends_with('\r') {
+            // Elsewhere a `\r` is legal only inside a quoted label value; at
+            // the end of a line it is a CRLF line ending.
+            return Err("carriage return (\\r) at the end of a line".into());
         } else if line.ends_with(' ') {
             return Err("trailing space".into());
         } else if let Some(rest) = line.strip_prefix("# TYPE ") {

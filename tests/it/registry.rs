@@ -117,6 +117,11 @@ fn const_labels_clash_and_validate() {
         Registry::with_const_labels(&[("__a", "1")]).unwrap_err().kind(),
         ErrorKind::ReservedLabelName
     );
+    // The health families label by these.
+    for health in ["family", "collector"] {
+        let err = Registry::with_const_labels(&[(health, "x")]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ReservedLabelName, "{health}");
+    }
 }
 
 #[test]

@@ -1,0 +1,15 @@
+//! Builds a registry of every metric kind from the input through the public API,
+//! renders it, and checks that the strict oracle reads back exactly what went
+//! in. See `check_encode_roundtrip` in `tests/it/fuzz_checks.rs`.
+#![no_main]
+
+// The checks and the oracle are shared with the integration tests, which
+// replay this target's corpus through the same function (tests/it/corpus.rs).
+#[allow(dead_code, reason = "each target runs one of the checks")]
+#[path = "../../tests/it/fuzz_checks.rs"]
+mod fuzz_checks;
+#[allow(dead_code, reason = "the checks use part of the oracle's API")]
+#[path = "../../tests/it/oracle.rs"]
+mod oracle;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_checks::check_encode_roundtrip(data));

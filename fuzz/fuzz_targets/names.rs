@@ -1,0 +1,15 @@
+//! Metric and label name validation agrees with a naive reading of the
+//! Prometheus grammar and never panics. See `check_names` in
+//! `tests/it/fuzz_checks.rs`.
+#![no_main]
+
+// The checks and the oracle are shared with the integration tests, which
+// replay this target's corpus through the same function (tests/it/corpus.rs).
+#[allow(dead_code, reason = "each target runs one of the checks")]
+#[path = "../../tests/it/fuzz_checks.rs"]
+mod fuzz_checks;
+#[allow(dead_code, reason = "the checks use part of the oracle's API")]
+#[path = "../../tests/it/oracle.rs"]
+mod oracle;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_checks::check_names(data));

@@ -1,0 +1,1133 @@
+//! The properties the fuzz targets check, as pure functions of the fuzz
+//! input, so that `cargo test` replays the checked-in corpus through the very
+//! same code (`corpus.rs`).
+//!
+//! The fuzz crate includes this file and `oracle.rs` with `#[path]`; both then
+//! sit at the crate root there as here, so `crate::oracle` names the oracle in
+//! either build. A property that fails is a panic saying what differs, which
+//! libFuzzer reports as a crash. Std and bareprom only.
+
+use std::sync::Arc;
+
+use bareprom::{
+    Cell, Counter, CounterCell, CounterVec, ErrorKind, Family, FloatCounter, FloatCounterCell, FloatGauge,
+    FloatGaugeCell, FloatGaugeVec, Gauge, GaugeCell, GaugeVec, Histogram, HistogramCell, HistogramVec,
+    OVERFLOW_LABEL_VALUE, Registry,
+};
+
+use crate::oracle::{self, Kind, Value};
+
+// ---------------------------------------------------------------------------
+// encode_roundtrip
+
+/// Builds a registry from `data` through the public API only, renders it, and
+/// checks that the strict oracle accepts the text and gives back exactly what
+/// went in: every family in registration order with its name, help and type,
+/// every series in first-seen order with its labels, bucket bounds and
+/// values bit for bit (NaN as NaN; an integral float may come back as an
+/// integer of the same value), then the registry's own health family.
+///
+/// It also checks that construction and registration succeed exactly when a
+/// naive model of the rules says they should.
+///
+/// # Panics
+///
+/// When a property does not hold.
+pub(crate) fn check_encode_roundtrip(data: &[u8]) {
+    let mut input = Input(data);
+    let (registry, const_labels) = registry(&mut input);
+    let mut entries: Vec<Entry> = Vec::new();
+    // A bounded number of steps keeps one run fast whatever the input length.
+    for _ in 0..48 {
+        if input.is_empty() {
+            break;
+        }
+        match input.below(8) {
+            0..=3 => add_metric(&mut input, &registry, &const_labels, &mut entries),
+            4 => {
+                let name = input.metric_name();
+                let expected = entries.iter().any(|e| e.model.name == name);
+                assert_eq!(registry.unregister(&name), expected, "unregister({name:?})");
+                entries.retain(|e| e.model.name != name);
+            }
+            _ if entries.is_empty() => {}
+            _ => {
+                let at = input.below(entries.len());
+                let Entry { handle, model } = &mut entries[at];
+                handle.drive(&mut input, model);
+            }
+        }
+    }
+    let text = registry.render();
+    assert!(text == registry.render(), "two renders of an unchanged registry differ");
+    let got = oracle::parse(&text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{}", excerpt(&text)));
+    let want = expected(&entries, &const_labels);
+    compare(&want, &got, &text);
+}
+
+/// A registry with zero to two constant labels from the input; when the
+/// model says they are invalid, the registry must refuse them, and a plain
+/// registry is used instead.
+fn registry(input: &mut Input<'_>) -> (Registry, Vec<(String, String)>) {
+    let pairs: Vec<(String, String)> = (0..input.below(3))
+        .map(|_| (input.label_name(), input.text()))
+        .collect();
+    let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let result = Registry::with_const_labels(&refs);
+    assert_eq!(
+        result.is_ok(),
+        label_names_ok(&names, true) && !names.iter().any(|n| HEALTH_LABELS.contains(n)),
+        "Registry::with_const_labels({refs:?}) gave {result:?}"
+    );
+    match result {
+        Ok(registry) => (registry, pairs),
+        Err(_) => (Registry::new(), Vec::new()),
+    }
+}
+
+/// The registry's own families, whose names no metric may take.
+const HEALTH: [&str; 3] = [
+    "bareprom_series_dropped_total",
+    "bareprom_collector_panics_total",
+    "bareprom_collector_rejected_total",
+];
+
+/// One registered metric: the real thing and what it should render as.
+struct Entry {
+    handle: Handle,
+    model: Model,
+}
+
+/// Every metric type the check builds, behind the `Arc` it is registered by.
+enum Handle {
+    Counter(Arc<Counter>),
+    FloatCounter(Arc<FloatCounter>),
+    Gauge(Arc<Gauge>),
+    FloatGauge(Arc<FloatGauge>),
+    Histogram(Arc<Histogram>),
+    CounterVec0(Arc<CounterVec<0>>),
+    CounterVec1(Arc<CounterVec<1>>),
+    CounterVec2(Arc<CounterVec<2>>),
+    GaugeVec1(Arc<GaugeVec<1>>),
+    FloatGaugeVec1(Arc<FloatGaugeVec<1>>),
+    HistogramVec1(Arc<HistogramVec<1>>),
+    HistogramVec2(Arc<HistogramVec<2>>),
+}
+
+impl Handle {
+    fn register(&self, registry: &Registry) -> Result<(), bareprom::Error> {
+        match self {
+            Handle::Counter(m) => registry.register_arc(Arc::clone(m)),
+            Handle::FloatCounter(m) => registry.register_arc(Arc::clone(m)),
+            Handle::Gauge(m) => registry.register_arc(Arc::clone(m)),
+            Handle::FloatGauge(m) => registry.register_arc(Arc::clone(m)),
+            Handle::Histogram(m) => registry.register_arc(Arc::clone(m)),
+            Handle::CounterVec0(m) => registry.register_arc(Arc::clone(m)),
+            Handle::CounterVec1(m) => registry.register_arc(Arc::clone(m)),
+            Handle::CounterVec2(m) => registry.register_arc(Arc::clone(m)),
+            Handle::GaugeVec1(m) => registry.register_arc(Arc::clone(m)),
+            Handle::FloatGaugeVec1(m) => registry.register_arc(Arc::clone(m)),
+            Handle::HistogramVec1(m) => registry.register_arc(Arc::clone(m)),
+            Handle::HistogramVec2(m) => registry.register_arc(Arc::clone(m)),
+        }
+    }
+
+    /// Applies one operation from the input to the metric and to its model.
+    fn drive(&self, input: &mut Input<'_>, model: &mut Model) {
+        match self {
+            Handle::Counter(m) => CounterCell::drive(m, input, &mut model.series[0].1),
+            Handle::FloatCounter(m) => FloatCounterCell::drive(m, input, &mut model.series[0].1),
+            Handle::Gauge(m) => GaugeCell::drive(m, input, &mut model.series[0].1),
+            Handle::FloatGauge(m) => FloatGaugeCell::drive(m, input, &mut model.series[0].1),
+            Handle::Histogram(m) => m.drive(input, &mut model.series[0].1),
+            Handle::CounterVec0(f) => drive_family(f, input, model),
+            Handle::CounterVec1(f) => drive_family(f, input, model),
+            Handle::CounterVec2(f) => drive_family(f, input, model),
+            Handle::GaugeVec1(f) => drive_family(f, input, model),
+            Handle::FloatGaugeVec1(f) => drive_family(f, input, model),
+            Handle::HistogramVec1(f) => drive_family(f, input, model),
+            Handle::HistogramVec2(f) => drive_family(f, input, model),
+        }
+    }
+}
+
+/// Looks up, removes, or changes the series limit of a family, in the
+/// family and in its model alike.
+fn drive_family<C: Cell + Drive, const N: usize>(family: &Family<C, N>, input: &mut Input<'_>, model: &mut Model) {
+    match input.below(8) {
+        0 => {
+            let values: [String; N] = std::array::from_fn(|_| input.text());
+            let removed = family.remove(values.each_ref().map(String::as_str));
+            let at = model.series.iter().position(|(v, _)| v[..] == values[..]);
+            assert_eq!(removed, at.is_some(), "remove({values:?}) on {}", model.name);
+            if let Some(at) = at {
+                model.series.remove(at);
+            }
+        }
+        1 => {
+            let limit = input.below(4);
+            family.set_series_limit(limit);
+            model.limit = limit;
+        }
+        _ => {
+            let values: [String; N] = std::array::from_fn(|_| input.text());
+            let child = family.with(values.each_ref().map(String::as_str));
+            C::drive(&child, input, model.lookup(&values));
+        }
+    }
+}
+
+/// A metric's expected state: what the registry was given and should show.
+struct Model {
+    name: String,
+    help: String,
+    kind: Kind,
+    /// The family's label names; empty for unlabelled metrics and `N = 0`.
+    labels: Vec<String>,
+    /// Whether the family has labels, so a health series and a series limit.
+    labelled: bool,
+    /// The value of a new series.
+    zero: Val,
+    /// Series in first-seen order: label values and value.
+    series: Vec<(Vec<String>, Val)>,
+    limit: usize,
+    dropped: u64,
+}
+
+impl Model {
+    /// The series for `values`, created as `Family::with` documents: a new
+    /// label set past the series limit goes to the overflow series instead,
+    /// and is counted.
+    fn lookup(&mut self, values: &[String]) -> &mut Val {
+        let find = |series: &[(Vec<String>, Val)], values: &[String]| series.iter().position(|(v, _)| v == values);
+        let at = match find(&self.series, values) {
+            Some(at) => at,
+            None if !self.labelled || self.series.len() < self.limit => {
+                self.series.push((values.to_vec(), self.zero.clone()));
+                self.series.len() - 1
+            }
+            None => {
+                self.dropped += 1;
+                let overflow = vec![OVERFLOW_LABEL_VALUE.to_owned(); values.len()];
+                find(&self.series, &overflow).unwrap_or_else(|| {
+                    self.series.push((overflow, self.zero.clone()));
+                    self.series.len() - 1
+                })
+            }
+        };
+        &mut self.series[at].1
+    }
+}
+
+/// A modelled series value.
+#[derive(Clone, Debug)]
+enum Val {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    /// The finite bounds, non-cumulative counts (one per bound plus `+Inf`)
+    /// and the sum.
+    Histogram(Vec<f64>, Vec<u64>, f64),
+}
+
+/// A series type the check can bump: reads one operation from the input,
+/// applies it, and applies its documented effect to the model.
+trait Drive {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val);
+}
+
+impl Drive for CounterCell {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let Val::U64(v) = model else {
+            unreachable!("a counter models as U64")
+        };
+        let n = if input.byte() < 0x40 { 1 } else { input.u64() };
+        if n == 1 {
+            self.inc();
+        } else {
+            self.inc_by(n);
+        }
+        *v = v.wrapping_add(n);
+    }
+}
+
+impl Drive for FloatCounterCell {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let Val::F64(v) = model else {
+            unreachable!("a float counter models as F64")
+        };
+        let x = input.f64();
+        self.inc_by(x);
+        // Documented: negative, NaN and infinite increments are ignored.
+        if x.is_finite() && x > 0.0 {
+            *v += x;
+        }
+    }
+}
+
+impl Drive for GaugeCell {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let Val::I64(v) = model else {
+            unreachable!("a gauge models as I64")
+        };
+        let (op, n) = (input.below(4), input.i64());
+        match op {
+            0 => self.set(n),
+            1 => self.add(n),
+            2 => self.sub(n),
+            _ => self.dec(),
+        }
+        *v = match op {
+            0 => n,
+            1 => v.wrapping_add(n),
+            2 => v.wrapping_sub(n),
+            _ => v.wrapping_sub(1),
+        };
+    }
+}
+
+impl Drive for FloatGaugeCell {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let Val::F64(v) = model else {
+            unreachable!("a float gauge models as F64")
+        };
+        let (op, x) = (input.below(4), input.f64());
+        match op {
+            0 => self.add(x),
+            1 => self.sub(x),
+            _ => self.set(x),
+        }
+        *v = match op {
+            0 => *v + x,
+            1 => *v + -x,
+            _ => x,
+        };
+    }
+}
+
+impl Drive for HistogramCell {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let x = input.f64();
+        self.observe(x);
+        observe(model, x);
+    }
+}
+
+impl Drive for Histogram {
+    fn drive(&self, input: &mut Input<'_>, model: &mut Val) {
+        let x = input.f64();
+        self.observe(x);
+        observe(model, x);
+    }
+}
+
+/// The documented rule: the first bucket whose bound is `>= x`, and `+Inf`
+/// when there is none (NaN included); the sum adds `x`.
+fn observe(model: &mut Val, x: f64) {
+    let Val::Histogram(bounds, counts, sum) = model else {
+        unreachable!("a histogram models as Histogram")
+    };
+    let at = bounds.iter().position(|b| x <= *b).unwrap_or(bounds.len());
+    counts[at] += 1;
+    *sum += x;
+}
+
+/// Reads a metric description from the input, constructs it with the
+/// fallible constructors, registers it, and records the model of what is
+/// registered.
+fn add_metric(input: &mut Input<'_>, registry: &Registry, const_labels: &[(String, String)], entries: &mut Vec<Entry>) {
+    let shape = input.below(12);
+    let (name, help) = (input.metric_name(), input.text());
+    let histogram = matches!(shape, 4 | 10 | 11);
+    let bounds = if histogram { input.bounds() } else { Vec::new() };
+    let label_count = [0, 0, 0, 0, 0, 0, 1, 2, 1, 1, 1, 2][shape];
+    let labels: Vec<String> = (0..label_count).map(|_| input.label_name()).collect();
+    let made = construct(shape, &name, &help, &labels, &bounds);
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let max_bounds = if shape == 4 { 64 } else { usize::MAX };
+    let valid = metric_name_ok(&name)
+        && label_names_ok(&label_refs, histogram)
+        && (!histogram || buckets_ok(&bounds, max_bounds));
+    assert_eq!(
+        made.is_ok(),
+        valid,
+        "constructing shape {shape} {name:?} labels {labels:?} bounds {bounds:?}: {:?}",
+        made.as_ref().err()
+    );
+    let Ok(handle) = made else { return };
+    let kind = match shape {
+        0 | 1 | 5..=7 => Kind::Counter,
+        2 | 3 | 8 | 9 => Kind::Gauge,
+        _ => Kind::Histogram,
+    };
+    let registered = handle.register(registry);
+    let free = registration_ok(&name, kind, &labels, const_labels, entries);
+    assert_eq!(
+        registered.is_ok(),
+        free,
+        "registering {kind:?} {name:?} labels {labels:?}: {registered:?}"
+    );
+    if registered.is_err() {
+        return;
+    }
+    let finite = finite_bounds(&bounds).to_vec();
+    let zero = match shape {
+        0 | 5..=7 => Val::U64(0),
+        2 | 8 => Val::I64(0),
+        1 | 3 | 9 => Val::F64(0.0),
+        _ => {
+            let counts = vec![0; finite.len() + 1];
+            Val::Histogram(finite, counts, 0.0)
+        }
+    };
+    let unlabelled = shape <= 4;
+    let model = Model {
+        name,
+        help,
+        kind,
+        labels,
+        labelled: shape >= 6,
+        series: if unlabelled {
+            vec![(Vec::new(), zero.clone())]
+        } else {
+            Vec::new()
+        },
+        zero,
+        limit: bareprom::DEFAULT_SERIES_LIMIT,
+        dropped: 0,
+    };
+    entries.push(Entry { handle, model });
+}
+
+/// Builds metric `shape` (an index into [`Handle`]'s variants) with the
+/// fallible constructors.
+fn construct(
+    shape: usize,
+    name: &str,
+    help: &str,
+    labels: &[String],
+    bounds: &[f64],
+) -> Result<Handle, bareprom::Error> {
+    let (name, help, bounds) = (name.to_owned(), help.to_owned(), bounds.to_vec());
+    let label = |i: usize| labels[i].as_str();
+    Ok(match shape {
+        0 => Handle::Counter(Arc::new(Counter::try_new(name, help)?)),
+        1 => Handle::FloatCounter(Arc::new(FloatCounter::try_new(name, help)?)),
+        2 => Handle::Gauge(Arc::new(Gauge::try_new(name, help)?)),
+        3 => Handle::FloatGauge(Arc::new(FloatGauge::try_new(name, help)?)),
+        4 => Handle::Histogram(Arc::new(Histogram::try_new(name, help, bounds)?)),
+        5 => Handle::CounterVec0(Arc::new(CounterVec::try_new(name, help, [])?)),
+        6 => Handle::CounterVec1(Arc::new(CounterVec::try_new(name, help, [label(0)])?)),
+        7 => Handle::CounterVec2(Arc::new(CounterVec::try_new(name, help, [label(0), label(1)])?)),
+        8 => Handle::GaugeVec1(Arc::new(GaugeVec::try_new(name, help, [label(0)])?)),
+        9 => Handle::FloatGaugeVec1(Arc::new(FloatGaugeVec::try_new(name, help, [label(0)])?)),
+        10 => Handle::HistogramVec1(Arc::new(HistogramVec::try_with_buckets(
+            name,
+            help,
+            [label(0)],
+            bounds,
+        )?)),
+        _ => {
+            let family = HistogramVec::try_with_buckets(name, help, [label(0), label(1)], bounds)?;
+            Handle::HistogramVec2(Arc::new(family))
+        }
+    })
+}
+
+/// The registry's rule, restated: no constant label may be one of the
+/// metric's labels, and no two families (the registry's own health families
+/// included) may share a family name or a sample name.
+fn registration_ok(
+    name: &str,
+    kind: Kind,
+    labels: &[String],
+    const_labels: &[(String, String)],
+    entries: &[Entry],
+) -> bool {
+    let samples = |name: &str, kind: Kind| -> Vec<String> {
+        let suffixes: &[&str] = if kind == Kind::Histogram {
+            &["_bucket", "_sum", "_count"]
+        } else {
+            &[""]
+        };
+        suffixes.iter().map(|s| format!("{name}{s}")).collect()
+    };
+    let mine = samples(name, kind);
+    let clashes =
+        |other: &str, other_kind: Kind| other == name || samples(other, other_kind).iter().any(|s| mine.contains(s));
+    let label_clash = const_labels.iter().any(|(c, _)| labels.contains(c));
+    let taken = HEALTH.iter().any(|h| clashes(h, Kind::Counter))
+        || entries.iter().any(|e| clashes(&e.model.name, e.model.kind));
+    !label_clash && !taken
+}
+
+/// One expected family: `help` is `None` for health families, whose help
+/// text the check does not pin.
+struct WantFamily {
+    name: String,
+    help: Option<String>,
+    kind: Kind,
+    samples: Vec<WantSample>,
+}
+
+struct WantSample {
+    name: String,
+    labels: Vec<(String, String)>,
+    le: Option<f64>,
+    value: Val,
+}
+
+/// What the registry should render, from the models.
+fn expected(entries: &[Entry], const_labels: &[(String, String)]) -> Vec<WantFamily> {
+    let mut families = Vec::new();
+    let sample = |name: String, labels: &[(String, String)], le: Option<f64>, value: Val| WantSample {
+        name,
+        labels: const_labels.iter().chain(labels).cloned().collect(),
+        le,
+        value,
+    };
+    for Entry { model: m, .. } in entries {
+        let mut samples = Vec::new();
+        for (values, val) in &m.series {
+            let labels: Vec<(String, String)> = m.labels.iter().cloned().zip(values.iter().cloned()).collect();
+            let Val::Histogram(bounds, counts, sum) = val else {
+                samples.push(sample(m.name.clone(), &labels, None, val.clone()));
+                continue;
+            };
+            let bucket = format!("{}_bucket", m.name);
+            let mut total = 0u64;
+            for (bound, count) in bounds.iter().chain([&f64::INFINITY]).zip(counts) {
+                total += count;
+                samples.push(sample(bucket.clone(), &labels, Some(*bound), Val::U64(total)));
+            }
+            samples.push(sample(format!("{}_sum", m.name), &labels, None, Val::F64(*sum)));
+            samples.push(sample(format!("{}_count", m.name), &labels, None, Val::U64(total)));
+        }
+        let (name, help, kind) = (m.name.clone(), Some(m.help.clone()), m.kind);
+        families.push(WantFamily {
+            name,
+            help,
+            kind,
+            samples,
+        });
+    }
+    let dropped: Vec<WantSample> = entries
+        .iter()
+        .filter(|e| e.model.labelled)
+        .map(|e| {
+            let labels = [("family".to_owned(), e.model.name.clone())];
+            sample(
+                "bareprom_series_dropped_total".to_owned(),
+                &labels,
+                None,
+                Val::U64(e.model.dropped),
+            )
+        })
+        .collect();
+    if !dropped.is_empty() {
+        families.push(WantFamily {
+            name: "bareprom_series_dropped_total".to_owned(),
+            help: None,
+            kind: Kind::Counter,
+            samples: dropped,
+        });
+    }
+    families
+}
+
+/// Compares the oracle's reading with the expected families, exactly.
+fn compare(want: &[WantFamily], got: &oracle::Exposition, text: &str) {
+    let names = |f: &[String]| f.join(", ");
+    let want_names: Vec<String> = want.iter().map(|f| f.name.clone()).collect();
+    let got_names: Vec<String> = got.families.iter().map(|f| f.name.clone()).collect();
+    assert!(
+        want_names == got_names,
+        "families differ: want [{}], got [{}]\n{}",
+        names(&want_names),
+        names(&got_names),
+        excerpt(text)
+    );
+    for (w, g) in want.iter().zip(&got.families) {
+        let help_ok = w.help.as_ref().is_none_or(|h| *h == g.help);
+        assert!(help_ok && w.kind == g.kind, "family {}: help or type differs", w.name);
+        assert!(
+            w.samples.len() == g.samples.len(),
+            "family {}: want {} samples, got {}\n{}",
+            w.name,
+            w.samples.len(),
+            g.samples.len(),
+            excerpt(text)
+        );
+        for (ws, gs) in w.samples.iter().zip(&g.samples) {
+            let mut labels = gs.labels.clone();
+            let le = if ws.le.is_some() { labels.pop() } else { None };
+            let le_ok = match (ws.le, &le) {
+                (None, None) => true,
+                (Some(bound), Some((n, v))) => {
+                    n == "le" && parse_number(v).is_some_and(|x| x.to_bits() == bound.to_bits())
+                }
+                _ => false,
+            };
+            assert!(
+                ws.name == gs.name && ws.labels == labels && le_ok && same_value(&ws.value, gs.value),
+                "sample differs:\nwant {} {:?} le={:?} {:?}\ngot  {} {:?} {:?}",
+                ws.name,
+                ws.labels,
+                ws.le,
+                ws.value,
+                gs.name,
+                gs.labels,
+                gs.value
+            );
+        }
+    }
+}
+
+/// Whether the oracle's value is exactly the modelled one: integers as
+/// integers; floats bit for bit, any NaN matching any NaN, and an integral
+/// float also matching the integer of the same value (never `-0.0`).
+fn same_value(want: &Val, got: Value) -> bool {
+    match (want, got) {
+        (Val::U64(a), Value::Int(b)) => i128::from(*a) == b,
+        (Val::I64(a), Value::Int(b)) => i128::from(*a) == b,
+        (Val::F64(a), Value::Float(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+        (Val::F64(a), Value::Int(b)) => {
+            #[allow(clippy::cast_precision_loss, reason = "exactness is what is checked")]
+            let f = b as f64;
+            f.to_bits() == a.to_bits() && f as i128 == b
+        }
+        _ => false,
+    }
+}
+
+/// Reads a value as the exposition format spells it.
+fn parse_number(s: &str) -> Option<f64> {
+    match s {
+        "+Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        _ => s.parse().ok(),
+    }
+}
+
+/// The start of a long exposition, for panic messages.
+fn excerpt(text: &str) -> String {
+    let cut: String = text.chars().take(4000).collect();
+    if cut.len() < text.len() {
+        format!("{cut}… ({} bytes)", text.len())
+    } else {
+        cut
+    }
+}
+
+// ---------------------------------------------------------------------------
+// names
+
+/// Checks that `Counter::try_new`, `CounterVec::<1>::try_new`,
+/// `HistogramVec::<1>::try_new` and `Registry::with_const_labels` accept
+/// exactly the names the grammar allows, with the documented error kind,
+/// never panic, and that what they accept renders to an exposition the
+/// oracle reads back with the same name.
+///
+/// The whole input, read as UTF-8 (lossily), is the metric name and the
+/// label name.
+///
+/// # Panics
+///
+/// When a property does not hold.
+pub(crate) fn check_names(data: &[u8]) {
+    let name = String::from_utf8_lossy(data).into_owned();
+    let metric = bareprom::Counter::try_new(name.clone(), "h");
+    let want = (!metric_name_ok(&name)).then_some(ErrorKind::InvalidMetricName);
+    assert_eq!(
+        metric.as_ref().err().map(bareprom::Error::kind),
+        want,
+        "Counter::try_new({name:?})"
+    );
+    if let Ok(metric) = metric {
+        // Alone in a registry, a counter clashes only with the health families.
+        let registry = Registry::new();
+        let registered = registry.register_arc(Arc::new(metric));
+        let want = HEALTH.contains(&name.as_str()).then_some(ErrorKind::DuplicateMetric);
+        assert_eq!(registered.err().map(|e| e.kind()), want, "registering {name:?}");
+        let got = parse_or_panic(&registry.render());
+        if want.is_none() {
+            assert_eq!(got.families[0].name, name);
+        }
+    }
+
+    let label_kind = if !label_grammar_ok(&name) {
+        Some(ErrorKind::InvalidLabelName)
+    } else if name.starts_with("__") {
+        Some(ErrorKind::ReservedLabelName)
+    } else {
+        None
+    };
+    let family = bareprom::CounterVec::<1>::try_new("x", "h", [name.as_str()]);
+    assert_eq!(
+        family.as_ref().err().map(bareprom::Error::kind),
+        label_kind,
+        "CounterVec label {name:?}"
+    );
+    let histogram_kind = label_kind.or((name == "le").then_some(ErrorKind::ReservedLabelName));
+    let histogram = bareprom::HistogramVec::<1>::try_new("x", "h", [name.as_str()]);
+    assert_eq!(
+        histogram.as_ref().err().map(bareprom::Error::kind),
+        histogram_kind,
+        "HistogramVec label {name:?}"
+    );
+    let const_kind = histogram_kind.or(HEALTH_LABELS
+        .contains(&name.as_str())
+        .then_some(ErrorKind::ReservedLabelName));
+    let registry = Registry::with_const_labels(&[(name.as_str(), "v")]);
+    assert_eq!(
+        registry.as_ref().err().map(bareprom::Error::kind),
+        const_kind,
+        "const label {name:?}"
+    );
+
+    if let Ok(family) = family {
+        family.with(["v"]).inc();
+        let registry = Registry::new();
+        registry
+            .register_arc(Arc::new(family))
+            .expect("a lone valid family registers");
+        let got = parse_or_panic(&registry.render());
+        assert_eq!(got.families[0].samples[0].labels, [(name.clone(), "v".to_owned())]);
+    }
+}
+
+/// The metric name grammar, `[a-zA-Z_:][a-zA-Z0-9_:]*`, matched naively.
+fn metric_name_ok(s: &str) -> bool {
+    grammar(s, "a-zA-Z_:", "a-zA-Z0-9_:")
+}
+
+/// The label name grammar, `[a-zA-Z_][a-zA-Z0-9_]*`, matched naively.
+fn label_grammar_ok(s: &str) -> bool {
+    grammar(s, "a-zA-Z_", "a-zA-Z0-9_")
+}
+
+/// Labels of the registry's health families, refused as constant labels.
+const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
+
+/// Whether label names are each valid and not reserved (`__` prefix), are
+/// distinct, and for a histogram (or constant labels) are not `le`.
+fn label_names_ok(names: &[&str], histogram: bool) -> bool {
+    let distinct = names.iter().enumerate().all(|(i, n)| !names[..i].contains(n));
+    distinct
+        && names
+            .iter()
+            .all(|n| label_grammar_ok(n) && !n.starts_with("__") && !(histogram && *n == "le"))
+}
+
+/// `s` is one character of `first`, then any number of characters of
+/// `rest`; classes are written as in a regular expression (`a-z_`).
+fn grammar(s: &str, first: &str, rest: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| in_class(c, first)) && chars.all(|c| in_class(c, rest))
+}
+
+fn in_class(c: char, class: &str) -> bool {
+    let class: Vec<char> = class.chars().collect();
+    let mut i = 0;
+    while i < class.len() {
+        if i + 2 < class.len() && class[i + 1] == '-' {
+            if (class[i]..=class[i + 2]).contains(&c) {
+                return true;
+            }
+            i += 3;
+        } else {
+            if class[i] == c {
+                return true;
+            }
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Bucket bounds as documented: after dropping one trailing `+Inf`, at least
+/// one and at most `max` bounds, none NaN or `+Inf`, strictly ascending.
+fn buckets_ok(bounds: &[f64], max: usize) -> bool {
+    let finite = finite_bounds(bounds);
+    (1..=max).contains(&finite.len())
+        && finite.iter().all(|b| *b < f64::INFINITY) // neither NaN nor +Inf
+        && finite.windows(2).all(|w| w[0] < w[1])
+}
+
+fn finite_bounds(bounds: &[f64]) -> &[f64] {
+    match bounds.split_last() {
+        Some((last, rest)) if last.is_infinite() && *last > 0.0 => rest,
+        _ => bounds,
+    }
+}
+
+#[track_caller]
+fn parse_or_panic(text: &str) -> oracle::Exposition {
+    oracle::parse(text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{}", excerpt(text)))
+}
+
+// ---------------------------------------------------------------------------
+// float_format
+
+/// Renders the `f64` whose bits are the first 8 bytes of `data` (little
+/// endian, zero-padded) as a `FloatGauge` and checks the value text:
+///
+/// - NaN is `NaN`, infinities `+Inf` and `-Inf`;
+/// - a finite value parses back with `str::parse::<f64>` to the same bits,
+///   and is spelled `-?D+(.D+)?(e-?D+)?` without redundant zeros;
+/// - its significant digits are those of `{:e}` (Rust's shortest
+///   round-trip digits);
+/// - it is positional exactly when `v == 0` or `1e-4 <= |v| < 1e16`, and an
+///   integral value in that range has no decimal point;
+/// - it is at most 12 bytes longer than `format!("{v:e}")`.
+///
+/// The bound of 12, and that it is reached: positional output differs from
+/// `{:e}` only in layout. With `d` significant digits and decimal exponent
+/// `x`, `{:e}` takes `d + [d > 1] + 1 + len(x)` bytes after the sign. For
+/// `x` in `-4..0` the output `0.` + `|x| - 1` zeros + digits takes
+/// `d + |x| + 1`, at most 2 more. For `x` in `0..16` and `d <= x + 1` it is an
+/// integer of `x + 1` digits, `x + 1 - d - [d > 1] - 1 - len(x)` more, which
+/// is greatest for `d = 1`, `x = 15`: `1e15` (4 bytes) becomes 16 digits, 12
+/// more. For `d > x + 1` the point moves and the `e` part goes: shorter.
+///
+/// # Panics
+///
+/// When a property does not hold.
+pub(crate) fn check_float_format(data: &[u8]) {
+    let mut bits = [0u8; 8];
+    let n = data.len().min(8);
+    bits[..n].copy_from_slice(&data[..n]);
+    let v = f64::from_bits(u64::from_le_bytes(bits));
+
+    let gauge = Arc::new(bareprom::FloatGauge::try_new("f", "h").expect("valid name"));
+    gauge.set(v);
+    let registry = Registry::new();
+    registry
+        .register_arc(Arc::clone(&gauge))
+        .expect("a lone gauge registers");
+    let body = registry.render();
+    let text = body
+        .strip_prefix("# HELP f h\n# TYPE f gauge\nf ")
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected exposition for {v:e}: {body:?}"));
+    let got = parse_or_panic(&body);
+    assert!(
+        same_value(&Val::F64(v), got.families[0].samples[0].value),
+        "{v:e} read back as {text}"
+    );
+
+    if v.is_nan() || v.is_infinite() {
+        let want = if v.is_nan() {
+            "NaN"
+        } else if v > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
+        assert_eq!(text, want);
+        return;
+    }
+    let parsed: f64 = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{v:e} written as {text:?}: {e}"));
+    assert_eq!(
+        parsed.to_bits(),
+        v.to_bits(),
+        "{v:e} written as {text:?} reads back as {parsed:e}"
+    );
+    assert!(
+        canonical(text),
+        "{v:e} written as {text:?}: not -?D+(.D+)?(e-?D+)? without redundant zeros"
+    );
+
+    let sci = format!("{v:e}");
+    assert_eq!(
+        significant(text),
+        significant(&sci),
+        "{v:e} written as {text:?}: digits are not the shortest"
+    );
+    let positional = v == 0.0 || (1e-4..1e16).contains(&v.abs());
+    assert_eq!(
+        !text.contains('e'),
+        positional,
+        "{v:e} written as {text:?}: wrong layout"
+    );
+    if positional && v.fract() == 0.0 {
+        assert!(!text.contains('.'), "integral {v:e} written as {text:?}");
+    }
+    assert!(
+        text.len() <= sci.len() + 12,
+        "{v:e} written as {text:?}: longer than {sci:?} + 12"
+    );
+}
+
+/// `-?D+(.D+)?(e-?D+)?` where the integer part has no leading zero (but may
+/// be `0`), the fraction no trailing zero, and the exponent no leading zero.
+fn canonical(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match unsigned.split_once('e') {
+        Some((m, e)) => (m, Some(e.strip_prefix('-').unwrap_or(e))),
+        None => (unsigned, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    digits(int)
+        && (int == "0" || !int.starts_with('0'))
+        && frac.is_none_or(|f| digits(f) && !f.ends_with('0'))
+        && exp.is_none_or(|e| digits(e) && !e.starts_with('0'))
+}
+
+/// The significant digits of a number's text: no sign, point, exponent, or
+/// leading and trailing zeros.
+fn significant(s: &str) -> String {
+    let mantissa = s.split('e').next().unwrap_or(s);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').to_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Reading the input
+
+/// The fuzz input, read front to back. Past its end every read gives zero
+/// bytes, so every input, the empty one included, describes something.
+struct Input<'a>(&'a [u8]);
+
+/// Edge cases a tag byte picks, so that short inputs reach them.
+const EDGE_U64: [u64; 13] = [
+    0,
+    1,
+    2,
+    9,
+    10,
+    99,
+    100,
+    1 << 53,
+    (1 << 53) + 1,
+    u64::MAX >> 1,
+    (u64::MAX >> 1) + 1,
+    u64::MAX - 1,
+    u64::MAX,
+];
+
+const EDGE_F64: [f64; 32] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.1,
+    0.25,
+    2.5,
+    0.1 + 0.2,
+    1e-4,
+    1e-5,
+    1e-7,
+    1e15,
+    1e16,
+    1e21,
+    9_007_199_254_740_992.0,
+    9_007_199_254_740_994.0,
+    f64::MIN_POSITIVE,
+    5e-324,
+    f64::from_bits(0x000f_ffff_ffff_ffff),
+    f64::MAX,
+    f64::MIN,
+    f64::EPSILON,
+    f64::NAN,
+    -f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    100.0,
+    1000.0,
+    1.0 / 3.0,
+    -1.5e300,
+    0.005,
+    10.0,
+];
+
+const EDGE_TEXT: [&str; 28] = [
+    "",
+    " ",
+    "\\",
+    "\"",
+    "\n",
+    "\\n",
+    "\\\"",
+    "\"\\",
+    "a\\",
+    "\r",
+    "\r\n",
+    "\t",
+    "\0",
+    "\u{1F600}",
+    "\u{5E9}\u{5DC}\u{5D5}\u{5DD} \u{5E2}\u{5D5}\u{5DC}\u{5DD}",
+    "\u{202E}rtl",
+    "\u{FEFF}",
+    "\u{10FFFF}",
+    OVERFLOW_LABEL_VALUE,
+    "{}",
+    "le=\"1\"",
+    "a\",b=\"c\"}",
+    "x y",
+    "#",
+    "# HELP x y",
+    "NaN",
+    "+Inf",
+    "a",
+];
+
+const METRIC_NAMES: [&str; 13] = [
+    "a",
+    "a_bucket",
+    "a_sum",
+    "a_count",
+    "a_total",
+    "b",
+    "_",
+    ":",
+    "a:b_c9",
+    "bareprom_series_dropped_total",
+    "bareprom_series_dropped",
+    "bareprom_collector_panics_total",
+    "bareprom_collector_rejected_total",
+];
+
+const LABEL_NAMES: [&str; 11] = [
+    "l",
+    "m",
+    "le",
+    "family",
+    "collector",
+    "quantile",
+    "_",
+    "__x",
+    "__name__",
+    "L_9",
+    "a",
+];
+
+const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+const DIGITS_AND_COLON: &[u8] = b"0123456789:";
+
+impl<'a> Input<'a> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.0.split_at(n.min(self.0.len()));
+        self.0 = tail;
+        head
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.bytes(1).first().copied().unwrap_or(0)
+    }
+
+    /// A number below `n` (which must not be zero).
+    fn below(&mut self, n: usize) -> usize {
+        usize::from(self.byte()) % n
+    }
+
+    fn word(&mut self) -> u64 {
+        let mut word = [0u8; 8];
+        let bytes = self.bytes(8);
+        word[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    }
+
+    /// Any `u64`: a tag byte picks an edge case or the next 8 bytes.
+    fn u64(&mut self) -> u64 {
+        let tag = usize::from(self.byte());
+        if tag < 0x80 {
+            EDGE_U64[tag % EDGE_U64.len()]
+        } else {
+            self.word()
+        }
+    }
+
+    fn i64(&mut self) -> i64 {
+        self.u64() as i64
+    }
+
+    /// Any `f64` bit pattern: a tag byte picks an edge case or the next 8 bytes.
+    fn f64(&mut self) -> f64 {
+        let tag = usize::from(self.byte());
+        if tag < 0x80 {
+            EDGE_F64[tag % EDGE_F64.len()]
+        } else {
+            f64::from_bits(self.word())
+        }
+    }
+
+    /// Any UTF-8: an edge case, a long string, or up to 255 bytes read lossily.
+    fn text(&mut self) -> String {
+        let tag = usize::from(self.byte());
+        match tag {
+            0x00..0x40 => EDGE_TEXT[tag % EDGE_TEXT.len()].to_owned(),
+            0x40 => "x".repeat(5000),
+            0x41 => "\\\"\n".repeat(700),
+            0x42 => (0..128u8).map(char::from).collect(),
+            0x43 => "\u{1F600}\u{202E}".repeat(300),
+            _ => {
+                let len = usize::from(self.byte());
+                String::from_utf8_lossy(self.bytes(len)).into_owned()
+            }
+        }
+    }
+
+    /// A valid metric name: one that invites clashes, or one built from the
+    /// input with a suffix that does.
+    fn metric_name(&mut self) -> String {
+        let tag = usize::from(self.byte());
+        if tag < 0x80 {
+            return METRIC_NAMES[tag % METRIC_NAMES.len()].to_owned();
+        }
+        let mut name = self.word_from(&[LETTERS, b":"], &[LETTERS, DIGITS_AND_COLON]);
+        name.push_str(["", "_bucket", "_sum", "_count", "_total"][tag % 5]);
+        name
+    }
+
+    /// A label name matching the grammar; a few from the pool are reserved
+    /// (`__x`) or special (`le`, and the health families' `family`).
+    fn label_name(&mut self) -> String {
+        let tag = usize::from(self.byte());
+        if tag < 0x80 {
+            return LABEL_NAMES[tag % LABEL_NAMES.len()].to_owned();
+        }
+        self.word_from(&[LETTERS], &[LETTERS, b"0123456789"])
+    }
+
+    /// One to twelve characters, the first from `first`, the rest from `rest`.
+    fn word_from(&mut self, first: &[&[u8]], rest: &[&[u8]]) -> String {
+        let len = 1 + self.below(12);
+        (0..len)
+            .map(|i| {
+                let class: Vec<u8> = if i == 0 { first.concat() } else { rest.concat() };
+                char::from(class[self.below(class.len())])
+            })
+            .collect()
+    }
+
+    /// Bucket bounds: raw (often invalid), or sorted and deduplicated,
+    /// optionally ending in `+Inf`.
+    fn bounds(&mut self) -> Vec<f64> {
+        let mode = self.byte();
+        let len = usize::from(mode >> 2) % 70;
+        let mut bounds: Vec<f64> = (0..len).map(|_| self.f64()).collect();
+        if mode & 1 == 1 {
+            bounds.retain(|b| !b.is_nan());
+            bounds.sort_by(f64::total_cmp);
+            // Sorted, so this drops repeats and `0` after `-0`.
+            bounds.dedup_by(|later, kept| *later <= *kept);
+        }
+        if mode & 2 == 2 {
+            bounds.push(f64::INFINITY);
+        }
+        bounds
+    }
+}
