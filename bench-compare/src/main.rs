@@ -1,0 +1,835 @@
+//! The same workloads against `bareprom` and its peers, in one process, with
+//! libraries interleaved inside every round; the table shows medians.
+//!
+//! Run: `CARGO_TARGET_DIR=/tmp/target-bench-compare cargo run --release
+//! --manifest-path bench-compare/Cargo.toml` (`BENCH_ROUNDS=n` to change the
+//! number of rounds).
+//!
+//! Every library is used through its documented fast path. Where an API
+//! forces a difference, it is this:
+//!
+//! - counter inc: `prometheus` (`IntCounter`), `prometheus-client`
+//!   (`Counter`) and `measured` (`Counter`) hold the counter in a local
+//!   value (an `Arc` for the first two); `metrics` has no free-standing
+//!   counter, so this row holds the `metrics::Counter` handle returned by
+//!   `counter!("name")` (an `Arc<dyn CounterFn>`, one virtual call per inc).
+//!   Every library compiles this loop to one locked add per inc; a gap of
+//!   about 10 % between them here follows code layout, not work (in
+//!   `benches/hot_paths.rs` the static `Counter` is 1.00× a static
+//!   `fetch_add` compiled to the same loop).
+//! - held handle: `measured` has no handle. Its closest equivalent is a
+//!   `LabelId` kept from `with_labels`, then `get_metric(id).inc()` on every
+//!   call, which takes a shard's read lock of its sparse map (the map is
+//!   sparse because the label sets are dynamic strings). `prometheus-client`
+//!   holds the `Counter` from `get_or_create_owned` (an `Arc` clone).
+//! - 3-label lookup: all three label values are run-time `&str`s for every
+//!   library. `prometheus` identifies a series by a hash of the values alone
+//!   (no string comparison; `("ab","c")` and `("a","bc")` are one series).
+//!   `prometheus-client` takes a derived `EncodeLabelSet` struct of three
+//!   `&'static str`s, hashed with SipHash and compared in full; building it
+//!   is free. `metrics`' `counter!` with non-literal label values allocates a
+//!   `Vec<Label>` for the key on every call, then looks it up; that is its
+//!   documented way. `measured` interns each value in a `paracord::ParaCord`
+//!   (`dynamic_with`), the dynamic-string label set its own benchmarks use,
+//!   then looks the id up in its sharded sparse map.
+//! - histogram observe: all use the same 11 default bounds and the same
+//!   cycling values. `prometheus-client` takes a mutex per observation.
+//!   `metrics` only appends the raw value to a lock-free bucket and sorts it
+//!   into the configured buckets later, at scrape or upkeep; that deferred
+//!   work is real cost, so its job calls `run_upkeep()` once at the end of
+//!   each sample, inside the timing.
+//! - encode: every library writes 10 000 series of one 3-label counter into
+//!   a reused buffer, except `measured`, whose `BufferedTextEncoder` hands out
+//!   its buffer as `Bytes` on `finish()`. `prometheus` first builds its
+//!   `MetricFamily` model with `gather()` (its only way); `prometheus-client`
+//!   writes OpenMetrics text (a trailing `# EOF`, and `_total` appended to
+//!   the family name it was given); `measured` and `prometheus-client` write
+//!   series in hash-map order, the others in first-seen or sorted order. MB/s
+//!   is each library's own output size over its own time.
+//! - heap per series: bytes requested from the global allocator (a
+//!   `bareprom::CountingAlloc`, the same for all), live after creating 10 000
+//!   series minus before, per series; allocator slack is not counted. The
+//!   label values are `"GET"`, `"/api/v1/items/<i>"`, `"200"`. Each library
+//!   stores them as it must: `bareprom` renders and copies all three,
+//!   `prometheus` copies all three (and builds label pairs with names),
+//!   `prometheus-client` stores the key struct (`method` and `status` as
+//!   `&'static str`, `route` as an owned `String`, as its docs do for a
+//!   value known only at run time), `metrics` stores its `Key` (static
+//!   strings borrowed, `route` owned), and `measured` interns every value
+//!   once (so the repeated `"GET"` and `"200"` cost it nothing per series).
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use bareprom::CountingAlloc;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::new(System);
+
+const ROUNDS: usize = 31;
+const SAMPLE: Duration = Duration::from_millis(4);
+const SERIES: usize = 10_000;
+const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LIBS: [&str; 5] = ["bareprom", "prometheus", "prometheus-client", "metrics", "measured"];
+
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+const ROUTES: [&str; 5] = [
+    "/api/users/:id",
+    "/api/users",
+    "/api/orders/:id",
+    "/api/orders",
+    "/healthz",
+];
+const STATUSES: [&str; 2] = ["200", "404"];
+
+// ---------------------------------------------------------------------------
+// The timing helper.
+
+type Job<'a> = Box<dyn FnMut(u64) + 'a>;
+
+struct Timed<'a> {
+    job: Job<'a>,
+    iters: u64,
+    samples: Vec<f64>,
+}
+
+impl Timed<'_> {
+    fn calibrate(&mut self) {
+        let mut n = 1u64;
+        loop {
+            let t = Instant::now();
+            (self.job)(n);
+            let spent = t.elapsed();
+            if spent >= SAMPLE / 8 || n >= 1 << 40 {
+                let scale = SAMPLE.as_secs_f64() / spent.as_secs_f64().max(1e-9);
+                self.iters = ((n as f64 * scale) as u64).max(1);
+                return;
+            }
+            n *= 2;
+        }
+    }
+
+    fn sample(&mut self) {
+        let t = Instant::now();
+        (self.job)(self.iters);
+        self.samples.push(t.elapsed().as_nanos() as f64 / self.iters as f64);
+    }
+}
+
+/// One workload: a job per library (in `LIBS` order), `None` where a
+/// library cannot run it.
+struct Row<'a> {
+    name: &'static str,
+    jobs: Vec<Option<Timed<'a>>>,
+}
+
+impl<'a> Row<'a> {
+    fn new(name: &'static str, jobs: [Option<Job<'a>>; 5]) -> Self {
+        let jobs = jobs
+            .into_iter()
+            .map(|job| {
+                job.map(|job| Timed {
+                    job,
+                    iters: 0,
+                    samples: Vec::new(),
+                })
+            })
+            .collect();
+        Row { name, jobs }
+    }
+
+    fn medians(&self) -> Vec<Option<f64>> {
+        self.jobs
+            .iter()
+            .map(|t| t.as_ref().map(|t| median(&t.samples)))
+            .collect()
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        f64::midpoint(v[mid - 1], v[mid])
+    }
+}
+
+/// Calibrates every job, then runs every job of every row once per round,
+/// rotating which library goes first.
+fn run(rows: &mut [Row<'_>], rounds: usize) {
+    for row in rows.iter_mut() {
+        for timed in row.jobs.iter_mut().flatten() {
+            timed.calibrate();
+        }
+    }
+    for round in 0..rounds {
+        for row in rows.iter_mut() {
+            let n = row.jobs.len();
+            for k in 0..n {
+                if let Some(timed) = &mut row.jobs[(round + k) % n] {
+                    timed.sample();
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shared inputs.
+
+fn label_sets() -> Vec<[&'static str; 3]> {
+    let mut sets = Vec::new();
+    for m in METHODS {
+        for r in ROUTES {
+            for s in STATUSES {
+                sets.push([m, r, s]);
+            }
+        }
+    }
+    sets
+}
+
+fn observations() -> Vec<f64> {
+    (0..64).map(|i| 0.001 * 1.15f64.powi(i)).collect()
+}
+
+fn routes() -> Vec<String> {
+    (0..SERIES).map(|i| format!("/api/v1/items/{i}")).collect()
+}
+
+/// The label values of encode series `i`.
+fn encode_labels(i: usize, route: &str) -> [&str; 3] {
+    let (method, status) = method_status(i);
+    [method, route, status]
+}
+
+/// The method and status of encode series `i`.
+fn method_status(i: usize) -> (&'static str, &'static str) {
+    (METHODS[i % 5], STATUSES[i % 2])
+}
+
+/// Live heap bytes per series that `create` adds for each of `routes`.
+fn heap_per_series(routes: &[String], mut create: impl FnMut(usize, &str)) -> f64 {
+    let before = ALLOC.heap_bytes();
+    for (i, route) in routes.iter().enumerate() {
+        create(i, route);
+    }
+    let after = ALLOC.heap_bytes();
+    (after as f64 - before as f64) / routes.len() as f64
+}
+
+// ---------------------------------------------------------------------------
+// bareprom
+
+mod ours {
+    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
+    use bareprom::{Counter, CounterVec, Histogram, Registry};
+    use std::sync::Arc;
+
+    pub static COUNTER: Counter = Counter::new("c_total", "C.");
+    pub static HELD: CounterVec<3> = CounterVec::new("held_total", "H.", ["method", "route", "status"]);
+    pub static LOOKUP: CounterVec<3> = CounterVec::new("lookup_total", "L.", ["method", "route", "status"]);
+    pub static HISTOGRAM: Histogram = Histogram::with_buckets("h_seconds", "H.", &BUCKETS);
+
+    pub fn encode_registry() -> Registry {
+        let registry = Registry::new();
+        let family = Arc::new(
+            CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
+                .expect("valid"),
+        );
+        for (i, route) in routes().iter().enumerate() {
+            family.with(encode_labels(i, route)).inc_by(i as u64 * 7 + 1);
+        }
+        registry.register_arc(family).expect("registers");
+        registry
+    }
+
+    pub fn heap(routes: &[String]) -> f64 {
+        let family = CounterVec::<3>::try_new("heap_total", "Heap.", ["method", "route", "status"]).expect("valid");
+        let per = heap_per_series(routes, |_, route| drop(family.with(["GET", route, "200"])));
+        assert_eq!(family.len(), SERIES);
+        per
+    }
+}
+
+// ---------------------------------------------------------------------------
+// prometheus
+
+mod prom {
+    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
+    use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry};
+
+    pub fn counter() -> IntCounter {
+        IntCounter::new("c_total", "C.").expect("valid")
+    }
+
+    pub fn vec(name: &str) -> IntCounterVec {
+        IntCounterVec::new(Opts::new(name, "Requests."), &["method", "route", "status"]).expect("valid")
+    }
+
+    pub fn histogram() -> Histogram {
+        Histogram::with_opts(HistogramOpts::new("h_seconds", "H.").buckets(BUCKETS.to_vec())).expect("valid")
+    }
+
+    pub fn encode_registry() -> Registry {
+        let registry = Registry::new();
+        let family = vec("http_requests_total");
+        for (i, route) in routes().iter().enumerate() {
+            family
+                .with_label_values(&encode_labels(i, route))
+                .inc_by(i as u64 * 7 + 1);
+        }
+        registry.register(Box::new(family)).expect("registers");
+        registry
+    }
+
+    pub fn heap(routes: &[String]) -> f64 {
+        let family = vec("heap_total");
+        let per = heap_per_series(routes, |_, route| {
+            drop(family.with_label_values(&["GET", route, "200"]))
+        });
+        let families = prometheus::core::Collector::collect(&family);
+        assert_eq!(families[0].get_metric().len(), SERIES);
+        per
+    }
+}
+
+// ---------------------------------------------------------------------------
+// prometheus-client
+
+mod client {
+    use super::{BUCKETS, heap_per_series, method_status, routes};
+    use prometheus_client::encoding::EncodeLabelSet;
+    use prometheus_client::metrics::counter::Counter;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::histogram::Histogram;
+    use prometheus_client::registry::Registry;
+
+    /// Three run-time `&str`s, compared in full.
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    pub struct Lookup {
+        pub method: &'static str,
+        pub route: &'static str,
+        pub status: &'static str,
+    }
+
+    /// A label set with a value owned because it is only known at run time.
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    pub struct Owned {
+        pub method: &'static str,
+        pub route: String,
+        pub status: &'static str,
+    }
+
+    pub fn histogram() -> Histogram {
+        Histogram::new(BUCKETS)
+    }
+
+    pub fn encode_registry() -> Registry {
+        let mut registry = Registry::default();
+        let family = Family::<Owned, Counter>::default();
+        for (i, route) in routes().iter().enumerate() {
+            let (method, status) = method_status(i);
+            family
+                .get_or_create(&Owned {
+                    method,
+                    route: route.clone(),
+                    status,
+                })
+                .inc_by(i as u64 * 7 + 1);
+        }
+        registry.register("http_requests", "Requests served.", family);
+        registry
+    }
+
+    pub fn heap(routes: &[String]) -> f64 {
+        let family = Family::<Owned, Counter>::default();
+        let keys: Vec<Owned> = routes
+            .iter()
+            .map(|r| Owned {
+                method: "GET",
+                route: r.clone(),
+                status: "200",
+            })
+            .collect();
+        let per = heap_per_series(routes, |i, _| {
+            family.get_or_create(&keys[i]).inc();
+        });
+        drop(keys);
+        per
+    }
+}
+
+// ---------------------------------------------------------------------------
+// metrics + metrics-exporter-prometheus
+
+mod met {
+    use super::{BUCKETS, heap_per_series, method_status, routes};
+    use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+
+    pub fn recorder() -> PrometheusRecorder {
+        PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .expect("valid buckets")
+            .build_recorder()
+    }
+
+    pub fn encode_recorder() -> PrometheusRecorder {
+        let recorder = recorder();
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!("http_requests_total", "Requests served.");
+            for (i, route) in routes().iter().enumerate() {
+                let (method, status) = method_status(i);
+                metrics::counter!("http_requests_total", "method" => method, "route" => route.to_owned(), "status" => status)
+                    .increment(i as u64 * 7 + 1);
+            }
+        });
+        recorder
+    }
+
+    pub fn heap(routes: &[String]) -> f64 {
+        let recorder = recorder();
+        let handle = recorder.handle();
+        let per = metrics::with_local_recorder(&recorder, || {
+            heap_per_series(routes, |_, route| {
+                metrics::counter!("heap_total", "method" => "GET", "route" => route.to_owned(), "status" => "200")
+                    .increment(1);
+            })
+        });
+        let text = handle.render();
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("heap_total{")).count(),
+            super::SERIES
+        );
+        per
+    }
+}
+
+// ---------------------------------------------------------------------------
+// measured
+
+mod meas {
+    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
+    use measured::metric::histogram::Thresholds;
+    use measured::{CounterVec, Histogram, LabelGroup, MetricGroup};
+    use paracord::ParaCord;
+
+    #[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
+    #[label(set = RequestSet)]
+    pub struct Request<'a> {
+        #[label(dynamic_with = ParaCord)]
+        pub method: &'a str,
+        #[label(dynamic_with = ParaCord)]
+        pub route: &'a str,
+        #[label(dynamic_with = ParaCord)]
+        pub status: &'a str,
+    }
+
+    #[derive(MetricGroup)]
+    pub struct Encode {
+        /// Requests served.
+        pub http_requests_total: CounterVec<RequestSet>,
+    }
+
+    pub fn vec() -> CounterVec<RequestSet> {
+        CounterVec::with_label_set(RequestSet {
+            method: ParaCord::default(),
+            route: ParaCord::default(),
+            status: ParaCord::default(),
+        })
+    }
+
+    pub fn request<'a>(labels: [&'a str; 3]) -> Request<'a> {
+        Request {
+            method: labels[0],
+            route: labels[1],
+            status: labels[2],
+        }
+    }
+
+    pub fn histogram() -> Histogram<11> {
+        Histogram::with_metadata(Thresholds::with_buckets(BUCKETS))
+    }
+
+    pub fn encode_group() -> Encode {
+        let group = Encode {
+            http_requests_total: vec(),
+        };
+        for (i, route) in routes().iter().enumerate() {
+            group
+                .http_requests_total
+                .inc_by(request(encode_labels(i, route)), i as u64 * 7 + 1);
+        }
+        group
+    }
+
+    pub fn heap(routes: &[String]) -> f64 {
+        let family = vec();
+        let per = heap_per_series(routes, |_, route| family.inc(request(["GET", route, "200"])));
+        assert_eq!(family.get_cardinality().0, SERIES);
+        per
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+#[allow(clippy::too_many_lines)] // every workload of every library, in table order
+fn main() {
+    use measured::MetricGroup as _;
+    use prometheus::Encoder as _;
+
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(ROUNDS);
+    let started = Instant::now();
+    let sets = label_sets();
+    let values = observations();
+
+    // Heap first, on a quiet heap.
+    let heap_routes = routes();
+    let heap = [
+        ours::heap(&heap_routes),
+        prom::heap(&heap_routes),
+        client::heap(&heap_routes),
+        met::heap(&heap_routes),
+        meas::heap(&heap_routes),
+    ];
+
+    // Counter inc.
+    let p_counter = prom::counter();
+    let c_counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+    let m_recorder = met::recorder();
+    let m_counter = metrics::with_local_recorder(&m_recorder, || metrics::counter!("c_total"));
+    let me_counter = measured::Counter::new();
+
+    // Held handles.
+    let o_held = ours::HELD.with(["GET", "/api/users/:id", "200"]);
+    let p_vec = prom::vec("held_total");
+    let p_held = p_vec.with_label_values(&["GET", "/api/users/:id", "200"]);
+    let c_family = prometheus_client::metrics::family::Family::<client::Lookup, _>::default();
+    let c_held: prometheus_client::metrics::counter::Counter = c_family.get_or_create_owned(&client::Lookup {
+        method: "GET",
+        route: "/api/users/:id",
+        status: "200",
+    });
+    let m_held = metrics::with_local_recorder(
+        &m_recorder,
+        || metrics::counter!("held_total", "method" => "GET", "route" => "/api/users/:id", "status" => "200"),
+    );
+    let me_vec = meas::vec();
+    let me_held = me_vec.with_labels(meas::request(["GET", "/api/users/:id", "200"]));
+
+    // Lookups: every label set exists before timing.
+    let p_lookup = prom::vec("lookup_total");
+    let c_lookup = prometheus_client::metrics::family::Family::<
+        client::Lookup,
+        prometheus_client::metrics::counter::Counter,
+    >::default();
+    let me_lookup = meas::vec();
+    for s in &sets {
+        ours::LOOKUP.with(*s).inc();
+        p_lookup.with_label_values(s).inc();
+        c_lookup
+            .get_or_create(&client::Lookup {
+                method: s[0],
+                route: s[1],
+                status: s[2],
+            })
+            .inc();
+        metrics::with_local_recorder(&m_recorder, || {
+            metrics::counter!("lookup_total", "method" => s[0], "route" => s[1], "status" => s[2]).increment(1);
+        });
+        me_lookup.inc(meas::request(*s));
+    }
+
+    // Histograms.
+    let p_hist = prom::histogram();
+    let c_hist = client::histogram();
+    let m_hist = metrics::with_local_recorder(&m_recorder, || metrics::histogram!("h_seconds"));
+    let m_handle = m_recorder.handle();
+    let me_hist = meas::histogram();
+
+    // Encoders.
+    let o_reg = ours::encode_registry();
+    let p_reg = prom::encode_registry();
+    let c_reg = client::encode_registry();
+    let m_enc = met::encode_recorder();
+    let m_enc_handle = m_enc.handle();
+    let me_group = meas::encode_group();
+    let sizes = {
+        let mut p = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&p_reg.gather(), &mut p)
+            .expect("encodes");
+        let mut c = String::new();
+        prometheus_client::encoding::text::encode(&mut c, &c_reg).expect("encodes");
+        let mut me = measured::text::BufferedTextEncoder::new();
+        me_group.collect_group_into(&mut me).expect("encodes");
+        [
+            o_reg.render().len(),
+            p.len(),
+            c.len(),
+            m_enc_handle.render().len(),
+            me.finish().len(),
+        ]
+    };
+
+    let mut rows = vec![
+        Row::new(
+            "counter inc",
+            [
+                Some(Box::new(|n| {
+                    let handle = black_box(&ours::COUNTER);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&p_counter);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&c_counter);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&m_counter);
+                    for _ in 0..n {
+                        handle.increment(1);
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&me_counter);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+            ],
+        ),
+        Row::new(
+            "held handle inc",
+            [
+                Some(Box::new(|n| {
+                    let handle = black_box(&o_held);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&p_held);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&c_held);
+                    for _ in 0..n {
+                        handle.inc();
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let handle = black_box(&m_held);
+                    for _ in 0..n {
+                        handle.increment(1);
+                    }
+                })),
+                Some(Box::new(|n| {
+                    for _ in 0..n {
+                        black_box(&me_vec).get_metric(black_box(me_held)).inc();
+                    }
+                })),
+            ],
+        ),
+        Row::new(
+            "3-label lookup + inc (50 sets)",
+            [
+                Some(Box::new(|n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        ours::LOOKUP.with(black_box(sets[i])).inc();
+                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        p_lookup.with_label_values(&black_box(sets[i])).inc();
+                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                    }
+                })),
+                Some(Box::new(|n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        let [method, route, status] = black_box(sets[i]);
+                        c_lookup.get_or_create(&client::Lookup { method, route, status }).inc();
+                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                    }
+                })),
+                Some(Box::new(|n| {
+                    metrics::with_local_recorder(&m_recorder, || {
+                        let mut i = 0;
+                        for _ in 0..n {
+                            let [method, route, status] = black_box(sets[i]);
+                            metrics::counter!("lookup_total", "method" => method, "route" => route, "status" => status)
+                                .increment(1);
+                            i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                        }
+                    });
+                })),
+                Some(Box::new(|n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        me_lookup.inc(meas::request(black_box(sets[i])));
+                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                    }
+                })),
+            ],
+        ),
+        Row::new(
+            "histogram observe",
+            [
+                Some(Box::new(|n| {
+                    for i in 0..n {
+                        black_box(&ours::HISTOGRAM).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })),
+                Some(Box::new(|n| {
+                    for i in 0..n {
+                        black_box(&p_hist).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })),
+                Some(Box::new(|n| {
+                    for i in 0..n {
+                        black_box(&c_hist).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })),
+                Some(Box::new(|n| {
+                    for i in 0..n {
+                        black_box(&m_hist).record(black_box(values[(i & 63) as usize]));
+                    }
+                    m_handle.run_upkeep();
+                })),
+                Some(Box::new(|n| {
+                    for i in 0..n {
+                        black_box(&me_hist).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })),
+            ],
+        ),
+        Row::new(
+            "encode 10k series (3 labels)",
+            [
+                Some(Box::new({
+                    let (o_reg, mut out) = (&o_reg, Vec::new());
+                    move |n| {
+                        for _ in 0..n {
+                            out.clear();
+                            o_reg.encode(&mut out);
+                            black_box(&out);
+                        }
+                    }
+                })),
+                Some(Box::new({
+                    let (p_reg, mut out) = (&p_reg, Vec::new());
+                    move |n| {
+                        let encoder = prometheus::TextEncoder::new();
+                        for _ in 0..n {
+                            out.clear();
+                            encoder.encode(&p_reg.gather(), &mut out).expect("encodes");
+                            black_box(&out);
+                        }
+                    }
+                })),
+                Some(Box::new({
+                    let (c_reg, mut out) = (&c_reg, String::new());
+                    move |n| {
+                        for _ in 0..n {
+                            out.clear();
+                            prometheus_client::encoding::text::encode(&mut out, c_reg).expect("encodes");
+                            black_box(&out);
+                        }
+                    }
+                })),
+                Some(Box::new({
+                    let (m_enc_handle, mut out) = (&m_enc_handle, Vec::new());
+                    move |n| {
+                        for _ in 0..n {
+                            out.clear();
+                            m_enc_handle.render_to_write(&mut out).expect("encodes");
+                            black_box(&out);
+                        }
+                    }
+                })),
+                Some(Box::new({
+                    // One encoder kept across samples, as its docs advise:
+                    // `finish` splits the bytes off, and once they are
+                    // dropped `BytesMut` reclaims the buffer for the next run.
+                    let (me_group, mut enc) = (&me_group, measured::text::BufferedTextEncoder::new());
+                    move |n| {
+                        for _ in 0..n {
+                            me_group.collect_group_into(&mut enc).expect("encodes");
+                            black_box(enc.finish());
+                        }
+                    }
+                })),
+            ],
+        ),
+    ];
+
+    run(&mut rows, rounds);
+
+    println!(
+        "bareprom vs peers: medians of {rounds} interleaved rounds, ~{} ms per sample, {} cores; cell = median (ratio to the fastest in the row)",
+        SAMPLE.as_millis(),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    println!();
+    println!("| workload | {} |", LIBS.join(" | "));
+    println!("|---|{}", "---:|".repeat(LIBS.len()));
+    for row in &rows {
+        let medians = row.medians();
+        let best = medians.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+        let encode = row.name.starts_with("encode");
+        let cells: Vec<String> = medians
+            .iter()
+            .map(|m| match m {
+                None => "—".to_owned(),
+                Some(ns) if encode => format!("{:.2} ms ({:.2}×)", ns / 1e6, ns / best),
+                Some(ns) => format!("{ns:.2} ns ({:.2}×)", ns / best),
+            })
+            .collect();
+        let unit = if encode { "" } else { ", ns/op" };
+        println!("| {}{unit} | {} |", row.name, cells.join(" | "));
+        if encode {
+            let rates: Vec<f64> = medians
+                .iter()
+                .zip(sizes)
+                .map(|(m, bytes)| m.map_or(f64::NAN, |ns| bytes as f64 / ns * 1e3))
+                .collect();
+            let top = rates.iter().copied().fold(0.0, f64::max);
+            let cells: Vec<String> = rates
+                .iter()
+                .zip(sizes)
+                .map(|(r, bytes)| format!("{r:.0} MB/s of {} KB ({:.2}×)", bytes / 1000, top / r))
+                .collect();
+            println!("| encode 10k series, throughput | {} |", cells.join(" | "));
+        }
+    }
+    let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
+    let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
+    println!("| heap per labelled series (10k, 3 labels) | {} |", cells.join(" | "));
+    println!();
+    println!("total run time: {:.1} s", started.elapsed().as_secs_f64());
+}

@@ -1,0 +1,838 @@
+//! Hot-path micro benchmarks for `bareprom`, std only (`harness = false`).
+//!
+//! Every timed row is measured against a bare `AtomicU64::fetch_add(1,
+//! Relaxed)` in the same run: all jobs of all rows run once per round,
+//! rounds are interleaved (the order inside a row rotates each round), and
+//! the table shows medians over rounds. The ratio column is the median of
+//! the per-round ratios, which cancels most of the noise of a shared VM.
+//! Some rows also carry a second, more telling reference measured the same
+//! way (the `System` allocator, a `memcpy` of the same bytes, a contended
+//! bare atomic).
+//!
+//! Run with `cargo bench --bench hot_paths`; the whole run takes well under
+//! a minute. Set `BENCH_ROUNDS` to change the number of rounds, and
+//! `BENCH_FILTER` to a piece of a row's name to time only matching rows
+//! (for a profiler, say).
+
+// Timing arithmetic converts between iteration counts, byte counts and f64
+// on purpose; every value is far from the limits of either type.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use bareprom::{
+    Counter, CounterVec, CountingAlloc, FloatCounter, FloatGauge, FloatGaugeVec, Gauge, GaugeVec, Histogram,
+    HistogramVec, ProcessCollector, Registry,
+};
+
+/// Counts live heap bytes, for the bytes-per-series rows.
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::new(System);
+
+/// Rounds by default; every job of every row runs once per round.
+const ROUNDS: usize = 41;
+/// Wall time one sample of one job aims for.
+const SAMPLE: Duration = Duration::from_millis(4);
+/// Series in the encode and heap rows.
+const SERIES: usize = 10_000;
+
+// ---------------------------------------------------------------------------
+// The timing helper.
+
+/// A job runs its workload `n` times.
+type Job<'a> = Box<dyn FnMut(u64) + 'a>;
+
+/// Formats a derived figure from the median ns per operation.
+type Derive = Box<dyn Fn(f64) -> String>;
+
+/// One row of the table: our job, the `fetch_add` baseline, and optionally a
+/// second reference, each with its samples.
+struct Row<'a> {
+    name: String,
+    target: Target,
+    derive: Derive,
+    jobs: Vec<Timed<'a>>,
+}
+
+struct Timed<'a> {
+    label: &'static str,
+    job: Job<'a>,
+    /// The calibration starts here: threaded jobs need enough work per
+    /// sample to hide the cost of starting their threads.
+    min_iters: u64,
+    iters: u64,
+    samples: Vec<f64>,
+}
+
+/// What a row is judged by.
+#[derive(Clone, Copy)]
+enum Target {
+    None,
+    /// Our ns/op at most this many times the `fetch_add` baseline.
+    RatioAtMost(f64),
+    /// Our ns/op at most this.
+    NsAtMost(f64),
+    /// Throughput at least this many MB/s, for an output of this many bytes.
+    MbPerSecAtLeast(f64, usize),
+}
+
+impl<'a> Row<'a> {
+    fn new(name: impl Into<String>, target: Target, ours: Job<'a>) -> Self {
+        let baseline: Job<'a> = Box::new(fetch_add_baseline);
+        Row {
+            name: name.into(),
+            target,
+            derive: Box::new(|_| String::new()),
+            jobs: vec![Timed::new("bareprom", ours), Timed::new("fetch_add", baseline)],
+        }
+    }
+
+    fn reference(mut self, label: &'static str, job: Job<'a>) -> Self {
+        self.jobs.push(Timed::new(label, job));
+        self
+    }
+
+    fn derive(mut self, derive: impl Fn(f64) -> String + 'static) -> Self {
+        self.derive = Box::new(derive);
+        self
+    }
+
+    /// Starts every job's calibration at `n` iterations.
+    fn min_iters(mut self, n: u64) -> Self {
+        for timed in &mut self.jobs {
+            timed.min_iters = n;
+        }
+        self
+    }
+}
+
+impl<'a> Timed<'a> {
+    fn new(label: &'static str, job: Job<'a>) -> Self {
+        Timed {
+            label,
+            job,
+            min_iters: 1,
+            iters: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Picks an iteration count that makes one sample last about `SAMPLE`.
+    fn calibrate(&mut self) {
+        let mut n = self.min_iters;
+        loop {
+            let t = Instant::now();
+            (self.job)(n);
+            let spent = t.elapsed();
+            if spent >= SAMPLE / 8 || n >= 1 << 40 {
+                let scale = SAMPLE.as_secs_f64() / spent.as_secs_f64().max(1e-9);
+                self.iters = ((n as f64 * scale) as u64).max(self.min_iters);
+                return;
+            }
+            n *= 2;
+        }
+    }
+
+    fn sample(&mut self) {
+        let t = Instant::now();
+        (self.job)(self.iters);
+        let ns = t.elapsed().as_nanos() as f64 / self.iters as f64;
+        self.samples.push(ns);
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        f64::midpoint(v[mid - 1], v[mid])
+    }
+}
+
+/// Median over rounds of `a[i] / b[i]`.
+fn median_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    median(&ratios)
+}
+
+/// Runs every job of every row once per round, rotating the order of the
+/// jobs inside a row from round to round.
+fn run(rows: &mut [Row<'_>], rounds: usize) {
+    for row in rows.iter_mut() {
+        for timed in &mut row.jobs {
+            timed.calibrate();
+        }
+    }
+    for round in 0..rounds {
+        for row in rows.iter_mut() {
+            let n = row.jobs.len();
+            for k in 0..n {
+                row.jobs[(round + k) % n].sample();
+            }
+        }
+    }
+}
+
+static BASELINE: AtomicU64 = AtomicU64::new(0);
+
+fn fetch_add_baseline(n: u64) {
+    let handle = black_box(&BASELINE);
+    for _ in 0..n {
+        handle.fetch_add(1, Relaxed);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Workloads.
+
+static REQUESTS: Counter = Counter::new("bench_requests_total", "Requests.");
+static HELD: CounterVec<3> = CounterVec::new("bench_held_total", "Held.", ["method", "route", "status"]);
+static LOOKUP: CounterVec<3> = CounterVec::new("bench_lookup_total", "Lookups.", ["method", "route", "status"]);
+static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
+static CONTENDED: Counter = Counter::new("bench_contended_total", "Contended.");
+static CONTENDED_BASE: AtomicU64 = AtomicU64::new(0);
+
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+const ROUTES: [&str; 5] = [
+    "/api/users/:id",
+    "/api/users",
+    "/api/orders/:id",
+    "/api/orders",
+    "/healthz",
+];
+const STATUSES: [&str; 2] = ["200", "404"];
+
+/// The 50 label sets the lookup row cycles over; the first is
+/// `["GET", "/api/users/:id", "200"]`.
+fn label_sets() -> Vec<[&'static str; 3]> {
+    let mut sets = Vec::new();
+    for m in METHODS {
+        for r in ROUTES {
+            for s in STATUSES {
+                sets.push([m, r, s]);
+            }
+        }
+    }
+    sets
+}
+
+/// 64 observations spread over the default buckets and past them.
+fn observations() -> Vec<f64> {
+    (0..64).map(|i| 0.001 * 1.15f64.powi(i)).collect()
+}
+
+/// A registry with one `CounterVec<3>` of `SERIES` series.
+fn counters_registry() -> Registry {
+    let registry = Registry::new();
+    let family = Arc::new(
+        CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
+            .expect("valid names"),
+    );
+    for i in 0..SERIES {
+        let route = format!("/api/v1/items/{i}");
+        family
+            .with([METHODS[i % 5], &route, STATUSES[i % 2]])
+            .inc_by(i as u64 * 7 + 1);
+    }
+    registry.register_arc(family).expect("registers");
+    registry
+}
+
+/// A registry with one `HistogramVec<1>` (default buckets) of 100 series.
+fn histograms_registry() -> Registry {
+    let registry = Registry::new();
+    let family =
+        Arc::new(HistogramVec::<1>::try_new("rpc_duration_seconds", "RPC latency.", ["method"]).expect("valid names"));
+    let values = observations();
+    for i in 0..100 {
+        let child = family.with([&format!("Service/Method{i}")]);
+        for v in values.iter().skip(i % 7).step_by(3) {
+            child.observe(*v);
+        }
+    }
+    registry.register_arc(family).expect("registers");
+    registry
+}
+
+/// The 10 000 counters and the 100 histograms in one registry.
+fn combined_registry() -> Registry {
+    let registry = Registry::new();
+    let counters = Arc::new(
+        CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
+            .expect("valid names"),
+    );
+    for i in 0..SERIES {
+        let route = format!("/api/v1/items/{i}");
+        counters
+            .with([METHODS[i % 5], &route, STATUSES[i % 2]])
+            .inc_by(i as u64 * 7 + 1);
+    }
+    let histograms =
+        Arc::new(HistogramVec::<1>::try_new("rpc_duration_seconds", "RPC latency.", ["method"]).expect("valid names"));
+    let values = observations();
+    for i in 0..100 {
+        let child = histograms.with([&format!("Service/Method{i}")]);
+        for v in values.iter().skip(i % 7).step_by(3) {
+            child.observe(*v);
+        }
+    }
+    registry.register_arc(counters).expect("registers");
+    registry.register_arc(histograms).expect("registers");
+    registry
+}
+
+// The realistic service: 20 metric families, about 600 sample lines.
+static HTTP_REQUESTS: CounterVec<3> = CounterVec::new(
+    "http_requests_total",
+    "HTTP requests served.",
+    ["method", "route", "status"],
+);
+static HTTP_DURATION: HistogramVec<2> = HistogramVec::new(
+    "http_request_duration_seconds",
+    "HTTP request latency.",
+    ["method", "route"],
+);
+static HTTP_IN_FLIGHT: Gauge = Gauge::new("http_requests_in_flight", "HTTP requests being served.");
+static HTTP_REQUEST_SIZE: HistogramVec<1> = HistogramVec::with_buckets(
+    "http_request_size_bytes",
+    "HTTP request body sizes.",
+    ["route"],
+    &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0],
+);
+static HTTP_RESPONSE_SIZE: HistogramVec<1> = HistogramVec::with_buckets(
+    "http_response_size_bytes",
+    "HTTP response body sizes.",
+    ["route"],
+    &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0],
+);
+static DB_QUERIES: CounterVec<2> = CounterVec::new("db_queries_total", "Database queries.", ["query", "outcome"]);
+static DB_DURATION: HistogramVec<1> = HistogramVec::new("db_query_duration_seconds", "Query latency.", ["query"]);
+static DB_POOL: GaugeVec<1> = GaugeVec::new("db_pool_connections", "Pool connections by state.", ["state"]);
+static DB_WAIT: FloatCounter = FloatCounter::new("db_pool_wait_seconds_total", "Time spent waiting for a connection.");
+static CACHE_REQUESTS: CounterVec<2> = CounterVec::new("cache_requests_total", "Cache lookups.", ["cache", "result"]);
+static CACHE_ENTRIES: GaugeVec<1> = GaugeVec::new("cache_entries", "Entries per cache.", ["cache"]);
+static CACHE_EVICTIONS: CounterVec<1> = CounterVec::new("cache_evictions_total", "Cache evictions.", ["cache"]);
+static QUEUE_DEPTH: GaugeVec<1> = GaugeVec::new("queue_depth", "Jobs waiting per queue.", ["queue"]);
+static JOBS: CounterVec<2> = CounterVec::new("jobs_processed_total", "Jobs processed.", ["queue", "outcome"]);
+static JOB_DURATION: HistogramVec<1> = HistogramVec::new("job_duration_seconds", "Job run time.", ["queue"]);
+static UPSTREAM: CounterVec<3> = CounterVec::new(
+    "upstream_requests_total",
+    "Calls to upstream services.",
+    ["service", "method", "code"],
+);
+static UPSTREAM_LATENCY: HistogramVec<1> =
+    HistogramVec::new("upstream_latency_seconds", "Upstream call latency.", ["service"]);
+static BUILD_INFO: GaugeVec<3> = GaugeVec::new("build_info", "Build information.", ["version", "commit", "rustc"]);
+static ERRORS: CounterVec<1> = CounterVec::new("errors_total", "Errors by kind.", ["kind"]);
+static CPU_RATIO: FloatGaugeVec<1> = FloatGaugeVec::new("worker_utilisation_ratio", "Busy share.", ["worker"]);
+static CONFIG_RELOAD: FloatGauge = FloatGauge::new(
+    "config_last_reload_timestamp_seconds",
+    "When the configuration was last reloaded.",
+);
+
+/// Registers and fills the realistic service's 20 families.
+fn service_registry() -> Registry {
+    let registry = Registry::new();
+    registry.register(&HTTP_REQUESTS).expect("registers");
+    registry.register(&HTTP_DURATION).expect("registers");
+    registry.register(&HTTP_IN_FLIGHT).expect("registers");
+    registry.register(&HTTP_REQUEST_SIZE).expect("registers");
+    registry.register(&HTTP_RESPONSE_SIZE).expect("registers");
+    registry.register(&DB_QUERIES).expect("registers");
+    registry.register(&DB_DURATION).expect("registers");
+    registry.register(&DB_POOL).expect("registers");
+    registry.register(&DB_WAIT).expect("registers");
+    registry.register(&CACHE_REQUESTS).expect("registers");
+    registry.register(&CACHE_ENTRIES).expect("registers");
+    registry.register(&CACHE_EVICTIONS).expect("registers");
+    registry.register(&QUEUE_DEPTH).expect("registers");
+    registry.register(&JOBS).expect("registers");
+    registry.register(&JOB_DURATION).expect("registers");
+    registry.register(&UPSTREAM).expect("registers");
+    registry.register(&UPSTREAM_LATENCY).expect("registers");
+    registry.register(&BUILD_INFO).expect("registers");
+    registry.register(&ERRORS).expect("registers");
+    registry.register(&CPU_RATIO).expect("registers");
+    registry.register(&CONFIG_RELOAD).expect("registers");
+
+    let values = observations();
+    let routes = [
+        "/",
+        "/login",
+        "/api/users",
+        "/api/users/:id",
+        "/api/orders",
+        "/api/orders/:id",
+        "/api/search",
+        "/static/*path",
+    ];
+    for (i, route) in routes.iter().enumerate() {
+        for (j, method) in ["GET", "POST", "DELETE"].iter().enumerate() {
+            for (k, status) in ["200", "404", "500"].iter().enumerate() {
+                HTTP_REQUESTS
+                    .with([method, route, status])
+                    .inc_by((i * 1000 + j * 100 + k) as u64 * 37);
+            }
+            if j < 2 {
+                let h = HTTP_DURATION.with([method, route]);
+                for v in values.iter().skip(i + j).step_by(2) {
+                    h.observe(*v);
+                }
+            }
+        }
+        for (n, size) in [100.0, 900.0, 5000.0, 70000.0].iter().enumerate() {
+            HTTP_REQUEST_SIZE.with([route]).observe(size * (n + 1) as f64);
+            HTTP_RESPONSE_SIZE.with([route]).observe(size * 1.5);
+        }
+    }
+    HTTP_IN_FLIGHT.set(17);
+    let queries = [
+        "select_user",
+        "select_orders",
+        "insert_order",
+        "update_user",
+        "delete_session",
+        "select_session",
+        "insert_event",
+        "select_products",
+        "update_stock",
+        "select_search",
+    ];
+    for (i, q) in queries.iter().enumerate() {
+        DB_QUERIES.with([q, "ok"]).inc_by(10_000 + i as u64);
+        DB_QUERIES.with([q, "error"]).inc_by(i as u64);
+        let h = DB_DURATION.with([q]);
+        for v in values.iter().skip(i).step_by(4) {
+            h.observe(*v / 10.0);
+        }
+    }
+    DB_POOL.with(["idle"]).set(12);
+    DB_POOL.with(["active"]).set(4);
+    DB_WAIT.inc_by(12.345_678);
+    for (i, cache) in ["users", "sessions", "products"].iter().enumerate() {
+        CACHE_REQUESTS.with([cache, "hit"]).inc_by(90_000 + i as u64);
+        CACHE_REQUESTS.with([cache, "miss"]).inc_by(1_000 + i as u64);
+        CACHE_ENTRIES.with([cache]).set(4096 - i as i64);
+        CACHE_EVICTIONS.with([cache]).inc_by(77 * i as u64);
+    }
+    for (i, queue) in ["email", "webhooks", "exports", "billing"].iter().enumerate() {
+        QUEUE_DEPTH.with([queue]).set(i as i64 * 3);
+        for outcome in ["ok", "retry", "failed"] {
+            JOBS.with([queue, outcome]).inc_by(500 + i as u64);
+        }
+        let h = JOB_DURATION.with([queue]);
+        for v in values.iter().skip(i).step_by(5) {
+            h.observe(*v * 3.0);
+        }
+    }
+    for service in ["payments", "inventory", "search"] {
+        for method in ["GET", "POST"] {
+            for code in ["200", "503", "429"] {
+                UPSTREAM.with([service, method, code]).inc_by(321);
+            }
+        }
+        let h = UPSTREAM_LATENCY.with([service]);
+        for v in values.iter().step_by(3) {
+            h.observe(*v);
+        }
+    }
+    BUILD_INFO.with(["1.4.2", "9f1c2ab", "1.95.0"]).set(1);
+    for kind in ["timeout", "decode", "auth", "upstream", "internal"] {
+        ERRORS.with([kind]).inc_by(3);
+    }
+    for (i, w) in ["w0", "w1", "w2", "w3"].iter().enumerate() {
+        CPU_RATIO.with([w]).set(0.1 + 0.2 * i as f64);
+    }
+    CONFIG_RELOAD.set(1_763_891_234.567);
+    registry
+}
+
+/// Live heap bytes a family adds per series, for `SERIES` new series.
+fn heap_per_series<F: Fn(&str)>(create: F) -> f64 {
+    let routes: Vec<String> = (0..SERIES).map(|i| format!("/api/v1/items/{i}")).collect();
+    let before = ALLOC.heap_bytes();
+    for route in &routes {
+        create(route);
+    }
+    let after = ALLOC.heap_bytes();
+    (after as f64 - before as f64) / SERIES as f64
+}
+
+/// `n` alloc+free pairs of a 64-byte block through `alloc`.
+#[allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; each block is allocated and freed with one layout.
+fn alloc_free<A: GlobalAlloc>(alloc: &A, n: u64) {
+    let layout = Layout::new::<[u8; 64]>();
+    for _ in 0..n {
+        // SAFETY: `layout` has a non-zero size.
+        let ptr = unsafe { black_box(alloc).alloc(layout) };
+        black_box(ptr);
+        if !ptr.is_null() {
+            // SAFETY: `ptr` was just allocated by `alloc` with `layout`.
+            unsafe { alloc.dealloc(ptr, layout) };
+        }
+    }
+}
+
+/// Runs `work` on two threads released together by a barrier, `n / 2`
+/// iterations each, and returns the share of the time during which both ran
+/// at once: near 1 when the two really contended, near 0 when one core was
+/// taken by another process and the threads merely took turns.
+fn two_threads(n: u64, work: impl Fn(u64) + Sync) -> f64 {
+    let barrier = Barrier::new(2);
+    let run = |iters| {
+        barrier.wait();
+        let start = Instant::now();
+        work(iters);
+        (start, Instant::now())
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| run(n / 2));
+        let mine = run(n - n / 2);
+        (other.join().expect("worker thread"), mine)
+    });
+    let both = a.1.min(b.1).saturating_duration_since(a.0.max(b.0));
+    let either = a.1.max(b.1).saturating_duration_since(a.0.min(b.0));
+    both.as_secs_f64() / either.as_secs_f64().max(1e-12)
+}
+
+/// A two-thread job that records, per sample, how much its threads overlapped.
+fn threaded_job<'a>(overlaps: &Rc<RefCell<Vec<f64>>>, work: impl Fn(u64) + Sync + 'a) -> Job<'a> {
+    let overlaps = Rc::clone(overlaps);
+    Box::new(move |n| {
+        let overlap = two_threads(n, &work);
+        overlaps.borrow_mut().push(overlap);
+    })
+}
+
+/// The derived column of a threaded row: how much the threads of our job
+/// and of the reference overlapped (medians).
+fn overlap_note(ours: &Rc<RefCell<Vec<f64>>>, reference: &Rc<RefCell<Vec<f64>>>) -> impl Fn(f64) -> String + 'static {
+    let (ours, reference) = (Rc::clone(ours), Rc::clone(reference));
+    move |_| {
+        format!(
+            "threads ran together {:.0} % (ours), {:.0} % (reference) of the time",
+            median(&ours.borrow()) * 100.0,
+            median(&reference.borrow()) * 100.0
+        )
+    }
+}
+
+/// Encodes `registry` `n` times into one buffer, kept across samples so that
+/// its growth is not timed.
+fn encode_job(registry: &Registry) -> Job<'_> {
+    let mut out = Vec::new();
+    Box::new(move |n| {
+        for _ in 0..n {
+            out.clear();
+            registry.encode(&mut out);
+            black_box(&out);
+        }
+    })
+}
+
+/// Copies `src` `n` times into one buffer kept across samples: the `memcpy`
+/// reference for the encode rows.
+fn memcpy_job(src: &[u8]) -> Job<'_> {
+    let mut out = Vec::new();
+    Box::new(move |n| {
+        for _ in 0..n {
+            out.clear();
+            out.extend_from_slice(black_box(src));
+            black_box(&out);
+        }
+    })
+}
+
+static COUNTING: CountingAlloc = CountingAlloc::new(System);
+
+fn mb_per_sec(bytes: usize, ns: f64) -> f64 {
+    bytes as f64 / ns * 1e3
+}
+
+#[allow(clippy::too_many_lines)] // one place lists every row of the table, in table order
+fn main() {
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(ROUNDS);
+    let started = Instant::now();
+
+    let sets = label_sets();
+    for set in &sets {
+        LOOKUP.with(*set);
+    }
+    let held = HELD.with(["GET", "/api/users/:id", "200"]);
+    let values = observations();
+
+    let combined = combined_registry();
+    let counters = counters_registry();
+    let histograms = histograms_registry();
+    let service = service_registry();
+    let process = Registry::new();
+    process
+        .register_collector("process", ProcessCollector::new())
+        .expect("registers");
+    let tiny = Registry::new();
+    tiny.register(&REQUESTS).expect("registers");
+
+    let combined_bytes = combined.render().len();
+    let counters_bytes = counters.render().len();
+    let histograms_bytes = histograms.render().len();
+    let service_text = service.render();
+    let service_bytes = service_text.len();
+    let service_lines = service_text.lines().filter(|l| !l.starts_with('#')).count();
+
+    // Heap per series, before anything is timed.
+    let family = CounterVec::<3>::try_new("heap_total", "Heap.", ["method", "route", "status"]).expect("valid");
+    let counter_heap = heap_per_series(|route| drop(family.with(["GET", route, "200"])));
+    // The rendered block is `method="GET",route="<route>",status="200"`.
+    let label_block = (0..SERIES)
+        .map(|i| r#"method="GET",route="",status="200""#.len() + format!("/api/v1/items/{i}").len())
+        .sum::<usize>() as f64
+        / SERIES as f64;
+    let hfamily = HistogramVec::<1>::try_new("heap_seconds", "Heap.", ["route"]).expect("valid");
+    let histogram_heap = heap_per_series(|route| drop(hfamily.with([route])));
+
+    // Allocations one encode makes (into a reused buffer).
+    let mut buf = Vec::with_capacity(combined_bytes * 2);
+    combined.encode(&mut buf);
+    buf.clear();
+    let allocs_before = ALLOC.allocations();
+    combined.encode(&mut buf);
+    let allocs_combined = ALLOC.allocations() - allocs_before;
+    buf.clear();
+    let allocs_before = ALLOC.allocations();
+    service.encode(&mut buf);
+    let allocs_service = ALLOC.allocations() - allocs_before;
+
+    let src_combined = vec![b'x'; combined_bytes];
+    let src_service = vec![b'x'; service_bytes];
+
+    let contended_overlaps = Rc::new(RefCell::new(Vec::new()));
+    let contended_base_overlaps = Rc::new(RefCell::new(Vec::new()));
+    let alloc_overlaps = Rc::new(RefCell::new(Vec::new()));
+    let system_overlaps = Rc::new(RefCell::new(Vec::new()));
+
+    let mut rows: Vec<Row<'_>> = vec![
+        Row::new(
+            "counter inc (static `Counter`)",
+            Target::RatioAtMost(1.05),
+            Box::new(|n| {
+                let handle = black_box(&REQUESTS);
+                for _ in 0..n {
+                    handle.inc();
+                }
+            }),
+        ),
+        Row::new(
+            "held child handle inc (`CounterVec<3>` child)",
+            Target::RatioAtMost(1.05),
+            Box::new(|n| {
+                let handle = black_box(&held);
+                for _ in 0..n {
+                    handle.inc();
+                }
+            }),
+        ),
+        Row::new(
+            "3-label lookup + inc (`with`, 50 label sets)",
+            Target::NsAtMost(25.0),
+            Box::new(|n| {
+                let mut i = 0;
+                for _ in 0..n {
+                    LOOKUP.with(black_box(sets[i])).inc();
+                    i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                }
+            }),
+        ),
+        Row::new(
+            "histogram observe (static, default buckets)",
+            Target::NsAtMost(13.0),
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&LATENCY).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        ),
+        Row::new(
+            "2-thread contended inc, one `Counter` (per inc)",
+            Target::None,
+            threaded_job(&contended_overlaps, |n| {
+                for _ in 0..n {
+                    black_box(&CONTENDED).inc();
+                }
+            }),
+        )
+        .reference(
+            "2-thread bare fetch_add",
+            threaded_job(&contended_base_overlaps, |n| {
+                for _ in 0..n {
+                    black_box(&CONTENDED_BASE).fetch_add(1, Relaxed);
+                }
+            }),
+        )
+        .min_iters(1 << 20)
+        .derive(overlap_note(&contended_overlaps, &contended_base_overlaps)),
+        Row::new(
+            format!(
+                "encode 10k series (`CounterVec<3>`) + 100 histograms ({} KB)",
+                combined_bytes / 1000
+            ),
+            Target::MbPerSecAtLeast(1500.0, combined_bytes),
+            encode_job(&combined),
+        )
+        .reference("memcpy same bytes", memcpy_job(&src_combined))
+        .derive(move |ns| format!("{:.2} ms, {:.0} MB/s", ns / 1e6, mb_per_sec(combined_bytes, ns))),
+        Row::new(
+            format!("  of which: 10k counter series only ({} KB)", counters_bytes / 1000),
+            Target::MbPerSecAtLeast(1500.0, counters_bytes),
+            encode_job(&counters),
+        )
+        .derive(move |ns| format!("{:.2} ms, {:.0} MB/s", ns / 1e6, mb_per_sec(counters_bytes, ns))),
+        Row::new(
+            format!("  of which: 100 histograms only ({} KB)", histograms_bytes / 1000),
+            Target::MbPerSecAtLeast(1500.0, histograms_bytes),
+            encode_job(&histograms),
+        )
+        .derive(move |ns| format!("{:.1} µs, {:.0} MB/s", ns / 1e3, mb_per_sec(histograms_bytes, ns))),
+        Row::new(
+            format!("encode realistic service (20 families, {service_lines} samples, {service_bytes} B)"),
+            Target::MbPerSecAtLeast(1500.0, service_bytes),
+            encode_job(&service),
+        )
+        .reference("memcpy same bytes", memcpy_job(&src_service))
+        .derive(move |ns| format!("{:.1} µs, {:.0} MB/s", ns / 1e3, mb_per_sec(service_bytes, ns))),
+        Row::new(
+            "encode one counter (fixed cost of `Registry::encode`)",
+            Target::None,
+            encode_job(&tiny),
+        ),
+        Row::new(
+            "process collector scrape (`render`, only `ProcessCollector`)",
+            Target::None,
+            Box::new(|n| {
+                for _ in 0..n {
+                    black_box(process.render());
+                }
+            }),
+        )
+        .derive(|ns| format!("{:.1} µs per scrape", ns / 1e3)),
+        Row::new(
+            "`CountingAlloc` alloc+free, 64 B",
+            Target::None,
+            Box::new(|n| alloc_free(&COUNTING, n)),
+        )
+        .reference("`System` alloc+free", Box::new(|n| alloc_free(&System, n))),
+        Row::new(
+            "`CountingAlloc` alloc+free, 64 B, 2 threads (per pair)",
+            Target::None,
+            threaded_job(&alloc_overlaps, |n| alloc_free(&COUNTING, n)),
+        )
+        .reference(
+            "`System`, 2 threads",
+            threaded_job(&system_overlaps, |n| alloc_free(&System, n)),
+        )
+        .min_iters(1 << 18)
+        .derive(overlap_note(&alloc_overlaps, &system_overlaps)),
+    ];
+
+    if let Ok(filter) = std::env::var("BENCH_FILTER") {
+        rows.retain(|row| row.name.contains(&filter));
+    }
+    run(&mut rows, rounds);
+
+    println!(
+        "bareprom hot paths: medians of {rounds} interleaved rounds, ~{} ms per sample, {} cores",
+        SAMPLE.as_millis(),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    println!();
+    println!(
+        "| workload | bareprom ns/op | fetch_add ns/op | ratio | reference (same run) | derived | target | verdict |"
+    );
+    println!("|---|---:|---:|---:|---|---|---|---|");
+    for row in &rows {
+        let ours = &row.jobs[0].samples;
+        let base = &row.jobs[1].samples;
+        let ns = median(ours);
+        let ratio = median_ratio(ours, base);
+        let reference = row.jobs.get(2).map_or_else(
+            || "—".to_owned(),
+            |r| {
+                format!(
+                    "{}: {} ns, ours {}",
+                    r.label,
+                    fmt_ns(median(&r.samples)),
+                    fmt_ratio(median_ratio(ours, &r.samples))
+                )
+            },
+        );
+        let (target, verdict) = judge(row.target, ns, ratio);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.name,
+            fmt_ns(ns),
+            fmt_ns(median(base)),
+            fmt_ratio(ratio),
+            reference,
+            (row.derive)(ns),
+            target,
+            verdict
+        );
+    }
+    let judge_heap = |b: f64| if b <= 64.0 { "ok" } else { "MISS" };
+    println!(
+        "| heap per labelled series, `CounterVec<3>` (label block {label_block:.1} B) | — | — | — | — | {counter_heap:.1} B/series | ≤ 64 B | {} |",
+        judge_heap(counter_heap)
+    );
+    println!(
+        "| heap per labelled series, `HistogramVec<1>` default buckets | — | — | — | — | {histogram_heap:.1} B/series | — | — |"
+    );
+    println!();
+    println!(
+        "allocations per `Registry::encode` into a reused buffer: {allocs_combined} (10k counters + 100 histograms), {allocs_service} (realistic service)"
+    );
+    let labels = family.len();
+    println!(
+        "heap rows: {SERIES} new series (`[\"GET\", \"/api/v1/items/<i>\", \"200\"]`; {labels} held), live bytes requested from the allocator after minus before, divided by {SERIES}"
+    );
+    println!("total run time: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 100.0 {
+        format!("{ns:.0}")
+    } else {
+        format!("{ns:.2}")
+    }
+}
+
+fn fmt_ratio(ratio: f64) -> String {
+    if ratio >= 100.0 {
+        format!("{ratio:.0}×")
+    } else {
+        format!("{ratio:.2}×")
+    }
+}
+
+fn judge(target: Target, ns: f64, ratio: f64) -> (String, &'static str) {
+    let verdict = |ok: bool| if ok { "ok" } else { "MISS" };
+    match target {
+        Target::None => ("—".to_owned(), "—"),
+        Target::RatioAtMost(r) => (format!("≤ {r:.2}× fetch_add"), verdict(ratio <= r)),
+        Target::NsAtMost(t) => (format!("≤ {t} ns"), verdict(ns <= t)),
+        Target::MbPerSecAtLeast(mb, bytes) => (format!("≥ {mb:.0} MB/s"), verdict(mb_per_sec(bytes, ns) >= mb)),
+    }
+}
