@@ -11,8 +11,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::counter::add_f64;
@@ -276,6 +276,9 @@ impl fmt::Debug for Timer<'_> {
 pub struct Histogram {
     meta: Meta,
     bounds: Cow<'static, [f64]>,
+    /// The bounds rendered for `le`, on the first scrape (a `const`
+    /// constructor cannot format floats).
+    les: OnceLock<Box<[Box<str>]>>,
     counts: [AtomicU64; MAX_BUCKETS + 1],
     sum: AtomicU64,
 }
@@ -320,6 +323,7 @@ impl Histogram {
         Histogram {
             meta: Meta::new(name, help),
             bounds: Cow::Borrowed(bounds.split_at(finite).0),
+            les: OnceLock::new(),
             counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
             sum: AtomicU64::new(0),
         }
@@ -353,6 +357,7 @@ impl Histogram {
         Ok(Histogram {
             meta: Meta::try_new(name.into(), help.into())?,
             bounds,
+            les: OnceLock::new(),
             counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
             sum: AtomicU64::new(0),
         })
@@ -442,7 +447,12 @@ impl seal::Encode for Histogram {
     }
     fn encode(&self, enc: &mut Encoder<'_>) {
         self.meta.header(enc, Kind::Histogram);
-        self.core().encode(enc, &self.meta.name, "");
+        let les = self.les.get_or_init(|| Bounds::new(&self.bounds).les);
+        Core {
+            les: Some(les),
+            ..self.core()
+        }
+        .encode(enc, &self.meta.name, "");
     }
 }
 

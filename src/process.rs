@@ -97,6 +97,23 @@ impl Collect for ProcessCollector {
     }
 }
 
+/// The process' start time, computed once: it cannot change, and reading
+/// `/proc/stat` (whose size grows with the CPU count) on every scrape
+/// would cost a tenth of the collector's time and let the value jitter when
+/// the wall clock is stepped. A failed read is retried at the next scrape.
+#[cfg(target_os = "linux")]
+fn start_time(stat: &linux::Stat, ticks: u64) -> Option<f64> {
+    static START: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    if let Some(start) = START.get() {
+        return Some(*start);
+    }
+    // /proc/stat is read only when there is a start time to add it to.
+    stat.starttime?;
+    let boot = read_text("/proc/stat").and_then(|t| linux::parse_boot_time(&t))?;
+    let seconds = linux::start_time_seconds(stat, boot, ticks)?;
+    Some(*START.get_or_init(|| seconds))
+}
+
 /// Ticks per second when `/proc/self/auxv` has no `AT_CLKTCK`.
 #[cfg(target_os = "linux")]
 const DEFAULT_CLOCK_TICKS: u64 = 100;
@@ -139,11 +156,7 @@ fn collect_linux(out: &mut Scrape<'_>) {
     if let Some(v) = linux::resident_bytes(&stat, page_size).and_then(to_i64) {
         out.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", v);
     }
-    // /proc/stat is read only when there is a start time to add it to.
-    if stat.starttime.is_some()
-        && let Some(boot) = read_text("/proc/stat").and_then(|t| linux::parse_boot_time(&t))
-        && let Some(v) = linux::start_time_seconds(&stat, boot, ticks)
-    {
+    if let Some(v) = start_time(&stat, ticks) {
         out.float_gauge(
             "process_start_time_seconds",
             "Start time of the process since unix epoch in seconds.",
