@@ -201,6 +201,14 @@ static REQUESTS: Counter = Counter::new("bench_requests_total", "Requests.");
 static HELD: CounterVec<3> = CounterVec::new("bench_held_total", "Held.", ["method", "route", "status"]);
 static LOOKUP: CounterVec<3> = CounterVec::new("bench_lookup_total", "Lookups.", ["method", "route", "status"]);
 static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
+static ROUTE_TABLE: bareprom::RouteTable = bareprom::RouteTable::new("bench_");
+const ROUTE_SET: [&str; 5] = [
+    "/api/users/:id",
+    "/api/orders",
+    "/api/orders/:id",
+    "/health",
+    "/api/items/:id",
+];
 static CONTENDED: Counter = Counter::new("bench_contended_total", "Contended.");
 static CONTENDED_BASE: AtomicU64 = AtomicU64::new(0);
 
@@ -654,6 +662,17 @@ fn main() {
                 for _ in 0..n {
                     LOOKUP.with(black_box(sets[i])).inc();
                     i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                }
+            }),
+        ),
+        Row::new(
+            "route-table record, hit (`GET /api/users/:id 200`, 5 routes)",
+            Target::None,
+            Box::new(|n| {
+                let mut i = 0;
+                for _ in 0..n {
+                    ROUTE_TABLE.record("GET", black_box(ROUTE_SET[i]), 200, Duration::from_micros(250));
+                    i = if i == ROUTE_SET.len() - 1 { 0 } else { i + 1 };
                 }
             }),
         ),
