@@ -26,10 +26,15 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use bareprom::{
-    Counter, CounterVec, CountingAlloc, FloatCounter, FloatGauge, FloatGaugeVec, Gauge, GaugeVec, Histogram,
-    HistogramVec, ProcessCollector, Registry,
-};
+#[path = "support/service.rs"]
+mod service;
+#[path = "support/timing.rs"]
+mod timing;
+
+use service::service_registry;
+use timing::{Job, METHODS, STATUSES, Timed, label_sets, median, observations, run_rounds};
+
+use bareprom::{Counter, CounterVec, CountingAlloc, Histogram, HistogramVec, ProcessCollector, Registry};
 
 /// Counts live heap bytes, for the bytes-per-series rows.
 #[global_allocator]
@@ -37,16 +42,11 @@ static ALLOC: CountingAlloc = CountingAlloc::new(System);
 
 /// Rounds by default; every job of every row runs once per round.
 const ROUNDS: usize = 41;
-/// Wall time one sample of one job aims for.
-const SAMPLE: Duration = Duration::from_millis(4);
 /// Series in the encode and heap rows.
 const SERIES: usize = 10_000;
 
 // ---------------------------------------------------------------------------
-// The timing helper.
-
-/// A job runs its workload `n` times.
-type Job<'a> = Box<dyn FnMut(u64) + 'a>;
+// The table rows (the timing itself is in support/timing.rs).
 
 /// Formats a derived figure from the median ns per operation.
 type Derive = Box<dyn Fn(f64) -> String>;
@@ -57,17 +57,7 @@ struct Row<'a> {
     name: String,
     target: Target,
     derive: Derive,
-    jobs: Vec<Timed<'a>>,
-}
-
-struct Timed<'a> {
-    label: &'static str,
-    job: Job<'a>,
-    /// The calibration starts here: threaded jobs need enough work per
-    /// sample to hide the cost of starting their threads.
-    min_iters: u64,
-    iters: u64,
-    samples: Vec<f64>,
+    jobs: Vec<Option<Timed<'a>>>,
 }
 
 /// What a row is judged by.
@@ -89,12 +79,15 @@ impl<'a> Row<'a> {
             name: name.into(),
             target,
             derive: Box::new(|_| String::new()),
-            jobs: vec![Timed::new("bareprom", ours), Timed::new("fetch_add", baseline)],
+            jobs: vec![
+                Some(Timed::new("bareprom", ours)),
+                Some(Timed::new("fetch_add", baseline)),
+            ],
         }
     }
 
     fn reference(mut self, label: &'static str, job: Job<'a>) -> Self {
-        self.jobs.push(Timed::new(label, job));
+        self.jobs.push(Some(Timed::new(label, job)));
         self
     }
 
@@ -103,61 +96,17 @@ impl<'a> Row<'a> {
         self
     }
 
+    /// The samples of job `i` (ours, the baseline, the reference).
+    fn samples(&self, i: usize) -> &[f64] {
+        self.jobs.get(i).and_then(Option::as_ref).map_or(&[], |t| &t.samples)
+    }
+
     /// Starts every job's calibration at `n` iterations.
     fn min_iters(mut self, n: u64) -> Self {
-        for timed in &mut self.jobs {
+        for timed in self.jobs.iter_mut().flatten() {
             timed.min_iters = n;
         }
         self
-    }
-}
-
-impl<'a> Timed<'a> {
-    fn new(label: &'static str, job: Job<'a>) -> Self {
-        Timed {
-            label,
-            job,
-            min_iters: 1,
-            iters: 0,
-            samples: Vec::new(),
-        }
-    }
-
-    /// Picks an iteration count that makes one sample last about `SAMPLE`.
-    fn calibrate(&mut self) {
-        let mut n = self.min_iters;
-        loop {
-            let t = Instant::now();
-            (self.job)(n);
-            let spent = t.elapsed();
-            if spent >= SAMPLE / 8 || n >= 1 << 40 {
-                let scale = SAMPLE.as_secs_f64() / spent.as_secs_f64().max(1e-9);
-                self.iters = ((n as f64 * scale) as u64).max(self.min_iters);
-                return;
-            }
-            n *= 2;
-        }
-    }
-
-    fn sample(&mut self) {
-        let t = Instant::now();
-        (self.job)(self.iters);
-        let ns = t.elapsed().as_nanos() as f64 / self.iters as f64;
-        self.samples.push(ns);
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        f64::midpoint(v[mid - 1], v[mid])
     }
 }
 
@@ -165,24 +114,6 @@ fn median(values: &[f64]) -> f64 {
 fn median_ratio(a: &[f64], b: &[f64]) -> f64 {
     let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
     median(&ratios)
-}
-
-/// Runs every job of every row once per round, rotating the order of the
-/// jobs inside a row from round to round.
-fn run(rows: &mut [Row<'_>], rounds: usize) {
-    for row in rows.iter_mut() {
-        for timed in &mut row.jobs {
-            timed.calibrate();
-        }
-    }
-    for round in 0..rounds {
-        for row in rows.iter_mut() {
-            let n = row.jobs.len();
-            for k in 0..n {
-                row.jobs[(round + k) % n].sample();
-            }
-        }
-    }
 }
 
 static BASELINE: AtomicU64 = AtomicU64::new(0);
@@ -211,35 +142,6 @@ const ROUTE_SET: [&str; 5] = [
 ];
 static CONTENDED: Counter = Counter::new("bench_contended_total", "Contended.");
 static CONTENDED_BASE: AtomicU64 = AtomicU64::new(0);
-
-const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
-const ROUTES: [&str; 5] = [
-    "/api/users/:id",
-    "/api/users",
-    "/api/orders/:id",
-    "/api/orders",
-    "/healthz",
-];
-const STATUSES: [&str; 2] = ["200", "404"];
-
-/// The 50 label sets the lookup row cycles over; the first is
-/// `["GET", "/api/users/:id", "200"]`.
-fn label_sets() -> Vec<[&'static str; 3]> {
-    let mut sets = Vec::new();
-    for m in METHODS {
-        for r in ROUTES {
-            for s in STATUSES {
-                sets.push([m, r, s]);
-            }
-        }
-    }
-    sets
-}
-
-/// 64 observations spread over the default buckets and past them.
-fn observations() -> Vec<f64> {
-    (0..64).map(|i| 0.001 * 1.15f64.powi(i)).collect()
-}
 
 /// A registry with one `CounterVec<3>` of `SERIES` series.
 fn counters_registry() -> Registry {
@@ -298,172 +200,6 @@ fn combined_registry() -> Registry {
     }
     registry.register_arc(counters).expect("registers");
     registry.register_arc(histograms).expect("registers");
-    registry
-}
-
-// The realistic service: 20 metric families, about 600 sample lines.
-static HTTP_REQUESTS: CounterVec<3> = CounterVec::new(
-    "http_requests_total",
-    "HTTP requests served.",
-    ["method", "route", "status"],
-);
-static HTTP_DURATION: HistogramVec<2> = HistogramVec::new(
-    "http_request_duration_seconds",
-    "HTTP request latency.",
-    ["method", "route"],
-);
-static HTTP_IN_FLIGHT: Gauge = Gauge::new("http_requests_in_flight", "HTTP requests being served.");
-static HTTP_REQUEST_SIZE: HistogramVec<1> = HistogramVec::with_buckets(
-    "http_request_size_bytes",
-    "HTTP request body sizes.",
-    ["route"],
-    &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0],
-);
-static HTTP_RESPONSE_SIZE: HistogramVec<1> = HistogramVec::with_buckets(
-    "http_response_size_bytes",
-    "HTTP response body sizes.",
-    ["route"],
-    &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0],
-);
-static DB_QUERIES: CounterVec<2> = CounterVec::new("db_queries_total", "Database queries.", ["query", "outcome"]);
-static DB_DURATION: HistogramVec<1> = HistogramVec::new("db_query_duration_seconds", "Query latency.", ["query"]);
-static DB_POOL: GaugeVec<1> = GaugeVec::new("db_pool_connections", "Pool connections by state.", ["state"]);
-static DB_WAIT: FloatCounter = FloatCounter::new("db_pool_wait_seconds_total", "Time spent waiting for a connection.");
-static CACHE_REQUESTS: CounterVec<2> = CounterVec::new("cache_requests_total", "Cache lookups.", ["cache", "result"]);
-static CACHE_ENTRIES: GaugeVec<1> = GaugeVec::new("cache_entries", "Entries per cache.", ["cache"]);
-static CACHE_EVICTIONS: CounterVec<1> = CounterVec::new("cache_evictions_total", "Cache evictions.", ["cache"]);
-static QUEUE_DEPTH: GaugeVec<1> = GaugeVec::new("queue_depth", "Jobs waiting per queue.", ["queue"]);
-static JOBS: CounterVec<2> = CounterVec::new("jobs_processed_total", "Jobs processed.", ["queue", "outcome"]);
-static JOB_DURATION: HistogramVec<1> = HistogramVec::new("job_duration_seconds", "Job run time.", ["queue"]);
-static UPSTREAM: CounterVec<3> = CounterVec::new(
-    "upstream_requests_total",
-    "Calls to upstream services.",
-    ["service", "method", "code"],
-);
-static UPSTREAM_LATENCY: HistogramVec<1> =
-    HistogramVec::new("upstream_latency_seconds", "Upstream call latency.", ["service"]);
-static BUILD_INFO: GaugeVec<3> = GaugeVec::new("build_info", "Build information.", ["version", "commit", "rustc"]);
-static ERRORS: CounterVec<1> = CounterVec::new("errors_total", "Errors by kind.", ["kind"]);
-static CPU_RATIO: FloatGaugeVec<1> = FloatGaugeVec::new("worker_utilisation_ratio", "Busy share.", ["worker"]);
-static CONFIG_RELOAD: FloatGauge = FloatGauge::new(
-    "config_last_reload_timestamp_seconds",
-    "When the configuration was last reloaded.",
-);
-
-/// Registers and fills the realistic service's 20 families.
-fn service_registry() -> Registry {
-    let registry = Registry::new();
-    registry.register(&HTTP_REQUESTS).expect("registers");
-    registry.register(&HTTP_DURATION).expect("registers");
-    registry.register(&HTTP_IN_FLIGHT).expect("registers");
-    registry.register(&HTTP_REQUEST_SIZE).expect("registers");
-    registry.register(&HTTP_RESPONSE_SIZE).expect("registers");
-    registry.register(&DB_QUERIES).expect("registers");
-    registry.register(&DB_DURATION).expect("registers");
-    registry.register(&DB_POOL).expect("registers");
-    registry.register(&DB_WAIT).expect("registers");
-    registry.register(&CACHE_REQUESTS).expect("registers");
-    registry.register(&CACHE_ENTRIES).expect("registers");
-    registry.register(&CACHE_EVICTIONS).expect("registers");
-    registry.register(&QUEUE_DEPTH).expect("registers");
-    registry.register(&JOBS).expect("registers");
-    registry.register(&JOB_DURATION).expect("registers");
-    registry.register(&UPSTREAM).expect("registers");
-    registry.register(&UPSTREAM_LATENCY).expect("registers");
-    registry.register(&BUILD_INFO).expect("registers");
-    registry.register(&ERRORS).expect("registers");
-    registry.register(&CPU_RATIO).expect("registers");
-    registry.register(&CONFIG_RELOAD).expect("registers");
-
-    let values = observations();
-    let routes = [
-        "/",
-        "/login",
-        "/api/users",
-        "/api/users/:id",
-        "/api/orders",
-        "/api/orders/:id",
-        "/api/search",
-        "/static/*path",
-    ];
-    for (i, route) in routes.iter().enumerate() {
-        for (j, method) in ["GET", "POST", "DELETE"].iter().enumerate() {
-            for (k, status) in ["200", "404", "500"].iter().enumerate() {
-                HTTP_REQUESTS
-                    .with([method, route, status])
-                    .inc_by((i * 1000 + j * 100 + k) as u64 * 37);
-            }
-            if j < 2 {
-                let h = HTTP_DURATION.with([method, route]);
-                for v in values.iter().skip(i + j).step_by(2) {
-                    h.observe(*v);
-                }
-            }
-        }
-        for (n, size) in [100.0, 900.0, 5000.0, 70000.0].iter().enumerate() {
-            HTTP_REQUEST_SIZE.with([route]).observe(size * (n + 1) as f64);
-            HTTP_RESPONSE_SIZE.with([route]).observe(size * 1.5);
-        }
-    }
-    HTTP_IN_FLIGHT.set(17);
-    let queries = [
-        "select_user",
-        "select_orders",
-        "insert_order",
-        "update_user",
-        "delete_session",
-        "select_session",
-        "insert_event",
-        "select_products",
-        "update_stock",
-        "select_search",
-    ];
-    for (i, q) in queries.iter().enumerate() {
-        DB_QUERIES.with([q, "ok"]).inc_by(10_000 + i as u64);
-        DB_QUERIES.with([q, "error"]).inc_by(i as u64);
-        let h = DB_DURATION.with([q]);
-        for v in values.iter().skip(i).step_by(4) {
-            h.observe(*v / 10.0);
-        }
-    }
-    DB_POOL.with(["idle"]).set(12);
-    DB_POOL.with(["active"]).set(4);
-    DB_WAIT.inc_by(12.345_678);
-    for (i, cache) in ["users", "sessions", "products"].iter().enumerate() {
-        CACHE_REQUESTS.with([cache, "hit"]).inc_by(90_000 + i as u64);
-        CACHE_REQUESTS.with([cache, "miss"]).inc_by(1_000 + i as u64);
-        CACHE_ENTRIES.with([cache]).set(4096 - i as i64);
-        CACHE_EVICTIONS.with([cache]).inc_by(77 * i as u64);
-    }
-    for (i, queue) in ["email", "webhooks", "exports", "billing"].iter().enumerate() {
-        QUEUE_DEPTH.with([queue]).set(i as i64 * 3);
-        for outcome in ["ok", "retry", "failed"] {
-            JOBS.with([queue, outcome]).inc_by(500 + i as u64);
-        }
-        let h = JOB_DURATION.with([queue]);
-        for v in values.iter().skip(i).step_by(5) {
-            h.observe(*v * 3.0);
-        }
-    }
-    for service in ["payments", "inventory", "search"] {
-        for method in ["GET", "POST"] {
-            for code in ["200", "503", "429"] {
-                UPSTREAM.with([service, method, code]).inc_by(321);
-            }
-        }
-        let h = UPSTREAM_LATENCY.with([service]);
-        for v in values.iter().step_by(3) {
-            h.observe(*v);
-        }
-    }
-    BUILD_INFO.with(["1.4.2", "9f1c2ab", "1.95.0"]).set(1);
-    for kind in ["timeout", "decode", "auth", "upstream", "internal"] {
-        ERRORS.with([kind]).inc_by(3);
-    }
-    for (i, w) in ["w0", "w1", "w2", "w3"].iter().enumerate() {
-        CPU_RATIO.with([w]).set(0.1 + 0.2 * i as f64);
-    }
-    CONFIG_RELOAD.set(1_763_891_234.567);
     registry
 }
 
@@ -770,11 +506,11 @@ fn main() {
     if let Ok(filter) = std::env::var("BENCH_FILTER") {
         rows.retain(|row| row.name.contains(&filter));
     }
-    run(&mut rows, rounds);
+    run_rounds(&mut rows, rounds, |row| &mut row.jobs);
 
     println!(
         "bareprom hot paths: medians of {rounds} interleaved rounds, ~{} ms per sample, {} cores",
-        SAMPLE.as_millis(),
+        timing::SAMPLE.as_millis(),
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!();
@@ -783,11 +519,11 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---|---|---|---|");
     for row in &rows {
-        let ours = &row.jobs[0].samples;
-        let base = &row.jobs[1].samples;
+        let ours = row.samples(0);
+        let base = row.samples(1);
         let ns = median(ours);
         let ratio = median_ratio(ours, base);
-        let reference = row.jobs.get(2).map_or_else(
+        let reference = row.jobs.get(2).and_then(Option::as_ref).map_or_else(
             || "—".to_owned(),
             |r| {
                 format!(

@@ -60,62 +60,24 @@
 
 use std::alloc::System;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+#[path = "../../benches/support/timing.rs"]
+mod timing;
 
 use bareprom::CountingAlloc;
+use timing::{Job, METHODS, STATUSES, Timed, label_sets, median, observations, run_rounds};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::new(System);
 
 const ROUNDS: usize = 31;
-const SAMPLE: Duration = Duration::from_millis(4);
 const SERIES: usize = 10_000;
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 const LIBS: [&str; 5] = ["bareprom", "prometheus", "prometheus-client", "metrics", "measured"];
 
-const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
-const ROUTES: [&str; 5] = [
-    "/api/users/:id",
-    "/api/users",
-    "/api/orders/:id",
-    "/api/orders",
-    "/healthz",
-];
-const STATUSES: [&str; 2] = ["200", "404"];
-
 // ---------------------------------------------------------------------------
-// The timing helper.
-
-type Job<'a> = Box<dyn FnMut(u64) + 'a>;
-
-struct Timed<'a> {
-    job: Job<'a>,
-    iters: u64,
-    samples: Vec<f64>,
-}
-
-impl Timed<'_> {
-    fn calibrate(&mut self) {
-        let mut n = 1u64;
-        loop {
-            let t = Instant::now();
-            (self.job)(n);
-            let spent = t.elapsed();
-            if spent >= SAMPLE / 8 || n >= 1 << 40 {
-                let scale = SAMPLE.as_secs_f64() / spent.as_secs_f64().max(1e-9);
-                self.iters = ((n as f64 * scale) as u64).max(1);
-                return;
-            }
-            n *= 2;
-        }
-    }
-
-    fn sample(&mut self) {
-        let t = Instant::now();
-        (self.job)(self.iters);
-        self.samples.push(t.elapsed().as_nanos() as f64 / self.iters as f64);
-    }
-}
+// The rows (the timing itself is shared with benches/hot_paths.rs).
 
 /// One workload: a job per library (in `LIBS` order), `None` where a
 /// library cannot run it.
@@ -126,16 +88,7 @@ struct Row<'a> {
 
 impl<'a> Row<'a> {
     fn new(name: &'static str, jobs: [Option<Job<'a>>; 5]) -> Self {
-        let jobs = jobs
-            .into_iter()
-            .map(|job| {
-                job.map(|job| Timed {
-                    job,
-                    iters: 0,
-                    samples: Vec::new(),
-                })
-            })
-            .collect();
+        let jobs = jobs.into_iter().map(|job| job.map(|job| Timed::new("", job))).collect();
         Row { name, jobs }
     }
 
@@ -147,58 +100,8 @@ impl<'a> Row<'a> {
     }
 }
 
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        f64::midpoint(v[mid - 1], v[mid])
-    }
-}
-
-/// Calibrates every job, then runs every job of every row once per round,
-/// rotating which library goes first.
-fn run(rows: &mut [Row<'_>], rounds: usize) {
-    for row in rows.iter_mut() {
-        for timed in row.jobs.iter_mut().flatten() {
-            timed.calibrate();
-        }
-    }
-    for round in 0..rounds {
-        for row in rows.iter_mut() {
-            let n = row.jobs.len();
-            for k in 0..n {
-                if let Some(timed) = &mut row.jobs[(round + k) % n] {
-                    timed.sample();
-                }
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Shared inputs.
-
-fn label_sets() -> Vec<[&'static str; 3]> {
-    let mut sets = Vec::new();
-    for m in METHODS {
-        for r in ROUTES {
-            for s in STATUSES {
-                sets.push([m, r, s]);
-            }
-        }
-    }
-    sets
-}
-
-fn observations() -> Vec<f64> {
-    (0..64).map(|i| 0.001 * 1.15f64.powi(i)).collect()
-}
 
 fn routes() -> Vec<String> {
     (0..SERIES).map(|i| format!("/api/v1/items/{i}")).collect()
@@ -228,255 +131,27 @@ fn heap_per_series(routes: &[String], mut create: impl FnMut(usize, &str)) -> f6
 // ---------------------------------------------------------------------------
 // bareprom
 
-mod ours {
-    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
-    use bareprom::{Counter, CounterVec, Histogram, Registry};
-    use std::sync::Arc;
-
-    pub static COUNTER: Counter = Counter::new("c_total", "C.");
-    pub static HELD: CounterVec<3> = CounterVec::new("held_total", "H.", ["method", "route", "status"]);
-    pub static LOOKUP: CounterVec<3> = CounterVec::new("lookup_total", "L.", ["method", "route", "status"]);
-    pub static HISTOGRAM: Histogram = Histogram::with_buckets("h_seconds", "H.", &BUCKETS);
-
-    pub fn encode_registry() -> Registry {
-        let registry = Registry::new();
-        let family = Arc::new(
-            CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
-                .expect("valid"),
-        );
-        for (i, route) in routes().iter().enumerate() {
-            family.with(encode_labels(i, route)).inc_by(i as u64 * 7 + 1);
-        }
-        registry.register_arc(family).expect("registers");
-        registry
-    }
-
-    pub fn heap(routes: &[String]) -> f64 {
-        let family = CounterVec::<3>::try_new("heap_total", "Heap.", ["method", "route", "status"]).expect("valid");
-        let per = heap_per_series(routes, |_, route| drop(family.with(["GET", route, "200"])));
-        assert_eq!(family.len(), SERIES);
-        per
-    }
-}
+mod ours;
 
 // ---------------------------------------------------------------------------
 // prometheus
 
-mod prom {
-    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
-    use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry};
-
-    pub fn counter() -> IntCounter {
-        IntCounter::new("c_total", "C.").expect("valid")
-    }
-
-    pub fn vec(name: &str) -> IntCounterVec {
-        IntCounterVec::new(Opts::new(name, "Requests."), &["method", "route", "status"]).expect("valid")
-    }
-
-    pub fn histogram() -> Histogram {
-        Histogram::with_opts(HistogramOpts::new("h_seconds", "H.").buckets(BUCKETS.to_vec())).expect("valid")
-    }
-
-    pub fn encode_registry() -> Registry {
-        let registry = Registry::new();
-        let family = vec("http_requests_total");
-        for (i, route) in routes().iter().enumerate() {
-            family
-                .with_label_values(&encode_labels(i, route))
-                .inc_by(i as u64 * 7 + 1);
-        }
-        registry.register(Box::new(family)).expect("registers");
-        registry
-    }
-
-    pub fn heap(routes: &[String]) -> f64 {
-        let family = vec("heap_total");
-        let per = heap_per_series(routes, |_, route| {
-            drop(family.with_label_values(&["GET", route, "200"]))
-        });
-        let families = prometheus::core::Collector::collect(&family);
-        assert_eq!(families[0].get_metric().len(), SERIES);
-        per
-    }
-}
+mod prom;
 
 // ---------------------------------------------------------------------------
 // prometheus-client
 
-mod client {
-    use super::{BUCKETS, heap_per_series, method_status, routes};
-    use prometheus_client::encoding::EncodeLabelSet;
-    use prometheus_client::metrics::counter::Counter;
-    use prometheus_client::metrics::family::Family;
-    use prometheus_client::metrics::histogram::Histogram;
-    use prometheus_client::registry::Registry;
-
-    /// Three run-time `&str`s, compared in full.
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    pub struct Lookup {
-        pub method: &'static str,
-        pub route: &'static str,
-        pub status: &'static str,
-    }
-
-    /// A label set with a value owned because it is only known at run time.
-    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-    pub struct Owned {
-        pub method: &'static str,
-        pub route: String,
-        pub status: &'static str,
-    }
-
-    pub fn histogram() -> Histogram {
-        Histogram::new(BUCKETS)
-    }
-
-    pub fn encode_registry() -> Registry {
-        let mut registry = Registry::default();
-        let family = Family::<Owned, Counter>::default();
-        for (i, route) in routes().iter().enumerate() {
-            let (method, status) = method_status(i);
-            family
-                .get_or_create(&Owned {
-                    method,
-                    route: route.clone(),
-                    status,
-                })
-                .inc_by(i as u64 * 7 + 1);
-        }
-        registry.register("http_requests", "Requests served.", family);
-        registry
-    }
-
-    pub fn heap(routes: &[String]) -> f64 {
-        let family = Family::<Owned, Counter>::default();
-        let keys: Vec<Owned> = routes
-            .iter()
-            .map(|r| Owned {
-                method: "GET",
-                route: r.clone(),
-                status: "200",
-            })
-            .collect();
-        let per = heap_per_series(routes, |i, _| {
-            family.get_or_create(&keys[i]).inc();
-        });
-        drop(keys);
-        per
-    }
-}
+mod client;
 
 // ---------------------------------------------------------------------------
 // metrics + metrics-exporter-prometheus
 
-mod met {
-    use super::{BUCKETS, heap_per_series, method_status, routes};
-    use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
-
-    pub fn recorder() -> PrometheusRecorder {
-        PrometheusBuilder::new()
-            .set_buckets(&BUCKETS)
-            .expect("valid buckets")
-            .build_recorder()
-    }
-
-    pub fn encode_recorder() -> PrometheusRecorder {
-        let recorder = recorder();
-        metrics::with_local_recorder(&recorder, || {
-            metrics::describe_counter!("http_requests_total", "Requests served.");
-            for (i, route) in routes().iter().enumerate() {
-                let (method, status) = method_status(i);
-                metrics::counter!("http_requests_total", "method" => method, "route" => route.to_owned(), "status" => status)
-                    .increment(i as u64 * 7 + 1);
-            }
-        });
-        recorder
-    }
-
-    pub fn heap(routes: &[String]) -> f64 {
-        let recorder = recorder();
-        let handle = recorder.handle();
-        let per = metrics::with_local_recorder(&recorder, || {
-            heap_per_series(routes, |_, route| {
-                metrics::counter!("heap_total", "method" => "GET", "route" => route.to_owned(), "status" => "200")
-                    .increment(1);
-            })
-        });
-        let text = handle.render();
-        assert_eq!(
-            text.lines().filter(|l| l.starts_with("heap_total{")).count(),
-            super::SERIES
-        );
-        per
-    }
-}
+mod met;
 
 // ---------------------------------------------------------------------------
 // measured
 
-mod meas {
-    use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
-    use measured::metric::histogram::Thresholds;
-    use measured::{CounterVec, Histogram, LabelGroup, MetricGroup};
-    use paracord::ParaCord;
-
-    #[derive(Clone, Copy, PartialEq, Debug, LabelGroup)]
-    #[label(set = RequestSet)]
-    pub struct Request<'a> {
-        #[label(dynamic_with = ParaCord)]
-        pub method: &'a str,
-        #[label(dynamic_with = ParaCord)]
-        pub route: &'a str,
-        #[label(dynamic_with = ParaCord)]
-        pub status: &'a str,
-    }
-
-    #[derive(MetricGroup)]
-    pub struct Encode {
-        /// Requests served.
-        pub http_requests_total: CounterVec<RequestSet>,
-    }
-
-    pub fn vec() -> CounterVec<RequestSet> {
-        CounterVec::with_label_set(RequestSet {
-            method: ParaCord::default(),
-            route: ParaCord::default(),
-            status: ParaCord::default(),
-        })
-    }
-
-    pub fn request<'a>(labels: [&'a str; 3]) -> Request<'a> {
-        Request {
-            method: labels[0],
-            route: labels[1],
-            status: labels[2],
-        }
-    }
-
-    pub fn histogram() -> Histogram<11> {
-        Histogram::with_metadata(Thresholds::with_buckets(BUCKETS))
-    }
-
-    pub fn encode_group() -> Encode {
-        let group = Encode {
-            http_requests_total: vec(),
-        };
-        for (i, route) in routes().iter().enumerate() {
-            group
-                .http_requests_total
-                .inc_by(request(encode_labels(i, route)), i as u64 * 7 + 1);
-        }
-        group
-    }
-
-    pub fn heap(routes: &[String]) -> f64 {
-        let family = vec();
-        let per = heap_per_series(routes, |_, route| family.inc(request(["GET", route, "200"])));
-        assert_eq!(family.get_cardinality().0, SERIES);
-        per
-    }
-}
+mod meas;
 
 // ---------------------------------------------------------------------------
 
@@ -788,11 +463,11 @@ fn main() {
         ),
     ];
 
-    run(&mut rows, rounds);
+    run_rounds(&mut rows, rounds, |row| &mut row.jobs);
 
     println!(
         "bareprom vs peers: medians of {rounds} interleaved rounds, ~{} ms per sample, {} cores; cell = median (ratio to the fastest in the row)",
-        SAMPLE.as_millis(),
+        timing::SAMPLE.as_millis(),
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!();
