@@ -97,6 +97,9 @@ mod unlabelled;
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[cfg(test)]
+mod corpus_tests;
+
 pub use alloc::CountingAlloc;
 pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
 pub use error::{Error, ErrorKind};

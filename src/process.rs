@@ -9,9 +9,6 @@
 )]
 pub(crate) mod linux;
 
-#[cfg(test)]
-mod corpus_tests;
-
 use crate::registry::{Collect, Scrape};
 
 /// Collects CPU, memory, file descriptor, thread, start time and network

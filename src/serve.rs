@@ -31,7 +31,7 @@
 
 mod auth;
 mod conn;
-mod http;
+pub(crate) mod http;
 mod options;
 
 pub use options::ServeOptions;

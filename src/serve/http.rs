@@ -38,6 +38,8 @@
 use std::borrow::Cow;
 
 mod fields;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod reference;
 
 use fields::{Fields, check_partial_field, is_tchar, parse_field};
 

@@ -1,8 +1,8 @@
 //! Replays every checked-in fuzz corpus file through the checks the fuzz
 //! targets run (`fuzz_checks.rs`), so that `cargo test` keeps every seed and
-//! every past crash passing without a fuzzer. The `proc_parsers` corpus is
-//! replayed by a unit test in the crate (`src/process/corpus_tests.rs`),
-//! because the parsers are private.
+//! every past crash passing without a fuzzer. The `proc_parsers` and
+//! `http_request` corpora are replayed by unit tests in the crate
+//! (`src/corpus_tests.rs`), because those parsers are private.
 
 use std::panic::catch_unwind;
 use std::path::{Path, PathBuf};
