@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::family::{Cell, Layout};
 use crate::registry::seal;
-use crate::text::{Encoder, Kind, Value};
+use crate::text::{Encoder, Kind, Labels, Value};
 use crate::unlabelled::Unlabelled;
 
 /// An unlabelled `u64` counter that can live in a plain `static`.
@@ -148,7 +148,7 @@ impl seal::Series for CounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
         enc.sample(name, "", labels, None, Value::U64(self.get()));
     }
 }
@@ -243,7 +243,7 @@ impl seal::Series for FloatCounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
         enc.sample(name, "", labels, None, Value::F64(self.get()));
     }
 }

@@ -1,11 +1,12 @@
 //! Labelled families: `CounterVec<N>`, `FloatCounterVec<N>`, `GaugeVec<N>`,
 //! `FloatGaugeVec<N>` and `HistogramVec<N>`, one generic [`Family`].
 //!
-//! A family maps `N` label values to a series. The map sits behind an
-//! `RwLock`: a lookup of an existing series takes the read lock, compares
-//! the values in full against the series' rendered label block, clones an
-//! `Arc` and releases the lock. Only a new label set takes the write lock.
-//! The lock guards the map only; the values are atomics, so a held
+//! A family maps `N` label values to a series. The table (see
+//! `family/table.rs`) sits behind an `RwLock`: a lookup of an existing
+//! series takes the read lock, compares the values in full against the
+//! series' stored (escaped) values, clones the `Arc` of the series' page of
+//! cells and releases the lock. Only a new label set takes the write lock.
+//! The lock guards the table only; the values are atomics, so a held
 //! [`Child`] is bumped without any lock at all.
 
 use std::borrow::Cow;
@@ -20,11 +21,11 @@ use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
 use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{self, Encoder, Kind};
+use crate::text::{Encoder, Kind, Labels};
 
 mod table;
 
-use table::{Series, Table, hash_values};
+use table::{MAX_SERIES, Table, hash_values};
 
 /// A series value type: [`CounterCell`], [`FloatCounterCell`], [`GaugeCell`],
 /// [`FloatGaugeCell`] or [`HistogramCell`]. Sealed.
@@ -132,7 +133,9 @@ pub struct Family<C: Cell, const N: usize> {
     layout: Layout,
     limit: AtomicUsize,
     dropped: AtomicU64,
-    table: RwLock<Table<C>>,
+    table: RwLock<Table<C, N>>,
+    /// What the encoder writes before each label value: `a="`, `",b="`, ...
+    glue: OnceLock<Box<[String]>>,
 }
 
 /// What series of a family share: the histogram bucket bounds (unused by
@@ -197,6 +200,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            glue: OnceLock::new(),
         }
     }
 
@@ -246,6 +250,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            glue: OnceLock::new(),
         })
     }
 
@@ -314,8 +319,8 @@ impl<C: Cell, const N: usize> Family<C, N> {
     pub fn with(&self, values: [&str; N]) -> Child<C> {
         let hash = hash_values(&values);
         let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(series) = table.find(hash, |labels| self.matches(labels, &values)) {
-            return Child(Arc::clone(series));
+        if let Some((cells, slot)) = table.find(hash, &values) {
+            return Child::new(cells, slot);
         }
         drop(table);
         self.insert(hash, values)
@@ -323,33 +328,30 @@ impl<C: Cell, const N: usize> Family<C, N> {
 
     #[cold]
     fn insert(&self, hash: u64, values: [&str; N]) -> Child<C> {
-        let limit = self.limit.load(Relaxed);
-        // Render and allocate before taking the write lock, so that writers
-        // hold it only for the map insert.
-        let fresh = Arc::new(Series {
-            cell: C::create(&self.layout),
-            labels: self.render(&values),
-        });
+        // The overflow series is the one series allowed past the limit.
+        let limit = self.limit.load(Relaxed).min(MAX_SERIES - 1);
+        let create = || C::create(&self.layout);
         let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(series) = table.find(hash, |labels| self.matches(labels, &values)) {
-            return Child(Arc::clone(series));
+        if let Some((cells, slot)) = table.find(hash, &values) {
+            return Child::new(cells, slot);
         }
-        if N == 0 || table.order.len() < limit {
-            table.add(hash, Arc::clone(&fresh));
-            return Child(fresh);
+        if (N == 0 || table.len() < limit)
+            && let Some((cells, slot)) = table.insert(hash, &values, create)
+        {
+            return Child::new(cells, slot);
         }
         self.dropped.fetch_add(1, Relaxed);
         let overflow = [OVERFLOW_LABEL_VALUE; N];
         let hash = hash_values(&overflow);
-        if let Some(series) = table.find(hash, |labels| self.matches(labels, &overflow)) {
-            return Child(Arc::clone(series));
+        if let Some((cells, slot)) = table.find(hash, &overflow) {
+            return Child::new(cells, slot);
         }
-        let series = Arc::new(Series {
-            cell: C::create(&self.layout),
-            labels: self.render(&overflow),
-        });
-        table.add(hash, Arc::clone(&series));
-        Child(series)
+        match table.insert(hash, &overflow, create) {
+            Some((cells, slot)) => Child::new(cells, slot),
+            // Only at MAX_SERIES with the overflow series removed: a series
+            // of its own that no scrape shows, rather than a panic.
+            None => Child::new(&(0..1).map(|_| create()).collect(), 0),
+        }
     }
 
     /// Removes the series for these label values; returns whether it
@@ -367,11 +369,10 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// ```
     pub fn remove(&self, values: [&str; N]) -> bool {
         let hash = hash_values(&values);
-        let removed = {
-            let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
-            table.remove(hash, |labels| self.matches(labels, &values))
-        };
-        removed.is_some()
+        self.table
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(hash, &values)
     }
 
     /// How many series the family holds.
@@ -384,7 +385,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// assert_eq!(G.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.table.read().unwrap_or_else(PoisonError::into_inner).order.len()
+        self.table.read().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// Whether the family holds no series.
@@ -412,37 +413,26 @@ impl<C: Cell, const N: usize> Family<C, N> {
         self.dropped.load(Relaxed)
     }
 
-    /// Calls `f` with every series' rendered labels and value, in
-    /// first-seen order. The handles are copied out and the lock released
-    /// first, so a scrape never blocks a writer for longer than a `Vec`
-    /// clone, and `f` runs with no lock held.
-    pub(crate) fn for_each_series(&self, mut f: impl FnMut(&str, &C)) {
-        let series = self.table.read().unwrap_or_else(PoisonError::into_inner).order.clone();
-        for s in &series {
-            f(&s.labels, &s.cell);
-        }
-    }
-
-    fn render(&self, values: &[&str; N]) -> Box<str> {
-        text::render_labels((0..N).map(|i| (self.labels.get(i), values[i]))).into_boxed_str()
-    }
-
-    /// Whether a rendered label block (`a="x",b="y"`) holds exactly these
-    /// values: a full comparison, escapes included, never a hash alone.
-    fn matches(&self, rendered: &str, values: &[&str; N]) -> bool {
-        let mut rest = rendered.as_bytes();
-        for (i, value) in values.iter().enumerate() {
-            // The names are the family's own, so only their length matters.
-            let skip = self.labels.get(i).len() + 2 + usize::from(i > 0);
-            let Some(after) = rest.get(skip..).and_then(|r| strip_escaped(r, value)) else {
-                return false;
+    /// Calls `f` with every series' labels (the family's glue and the
+    /// series' escaped values) and value, in first-seen order. The table's page handles are copied
+    /// out and the lock released first (see `Table::snapshot`), so a scrape
+    /// never blocks a writer for longer than that copy, and `f` runs with no
+    /// lock held.
+    pub(crate) fn for_each_series(&self, mut f: impl FnMut(Labels<'_>, &C)) {
+        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let glue = self.glue.get_or_init(|| {
+            (0..N)
+                .map(|i| format!("{}{}=\"", if i == 0 { "" } else { "\"," }, self.labels.get(i)))
+                .collect()
+        });
+        snapshot.for_each(|values, cell| {
+            let labels = if N == 0 {
+                Labels::NONE
+            } else {
+                Labels::Values { glue, values: &values }
             };
-            let Some(after) = after.strip_prefix(b"\"") else {
-                return false;
-            };
-            rest = after;
-        }
-        rest.is_empty()
+            f(labels, cell);
+        });
     }
 }
 
@@ -500,28 +490,6 @@ impl<const N: usize> Family<HistogramCell, N> {
     }
 }
 
-/// Strips `value`, as the encoder escapes it, from the front of `rest`.
-fn strip_escaped<'r>(mut rest: &'r [u8], value: &str) -> Option<&'r [u8]> {
-    let mut value = value.as_bytes();
-    loop {
-        let run = value
-            .iter()
-            .position(|b| matches!(b, b'\\' | b'"' | b'\n'))
-            .unwrap_or(value.len());
-        rest = rest.strip_prefix(&value[..run])?;
-        let Some((&special, tail)) = value[run..].split_first() else {
-            return Some(rest);
-        };
-        let escaped: &[u8] = match special {
-            b'\\' => b"\\\\",
-            b'"' => b"\\\"",
-            _ => b"\\n",
-        };
-        rest = rest.strip_prefix(escaped)?;
-        value = tail;
-    }
-}
-
 impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Family")
@@ -560,27 +528,38 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
 /// std::thread::spawn(move || mail.inc()).join().unwrap();
 /// assert_eq!(JOBS.with(["mail"]).get(), 1);
 /// ```
-pub struct Child<C>(Arc<Series<C>>);
+pub struct Child<C> {
+    /// The cells of the series' page; the handle keeps them alive.
+    cells: Arc<[C]>,
+    slot: usize,
+}
+
+impl<C> Child<C> {
+    fn new(cells: &Arc<[C]>, slot: usize) -> Self {
+        Child {
+            cells: Arc::clone(cells),
+            slot,
+        }
+    }
+}
 
 impl<C> Deref for Child<C> {
     type Target = C;
     fn deref(&self) -> &C {
-        &self.0.cell
+        // The table hands out only slots of the page it hands out.
+        &self.cells[self.slot]
     }
 }
 
 impl<C> Clone for Child<C> {
     fn clone(&self) -> Self {
-        Child(Arc::clone(&self.0))
+        Child::new(&self.cells, self.slot)
     }
 }
 
 impl<C: fmt::Debug> fmt::Debug for Child<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Child")
-            .field("labels", &self.0.labels)
-            .field("value", &self.0.cell)
-            .finish()
+        f.debug_struct("Child").field("value", &**self).finish()
     }
 }
 
@@ -597,22 +576,95 @@ mod tests {
         assert_eq!(F.len(), 2);
     }
 
+    /// Values of a table's series in scrape order, with their cells' values.
+    fn scraped<const N: usize>(table: &Table<CounterCell, N>) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        table
+            .snapshot()
+            .for_each(|values, cell| out.push((values.join("|"), cell.get())));
+        out
+    }
+
     #[test]
     fn colliding_hashes_still_compare_values() {
-        let mut table: Table<CounterCell> = Table::new();
-        for label in ["k=\"1\"", "k=\"2\""] {
-            table.add(
-                7,
-                Arc::new(Series {
-                    cell: CounterCell::new(),
-                    labels: label.into(),
-                }),
+        let mut table: Table<CounterCell, 1> = Table::new();
+        // Every series has hash 7: one probe run, told apart by value only.
+        for v in ["1", "2", "3", "4"] {
+            let (cells, slot) = table.insert(7, &[v], CounterCell::new).expect("stored");
+            cells[slot].inc_by(v.parse().expect("digit"));
+        }
+        assert!(
+            table
+                .find(7, &["2"])
+                .is_some_and(|(cells, slot)| cells[slot].get() == 2)
+        );
+        assert!(table.remove(7, &["1"]));
+        assert!(!table.remove(7, &["1"]));
+        // The words after the removed one were shifted back, not lost.
+        for v in ["2", "3", "4"] {
+            assert!(table.find(7, &[v]).is_some(), "{v}");
+        }
+        assert!(table.find(7, &["1"]).is_none());
+        assert_eq!(table.len(), 3);
+        assert_eq!(scraped(&table), [("2".into(), 2), ("3".into(), 3), ("4".into(), 4)]);
+    }
+
+    #[test]
+    fn pages_fill_in_order_and_empty_ones_are_dropped() {
+        let mut table: Table<CounterCell, 2> = Table::new();
+        let names: Vec<String> = (0..1000).map(|i| format!("s{i}")).collect();
+        let mut handles = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let values = [name.as_str(), "x"];
+            let (cells, slot) = table
+                .insert(hash_values(&values), &values, CounterCell::new)
+                .expect("stored");
+            cells[slot].inc_by(i as u64);
+            handles.push(Child::new(cells, slot));
+        }
+        let all = scraped(&table);
+        assert_eq!(all.len(), 1000);
+        assert!(
+            all.iter()
+                .enumerate()
+                .all(|(i, (v, n))| *v == format!("s{i}|x") && *n == i as u64)
+        );
+        // Remove all but every 100th: most pages go, and are compacted away.
+        for name in names.iter().enumerate().filter(|(i, _)| i % 100 != 0).map(|(_, n)| n) {
+            let values = [name.as_str(), "x"];
+            assert!(table.remove(hash_values(&values), &values));
+        }
+        let kept = scraped(&table);
+        assert_eq!(
+            kept.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>()[..3],
+            ["s0|x", "s100|x", "s200|x"]
+        );
+        assert_eq!(kept.len(), 10);
+        for (i, name) in names.iter().enumerate() {
+            let values = [name.as_str(), "x"];
+            assert_eq!(
+                table.find(hash_values(&values), &values).is_some(),
+                i % 100 == 0,
+                "{name}"
             );
         }
-        assert!(table.find(7, |l| l == "k=\"2\"").is_some());
-        assert!(table.remove(7, |l| l == "k=\"1\"").is_some());
-        assert!(table.find(7, |l| l == "k=\"1\"").is_none());
-        assert_eq!(table.order.len(), 1);
+        // Handles of removed series still work; re-adding starts a new series.
+        handles[1].inc();
+        assert_eq!(handles[1].get(), 2);
+        let values = ["s1", "x"];
+        let (cells, slot) = table
+            .insert(hash_values(&values), &values, CounterCell::new)
+            .expect("stored");
+        assert_eq!(cells[slot].get(), 0);
+        assert_eq!(scraped(&table).last(), Some(&("s1|x".into(), 0)));
+    }
+
+    #[test]
+    fn label_free_family_has_one_series() {
+        let mut table: Table<CounterCell, 0> = Table::new();
+        assert!(table.insert(hash_values(&[]), &[], CounterCell::new).is_some());
+        assert!(table.find(hash_values(&[]), &[]).is_some());
+        assert_eq!(scraped(&table), [(String::new(), 0)]);
     }
 
     #[test]

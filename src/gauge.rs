@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use crate::counter::add_f64;
 use crate::family::{Cell, Layout};
 use crate::registry::seal;
-use crate::text::{Encoder, Kind, Value};
+use crate::text::{Encoder, Kind, Labels, Value};
 use crate::unlabelled::Unlabelled;
 
 /// An unlabelled `i64` gauge that can live in a plain `static`.
@@ -175,7 +175,7 @@ impl seal::Series for GaugeCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
         enc.sample(name, "", labels, None, Value::I64(self.get()));
     }
 }
@@ -279,7 +279,7 @@ impl seal::Series for FloatGaugeCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
         enc.sample(name, "", labels, None, Value::F64(self.get()));
     }
 }

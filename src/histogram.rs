@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::family::{Cell, Layout};
 use crate::name::{self, MAX_BUCKETS};
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{self, Encoder, Kind, Value};
+use crate::text::{self, Encoder, Kind, Labels, Value};
 
 /// The default bucket bounds of the Prometheus client libraries, in seconds:
 /// 5 ms to 10 s.
@@ -158,7 +158,12 @@ impl Core<'_> {
         f64::from_bits(self.sum.load(Relaxed))
     }
 
-    fn encode(self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode(self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
+        // Every line repeats the labels: render them once, into the
+        // encoder's reused buffer.
+        let mut block = std::mem::take(&mut enc.scratch);
+        labels.render_into(&mut block);
+        let labels = Labels::Block(&block);
         let mut total = 0u64;
         for (i, (bound, count)) in self.bounds.iter().zip(self.counts).enumerate() {
             total += count.load(Relaxed);
@@ -177,6 +182,7 @@ impl Core<'_> {
         enc.sample(name, "_bucket", labels, Some("+Inf"), Value::U64(total));
         enc.sample(name, "_sum", labels, None, Value::F64(self.sum()));
         enc.sample(name, "_count", labels, None, Value::U64(total));
+        enc.scratch = block;
     }
 }
 
@@ -452,7 +458,7 @@ impl seal::Encode for Histogram {
             les: Some(les),
             ..self.core()
         }
-        .encode(enc, &self.meta.name, "");
+        .encode(enc, &self.meta.name, Labels::NONE);
     }
 }
 
@@ -564,7 +570,7 @@ impl seal::Series for HistogramCell {
             sum: AtomicU64::new(0),
         }
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str) {
+    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
         self.core().encode(enc, name, labels);
     }
 }

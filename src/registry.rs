@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, ErrorKind};
 use crate::name;
-use crate::text::{self, Encoder, Kind, Value};
+use crate::text::{self, Encoder, Kind, Labels, Value};
 
 mod collect;
 
@@ -25,7 +25,7 @@ pub use collect::{Collect, Scrape};
 pub(crate) mod seal {
     use super::Describe;
     use crate::family::Layout;
-    use crate::text::{Encoder, Kind};
+    use crate::text::{Encoder, Kind, Labels};
 
     /// What the registry needs of a metric.
     pub trait Encode {
@@ -51,7 +51,7 @@ pub(crate) mod seal {
         /// A fresh value for a new series.
         fn create(layout: &Layout) -> Self;
         /// Writes this series' sample lines.
-        fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: &str);
+        fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>);
     }
 }
 
@@ -503,7 +503,7 @@ impl Registry {
             enc.header(family, help, Kind::Counter);
             for (value, count) in series {
                 let labels = text::render_labels([(label, value)]);
-                enc.sample(family, "", &labels, None, Value::U64(count));
+                enc.sample(family, "", Labels::Block(&labels), None, Value::U64(count));
             }
         }
     }

@@ -1,8 +1,8 @@
 //! The encoder for the Prometheus text exposition format v0.0.4.
 //!
 //! This is the only module that escapes strings or formats numbers. Metric
-//! types hand it pre-rendered label blocks (`a="x",b="y"`, escaped once when
-//! a series is created) and raw values; it writes `name{labels} value\n`.
+//! types hand it [`Labels`] (label values escaped once, when a series is
+//! created) and raw values; it writes `name{labels} value\n`.
 
 use std::fmt::Write as _;
 
@@ -48,18 +48,82 @@ pub enum Value {
     F64(f64),
 }
 
+/// A series' labels as the encoder writes them.
+#[derive(Clone, Copy, Debug)]
+pub enum Labels<'a> {
+    /// A rendered block, `a="x",b="y"` with the values escaped; empty for
+    /// a series without labels.
+    Block(&'a str),
+    /// A family's escaped values, each preceded by its glue (`a="`, then
+    /// `",b="`, ...), closed by a `"`: written piece by piece, so that a
+    /// family need not store every series' rendered block.
+    Values {
+        /// What precedes each value.
+        glue: &'a [String],
+        /// The escaped values, as many as `glue`.
+        values: &'a [&'a str],
+    },
+}
+
+impl Labels<'_> {
+    /// No labels.
+    pub const NONE: Labels<'static> = Labels::Block("");
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Labels::Block(block) => block.is_empty(),
+            Labels::Values { values, .. } => values.is_empty(),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Labels::Block(block) => out.extend_from_slice(block.as_bytes()),
+            Labels::Values { glue, values } => {
+                for (glue, value) in glue.iter().zip(*values) {
+                    out.extend_from_slice(glue.as_bytes());
+                    out.extend_from_slice(value.as_bytes());
+                }
+                out.push(b'"');
+            }
+        }
+    }
+
+    /// Replaces `block` with the labels rendered as one block, for a series
+    /// that writes them on several lines (histograms).
+    pub fn render_into(&self, block: &mut String) {
+        block.clear();
+        match self {
+            Labels::Block(rendered) => block.push_str(rendered),
+            Labels::Values { glue, values } => {
+                for (glue, value) in glue.iter().zip(*values) {
+                    block.push_str(glue);
+                    block.push_str(value);
+                }
+                block.push('"');
+            }
+        }
+    }
+}
+
 /// Writes families into a byte buffer, prefixing the registry's constant
 /// labels to every sample.
 pub struct Encoder<'a> {
     out: &'a mut Vec<u8>,
     const_labels: &'a str,
+    /// A buffer series may render their labels into, reused across series.
+    pub scratch: String,
 }
 
 impl<'a> Encoder<'a> {
     /// An encoder appending to `out`; `const_labels` is a rendered label block
     /// (see [`render_labels`]) or empty.
     pub fn new(out: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Encoder { out, const_labels }
+        Encoder {
+            out,
+            const_labels,
+            scratch: String::new(),
+        }
     }
 
     /// How many bytes have been written so far, to truncate back to.
@@ -86,18 +150,21 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes one sample line: `name` + `suffix`, the constant labels, the
-    /// series' rendered `labels`, an optional rendered `le` bound, the value.
-    pub fn sample(&mut self, name: &str, suffix: &str, labels: &str, le: Option<&str>, value: Value) {
+    /// series' `labels`, an optional rendered `le` bound, the value.
+    pub fn sample(&mut self, name: &str, suffix: &str, labels: Labels<'_>, le: Option<&str>, value: Value) {
         let out = &mut *self.out;
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(suffix.as_bytes());
         let mut open = false;
-        for part in [self.const_labels, labels] {
-            if !part.is_empty() {
-                out.push(if open { b',' } else { b'{' });
-                out.extend_from_slice(part.as_bytes());
-                open = true;
-            }
+        if !self.const_labels.is_empty() {
+            out.push(b'{');
+            out.extend_from_slice(self.const_labels.as_bytes());
+            open = true;
+        }
+        if !labels.is_empty() {
+            out.push(if open { b',' } else { b'{' });
+            labels.write(out);
+            open = true;
         }
         if let Some(le) = le {
             out.extend_from_slice(if open { b",le=\"" } else { b"{le=\"" });
@@ -136,6 +203,24 @@ pub(crate) fn render_f64(v: f64) -> String {
     write_f64(&mut out, v);
     // Only ASCII is written, so this cannot fail.
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `value` to `out` escaped as a label value (`\`, `"` and
+/// newline, nothing else), for families that store their values escaped.
+pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
+    let mut rest = value;
+    while let Some(at) = rest.find(['\\', '"', '\n']) {
+        let (plain, special) = rest.split_at(at);
+        out.push_str(plain);
+        let mut chars = special.chars();
+        out.push_str(match chars.next() {
+            Some('\\') => "\\\\",
+            Some('"') => "\\\"",
+            _ => "\\n",
+        });
+        rest = chars.as_str();
+    }
+    out.push_str(rest);
 }
 
 /// Label values escape `\`, `"` and newline, and nothing else.

@@ -10,7 +10,7 @@ use std::ops::Deref;
 use crate::error::Error;
 use crate::family::Cell;
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::Encoder;
+use crate::text::{Encoder, Labels};
 
 /// A named metric with a single series whose value is a `C`
 /// ([`CounterCell`](crate::CounterCell), [`GaugeCell`](crate::GaugeCell), …).
@@ -116,6 +116,6 @@ impl<C: Cell> seal::Encode for Unlabelled<C> {
     }
     fn encode(&self, enc: &mut Encoder<'_>) {
         self.meta.header(enc, C::KIND);
-        seal::Series::encode_series(&self.cell, enc, &self.meta.name, "");
+        seal::Series::encode_series(&self.cell, enc, &self.meta.name, Labels::NONE);
     }
 }

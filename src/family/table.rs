@@ -1,95 +1,419 @@
-//! The series table of a family: a hash index from label values to
-//! series, plus the series in first-seen order, and the hash itself.
+//! The series table of a family: series kept in pages of up to 64, an
+//! open-addressing hash index over them, and the label hash.
+//!
+//! Memory is the reason for the shape (the design budgets at most 64 bytes
+//! of heap per series). A series owns no allocation of its own: its cell
+//! lives in its page's one `Arc<[C]>` of cells, its escaped label values in
+//! its page's one text, with four bytes per value for where the value ends,
+//! and the index holds one 8-byte word per series at a load factor between
+//! 3/8 and 3/4. Pages grow 1, 2, 4, ... up to 64 cells, so a small family
+//! allocates little.
+//!
+//! A [`Child`](super::Child) handle holds its page's cells, so cells outlive
+//! the table's interest in them. A removed series' slot is therefore never
+//! handed out again; a full page whose every series is removed is dropped
+//! from the table (its cells live on while a handle holds them), and page
+//! numbers are compacted once most pages are gone, so label churn with
+//! `remove` does not grow the table.
+//!
+//! Scrapes take a [`Snapshot`] under the read lock: the page `Arc`s, their
+//! live-slot masks and a copy of the labels of the page still filling (at
+//! most 64 series); a full page's labels are immutable and shared.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
-/// One series: its value and its rendered, escaped label block.
-pub(super) struct Series<C> {
-    pub(super) cell: C,
-    pub(super) labels: Box<str>,
+
+use crate::text;
+
+/// Most series per page: the live mask is one `u64`.
+const PAGE: usize = 64;
+const PAGE_AT: At = 64;
+/// Most series a family holds, overflow series included, so that a page
+/// number and slot fit the index's 32 bits even before compaction.
+pub(super) const MAX_SERIES: usize = 1 << 24;
+
+/// The escaped label values of a page's series: `N` per series, in slot
+/// order, and where each value ends in `text`.
+#[derive(Clone, Default)]
+struct PageLabels {
+    text: String,
+    ends: Vec<u32>,
 }
 
-/// The series of one family: a hash index for lookups and a list in
-/// first-seen order for deterministic rendering.
-pub(super) struct Table<C> {
-    index: HashMap<u64, Slot<C>, BuildHasherDefault<PassThrough>>,
-    pub(super) order: Vec<Arc<Series<C>>>,
+impl PageLabels {
+    const fn new() -> Self {
+        PageLabels {
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// The escaped values of the series in `slot`.
+    fn values<const N: usize>(&self, slot: usize) -> Option<[&str; N]> {
+        let first = slot * N;
+        let mut start = match first.checked_sub(1) {
+            Some(before) => *self.ends.get(before)? as usize,
+            None => 0,
+        };
+        let mut values = [""; N];
+        for (i, value) in values.iter_mut().enumerate() {
+            let end = *self.ends.get(first + i)? as usize;
+            *value = self.text.get(start..end)?;
+            start = end;
+        }
+        Some(values)
+    }
+
+    /// Appends one series' values, escaped; `false` (and nothing appended)
+    /// when the text would pass the 4 GiB the ends can address.
+    fn push(&mut self, values: &[&str]) -> bool {
+        let (text_len, ends_len) = (self.text.len(), self.ends.len());
+        for value in values {
+            text::push_escaped_label_value(&mut self.text, value);
+            let Ok(end) = u32::try_from(self.text.len()) else {
+                self.text.truncate(text_len);
+                self.ends.truncate(ends_len);
+                return false;
+            };
+            self.ends.push(end);
+        }
+        true
+    }
 }
 
-/// Series whose label hashes are equal; `Many` only on a 64-bit collision.
-enum Slot<C> {
-    One(Arc<Series<C>>),
-    Many(Vec<Arc<Series<C>>>),
+/// One page: the cells, the labels once the page is full (before that they
+/// are the table's `open` labels), and which slots hold live series.
+struct Page<C> {
+    cells: Arc<[C]>,
+    sealed: Option<Arc<PageLabels>>,
+    live: u64,
 }
 
-impl<C> Table<C> {
+/// The labels of a page that has none yet.
+static NO_LABELS: PageLabels = PageLabels::new();
+
+/// Where a series is: page number times 64 plus slot.
+type At = u32;
+
+/// The series of one family.
+pub(super) struct Table<C, const N: usize> {
+    /// In first-seen order; `None` for a full page with no live series.
+    pages: Vec<Option<Page<C>>>,
+    /// How many entries of `pages` are `None`.
+    dead_pages: usize,
+    /// The labels of the last page while it still has free slots; shared
+    /// with scrapes' snapshots, copied on write only if one still holds it.
+    open: Option<Arc<PageLabels>>,
+    /// Words `hash >> 32 << 32 | (at + 1)`; 0 is an empty slot. The length
+    /// is 0 or a power of two; linear probing from `(hash >> 32) & mask`.
+    index: Vec<u64>,
+    /// Live series.
+    len: usize,
+}
+
+impl<C, const N: usize> Table<C, N> {
     pub(super) const fn new() -> Self {
         Table {
-            index: HashMap::with_hasher(BuildHasherDefault::new()),
-            order: Vec::new(),
+            pages: Vec::new(),
+            dead_pages: 0,
+            open: None,
+            index: Vec::new(),
+            len: 0,
         }
     }
 
-    pub(super) fn find(&self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<&Arc<Series<C>>> {
-        match self.index.get(&hash)? {
-            Slot::One(series) => matches(&series.labels).then_some(series),
-            Slot::Many(list) => list.iter().find(|s| matches(&s.labels)),
-        }
+    /// Live series.
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
-    pub(super) fn add(&mut self, hash: u64, series: Arc<Series<C>>) {
-        self.order.push(Arc::clone(&series));
-        match self.index.remove(&hash) {
-            None => self.index.insert(hash, Slot::One(series)),
-            Some(Slot::One(other)) => self.index.insert(hash, Slot::Many(vec![other, series])),
-            Some(Slot::Many(mut list)) => {
-                list.push(series);
-                self.index.insert(hash, Slot::Many(list))
-            }
+    /// The cells and slot of the series with exactly these values.
+    pub(super) fn find(&self, hash: u64, values: &[&str; N]) -> Option<(&Arc<[C]>, usize)> {
+        let (_, at) = self.position(hash, values)?;
+        let page = self.page(at)?;
+        Some((&page.cells, at as usize % PAGE))
+    }
+
+    /// Adds a series for `values`, which must not be in the table, with
+    /// cells made by `create` if a new page is needed. `None` when the
+    /// values cannot be stored (over 4 GiB of text in one page, or
+    /// [`MAX_SERIES`] reached).
+    pub(super) fn insert(
+        &mut self,
+        hash: u64,
+        values: &[&str; N],
+        create: impl Fn() -> C,
+    ) -> Option<(&Arc<[C]>, usize)> {
+        if self.len >= MAX_SERIES {
+            return None;
+        }
+        let used = self.open().ends.len() / N.max(1);
+        let full = self
+            .pages
+            .last()
+            .is_none_or(|last| last.as_ref().is_none_or(|p| used >= p.cells.len()));
+        if full {
+            self.seal_last();
+            let size = (self.len + 1).next_power_of_two().min(PAGE);
+            let cells: Arc<[C]> = (0..size).map(|_| create()).collect();
+            self.pages.push(Some(Page {
+                cells,
+                sealed: None,
+                live: 0,
+            }));
+        }
+        let slot = if full { 0 } else { used };
+        let open = Arc::make_mut(self.open.get_or_insert_with(Arc::default));
+        if N == 0 {
+            // Nothing to store, but a slot must still be counted as used.
+            open.ends.push(0);
+        } else if !open.push(values) {
+            return None;
+        }
+        let page_no = self.pages.len() - 1;
+        let at = At::try_from(page_no * PAGE + slot).ok()?;
+        let page = self.pages.last_mut()?.as_mut()?;
+        page.live |= 1 << slot;
+        self.len += 1;
+        if self.len * 4 > self.index.len() * 3 {
+            self.grow_index();
+        }
+        self.put(hash, at);
+        let page = self.page(at)?;
+        Some((&page.cells, slot))
+    }
+
+    /// Removes the series with exactly these values; whether it was there.
+    pub(super) fn remove(&mut self, hash: u64, values: &[&str; N]) -> bool {
+        let Some((position, at)) = self.position(hash, values) else {
+            return false;
         };
+        self.delete(position);
+        self.len -= 1;
+        let page_no = at as usize / PAGE;
+        let is_last = page_no + 1 == self.pages.len();
+        if let Some(Some(page)) = self.pages.get_mut(page_no) {
+            page.live &= !(1 << (at as usize % PAGE));
+            // The last page may still be filling; every other one is full.
+            if page.live == 0 && (!is_last || page.sealed.is_some()) {
+                self.pages[page_no] = None;
+                self.dead_pages += 1;
+            }
+        }
+        if self.dead_pages > 8 && self.dead_pages * 2 > self.pages.len() {
+            self.compact();
+        }
+        true
     }
 
-    pub(super) fn remove(&mut self, hash: u64, matches: impl Fn(&str) -> bool) -> Option<Arc<Series<C>>> {
-        let removed = match self.index.remove(&hash)? {
-            Slot::One(series) if matches(&series.labels) => series,
-            Slot::One(other) => {
-                self.index.insert(hash, Slot::One(other));
+    /// What a scrape needs, taken under the read lock.
+    pub(super) fn snapshot(&self) -> Snapshot<C, N> {
+        Snapshot {
+            pages: self
+                .pages
+                .iter()
+                .flatten()
+                .map(|page| (Arc::clone(&page.cells), page.sealed.clone(), page.live))
+                .collect(),
+            open: self.open.clone(),
+        }
+    }
+
+    fn open(&self) -> &PageLabels {
+        self.open.as_deref().unwrap_or(&NO_LABELS)
+    }
+
+    fn page(&self, at: At) -> Option<&Page<C>> {
+        self.pages.get(at as usize / PAGE)?.as_ref()
+    }
+
+    /// The index position and location of the series with these values.
+    fn position(&self, hash: u64, values: &[&str; N]) -> Option<(usize, At)> {
+        let mask = self.index.len().checked_sub(1)?;
+        let tag = hash >> 32;
+        let mut i = home(hash) & mask;
+        loop {
+            // The index is never more than 3/4 full, so an empty word ends
+            // every probe.
+            let word = *self.index.get(i)?;
+            if word == 0 {
                 return None;
             }
-            Slot::Many(mut list) => {
-                let at = list.iter().position(|s| matches(&s.labels));
-                let removed = at.map(|at| list.remove(at));
-                self.index.insert(hash, Slot::Many(list));
-                removed?
+            if word >> 32 == tag {
+                let at = at_of(word);
+                if self.holds(at, values) {
+                    return Some((i, at));
+                }
             }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Whether the series at `at` has exactly these values: every stored
+    /// value equal, or equal once the given one is escaped.
+    fn holds(&self, at: At, values: &[&str; N]) -> bool {
+        let Some(page) = self.page(at) else {
+            return false;
         };
-        self.order.retain(|s| !Arc::ptr_eq(s, &removed));
-        Some(removed)
+        let labels = page.sealed.as_deref().unwrap_or_else(|| self.open());
+        let Some(stored) = labels.values::<N>(at as usize % PAGE) else {
+            return false;
+        };
+        stored.iter().zip(values).all(|(stored, value)| {
+            // Escaping only ever lengthens a value, so the plain comparison
+            // decides every value without `\`, `"` or newline.
+            stored == value || (stored.len() > value.len() && is_escaped(stored.as_bytes(), value))
+        })
+    }
+
+    fn put(&mut self, hash: u64, at: At) {
+        let word = (hash >> 32 << 32) | u64::from(at + 1);
+        let mask = self.index.len() - 1;
+        let mut i = home(hash) & mask;
+        while self.index[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.index[i] = word;
+    }
+
+    /// Empties index position `i`, shifting later words of the same probe
+    /// run back so that no probe stops early (no tombstones).
+    fn delete(&mut self, mut hole: usize) {
+        let mask = self.index.len() - 1;
+        self.index[hole] = 0;
+        let mut i = hole;
+        loop {
+            i = (i + 1) & mask;
+            let word = self.index[i];
+            if word == 0 {
+                return;
+            }
+            let start = home(word) & mask;
+            // The word may move to the hole unless its probe starts
+            // cyclically in (hole, i].
+            let stays = if hole <= i {
+                hole < start && start <= i
+            } else {
+                hole < start || start <= i
+            };
+            if !stays {
+                self.index[hole] = word;
+                self.index[i] = 0;
+                hole = i;
+            }
+        }
+    }
+
+    fn grow_index(&mut self) {
+        let size = (self.index.len() * 2).max(8);
+        let old = std::mem::replace(&mut self.index, vec![0; size]);
+        for word in old.into_iter().filter(|w| *w != 0) {
+            let mask = size - 1;
+            let mut i = home(word) & mask;
+            while self.index[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.index[i] = word;
+        }
+    }
+
+    /// Turns the open labels into the last page's shared, immutable ones.
+    fn seal_last(&mut self) {
+        let mut open = self.open.take().unwrap_or_default();
+        if let Some(slot) = self.pages.last_mut()
+            && let Some(last) = slot
+        {
+            if last.live == 0 {
+                // Every series of the full page was removed while it filled.
+                *slot = None;
+                self.dead_pages += 1;
+            } else {
+                // The text and ends grew by doubling; a full page keeps them
+                // as they are from now on.
+                let labels = Arc::make_mut(&mut open);
+                labels.text.shrink_to_fit();
+                labels.ends.shrink_to_fit();
+                last.sealed = Some(open);
+            }
+        }
+    }
+
+    /// Renumbers the pages without the dropped ones and rewrites the index.
+    fn compact(&mut self) {
+        let mut renumber = Vec::with_capacity(self.pages.len());
+        let mut next = 0;
+        for page in &self.pages {
+            renumber.push(next);
+            next += u32::from(page.is_some());
+        }
+        self.pages.retain(Option::is_some);
+        self.dead_pages = 0;
+        for word in self.index.iter_mut().filter(|w| **w != 0) {
+            let at = at_of(*word);
+            let page = renumber.get(at as usize / PAGE).copied().unwrap_or(0);
+            let moved = page * PAGE_AT + at % PAGE_AT;
+            *word = (*word >> 32 << 32) | u64::from(moved + 1);
+        }
     }
 }
 
-/// The index keys are already hashes; hashing them again would only cost.
-#[derive(Default)]
-struct PassThrough(u64);
+/// Where an index word's probe starts before masking: the hash's high half,
+/// which the word keeps.
+fn home(hash_or_word: u64) -> usize {
+    usize::try_from(hash_or_word >> 32).unwrap_or(usize::MAX)
+}
 
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix(self.0, u64::from(b));
+/// The location an index word holds.
+fn at_of(word: u64) -> At {
+    At::try_from(word & 0xffff_ffff).unwrap_or(0).wrapping_sub(1)
+}
+
+/// The live series of a family at one moment, readable without the lock.
+pub(super) struct Snapshot<C, const N: usize> {
+    pages: Vec<PageSnapshot<C>>,
+    open: Option<Arc<PageLabels>>,
+}
+
+/// A page's cells, its labels once full, and its live mask.
+type PageSnapshot<C> = (Arc<[C]>, Option<Arc<PageLabels>>, u64);
+
+impl<C, const N: usize> Snapshot<C, N> {
+    /// Calls `f` with each live series' escaped values and cell, in
+    /// first-seen order.
+    pub(super) fn for_each(&self, mut f: impl FnMut([&str; N], &C)) {
+        for (cells, sealed, live) in &self.pages {
+            let labels = sealed.as_deref().or(self.open.as_deref()).unwrap_or(&NO_LABELS);
+            let mut live = *live;
+            while live != 0 {
+                let slot = live.trailing_zeros() as usize;
+                live &= live - 1;
+                if let (Some(values), Some(cell)) = (labels.values::<N>(slot), cells.get(slot)) {
+                    f(values, cell);
+                }
+            }
         }
     }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
+}
+
+/// Whether `stored` is `value` as the encoder escapes it.
+fn is_escaped(mut stored: &[u8], value: &str) -> bool {
+    for &b in value.as_bytes() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            b'\n' => b"\\n",
+            _ => std::slice::from_ref(&b),
+        };
+        let Some(rest) = stored.strip_prefix(escaped) else {
+            return false;
+        };
+        stored = rest;
     }
+    stored.is_empty()
 }
 
 /// Hashes label values, each prefixed by its length so that `("ab", "c")`
 /// and `("a", "bc")` differ. Identity is still decided by full comparison;
-/// the hash only picks the slot.
+/// the hash only picks the index slot.
 pub(super) fn hash_values(values: &[&str]) -> u64 {
     let mut h = 0x243f_6a88_85a3_08d3_u64;
     for v in values {
@@ -101,7 +425,7 @@ pub(super) fn hash_values(values: &[&str]) -> u64 {
         }
         h = mix(h, tail(bytes, chunks.remainder().len()));
     }
-    // Spread the high bits into the low ones the map indexes by.
+    // Spread the bits into the high half, which the index uses.
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)

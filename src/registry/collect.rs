@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::Describe;
 use crate::name;
-use crate::text::{Encoder, Kind, Value};
+use crate::text::{Encoder, Kind, Labels, Value};
 
 /// A source of metrics computed at scrape time, such as a queue length or
 /// the process' resident memory.
@@ -156,7 +156,7 @@ impl Scrape<'_> {
         self.emitted.push(name.to_owned());
         let mut enc = Encoder::new(self.out, self.const_labels);
         enc.header(name, help, kind);
-        enc.sample(name, "", "", None, value);
+        enc.sample(name, "", Labels::NONE, None, value);
     }
 }
 
