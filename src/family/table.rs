@@ -128,8 +128,7 @@ impl<C, const N: usize> Table<C, N> {
 
     /// The cells and slot of the series with exactly these values.
     pub(super) fn find(&self, hash: u64, values: &[&str; N]) -> Option<(&Arc<[C]>, usize)> {
-        let (_, at) = self.position(hash, values)?;
-        let page = self.page(at)?;
+        let (_, at, page) = self.position(hash, values)?;
         Some((&page.cells, at as usize % PAGE))
     }
 
@@ -184,7 +183,7 @@ impl<C, const N: usize> Table<C, N> {
 
     /// Removes the series with exactly these values; whether it was there.
     pub(super) fn remove(&mut self, hash: u64, values: &[&str; N]) -> bool {
-        let Some((position, at)) = self.position(hash, values) else {
+        let Some((position, at, _)) = self.position(hash, values) else {
             return false;
         };
         self.delete(position);
@@ -227,7 +226,7 @@ impl<C, const N: usize> Table<C, N> {
     }
 
     /// The index position and location of the series with these values.
-    fn position(&self, hash: u64, values: &[&str; N]) -> Option<(usize, At)> {
+    fn position(&self, hash: u64, values: &[&str; N]) -> Option<(usize, At, &Page<C>)> {
         let mask = self.index.len().checked_sub(1)?;
         let tag = hash >> 32;
         let mut i = home(hash) & mask;
@@ -240,8 +239,10 @@ impl<C, const N: usize> Table<C, N> {
             }
             if word >> 32 == tag {
                 let at = at_of(word);
-                if self.holds(at, values) {
-                    return Some((i, at));
+                if let Some(page) = self.page(at)
+                    && self.holds(page, at, values)
+                {
+                    return Some((i, at, page));
                 }
             }
             i = (i + 1) & mask;
@@ -250,19 +251,29 @@ impl<C, const N: usize> Table<C, N> {
 
     /// Whether the series at `at` has exactly these values: every stored
     /// value equal, or equal once the given one is escaped.
-    fn holds(&self, at: At, values: &[&str; N]) -> bool {
-        let Some(page) = self.page(at) else {
-            return false;
-        };
+    fn holds(&self, page: &Page<C>, at: At, values: &[&str; N]) -> bool {
         let labels = page.sealed.as_deref().unwrap_or_else(|| self.open());
-        let Some(stored) = labels.values::<N>(at as usize % PAGE) else {
+        let (text, first) = (labels.text.as_bytes(), at as usize % PAGE * N);
+        let Some(ends) = labels.ends.get(first..first + N) else {
             return false;
         };
-        stored.iter().zip(values).all(|(stored, value)| {
+        let mut start = match first.checked_sub(1).and_then(|before| labels.ends.get(before)) {
+            Some(end) => *end as usize,
+            None => 0,
+        };
+        for (end, value) in ends.iter().zip(values) {
+            let Some(stored) = text.get(start..*end as usize) else {
+                return false;
+            };
+            let value = value.as_bytes();
             // Escaping only ever lengthens a value, so the plain comparison
             // decides every value without `\`, `"` or newline.
-            stored == value || (stored.len() > value.len() && is_escaped(stored.as_bytes(), value))
-        })
+            if !(same_bytes(stored, value) || (stored.len() > value.len() && is_escaped(stored, value))) {
+                return false;
+            }
+            start = *end as usize;
+        }
+        true
     }
 
     fn put(&mut self, hash: u64, at: At) {
@@ -394,9 +405,26 @@ impl<C, const N: usize> Snapshot<C, N> {
     }
 }
 
+/// `a == b`, without a `memcmp` call for the short values labels mostly
+/// have: overlapping word reads cover 1 to 16 bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => read_u32(a) == read_u32(b) && read_u32(&a[n - 4..]) == read_u32(&b[n - 4..]),
+        8..=16 => read_u64(a) == read_u64(b) && read_u64(&a[n - 8..]) == read_u64(&b[n - 8..]),
+        _ => a == b,
+    }
+}
+
 /// Whether `stored` is `value` as the encoder escapes it.
-fn is_escaped(mut stored: &[u8], value: &str) -> bool {
-    for &b in value.as_bytes() {
+fn is_escaped(mut stored: &[u8], value: &[u8]) -> bool {
+    for &b in value {
         let escaped: &[u8] = match b {
             b'\\' => b"\\\\",
             b'"' => b"\\\"",
@@ -411,41 +439,68 @@ fn is_escaped(mut stored: &[u8], value: &str) -> bool {
     stored.is_empty()
 }
 
-/// Hashes label values, each prefixed by its length so that `("ab", "c")`
-/// and `("a", "bc")` differ. Identity is still decided by full comparison;
-/// the hash only picks the index slot.
+/// Hashes label values. Each value's length is folded in with its bytes,
+/// so that `("ab", "c")` and `("a", "bc")` differ. Identity is still
+/// decided by full comparison; the hash only picks the index slot.
+///
+/// One 64x64->128-bit multiply per 16 bytes (the folded multiply of
+/// foldhash and wyhash): label values are short, so a value costs one
+/// multiply, and the multiplies of different values do not wait on each
+/// other's loads.
 pub(super) fn hash_values(values: &[&str]) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3_u64;
+    const K0: u64 = 0x243f_6a88_85a3_08d3;
+    const K1: u64 = 0x1319_8a2e_0370_7344;
+    const K2: u64 = 0xa409_3822_299f_31d0;
+    let mut h = K0;
     for v in values {
         let bytes = v.as_bytes();
-        h = mix(h, bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            h = mix(h, read_u64(chunk));
-        }
-        h = mix(h, tail(bytes, chunks.remainder().len()));
+        let n = bytes.len();
+        let (mut lo, mut hi) = if n <= 16 {
+            words_up_to_16(bytes)
+        } else {
+            // Longer values: all 16-byte chunks but the last, then the last
+            // 16 bytes (overlapping the chunk before, as wyhash does).
+            let mut rest = bytes;
+            while rest.len() > 16 {
+                h = folded_multiply(read_u64(rest) ^ K1, read_u64(&rest[8..]) ^ h);
+                rest = &rest[16..];
+            }
+            (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
+        };
+        lo ^= K1;
+        hi ^= h ^ (n as u64).wrapping_mul(K2);
+        h = folded_multiply(lo, hi);
     }
-    // Spread the bits into the high half, which the index uses.
-    h ^= h >> 29;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^ (h >> 32)
+    folded_multiply(h ^ K2, K0)
 }
 
-/// The last `rem` (< 8) bytes of `bytes` as one word, without a variable
-/// length copy: two overlapping reads, as wyhash does. The length is mixed
-/// in separately, so the overlap cannot make two values collide.
+/// Up to 16 bytes as two words, without a variable-length copy:
+/// overlapping reads, as wyhash does (the length is mixed in separately, so
+/// the overlap cannot make two values collide).
 #[inline]
-fn tail(bytes: &[u8], rem: usize) -> u64 {
+fn words_up_to_16(bytes: &[u8]) -> (u64, u64) {
     let n = bytes.len();
-    if rem == 0 {
-        0
-    } else if n >= 8 {
-        read_u64(&bytes[n - 8..])
-    } else if rem >= 4 {
-        u64::from(read_u32(&bytes[..4])) | u64::from(read_u32(&bytes[n - 4..])) << 32
+    if n >= 8 {
+        (read_u64(bytes), read_u64(&bytes[n - 8..]))
+    } else if n >= 4 {
+        (u64::from(read_u32(bytes)), u64::from(read_u32(&bytes[n - 4..])))
+    } else if n > 0 {
+        (
+            u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16,
+            0,
+        )
     } else {
-        u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16
+        (0, 0)
     }
+}
+
+#[inline]
+fn folded_multiply(x: u64, y: u64) -> u64 {
+    let full = u128::from(x) * u128::from(y);
+    // Truncation is the point: the low and high halves are folded together.
+    #[allow(clippy::cast_possible_truncation)]
+    let (low, high) = (full as u64, (full >> 64) as u64);
+    low ^ high
 }
 
 #[inline]
@@ -456,9 +511,4 @@ fn read_u64(b: &[u8]) -> u64 {
 #[inline]
 fn read_u32(b: &[u8]) -> u32 {
     b.first_chunk().map_or(0, |w| u32::from_le_bytes(*w))
-}
-
-#[inline]
-fn mix(h: u64, word: u64) -> u64 {
-    (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95)
 }
