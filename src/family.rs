@@ -21,7 +21,7 @@ use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
 use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{Encoder, Kind, Labels};
+use crate::text::{self, Encoder, Kind, Labels};
 
 mod table;
 
@@ -134,7 +134,8 @@ pub struct Family<C: Cell, const N: usize> {
     limit: AtomicUsize,
     dropped: AtomicU64,
     table: RwLock<Table<C, N>>,
-    /// What the encoder writes before each label value: `a="`, `",b="`, ...
+    /// What the encoder writes before each label value (`a="`, `",b="`,
+    /// ...), made by `text::glue` on the first scrape.
     glue: OnceLock<Box<[String]>>,
 }
 
@@ -420,16 +421,17 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// lock held.
     pub(crate) fn for_each_series(&self, mut f: impl FnMut(Labels<'_>, &C)) {
         let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
-        let glue = self.glue.get_or_init(|| {
-            (0..N)
-                .map(|i| format!("{}{}=\"", if i == 0 { "" } else { "\"," }, self.labels.get(i)))
-                .collect()
-        });
-        snapshot.for_each(|values, cell| {
+        let glue = self.glue.get_or_init(|| text::glue((0..N).map(|i| self.labels.get(i))));
+        snapshot.for_each(|text, start, ends, cell| {
             let labels = if N == 0 {
                 Labels::NONE
             } else {
-                Labels::Values { glue, values: &values }
+                Labels::Values {
+                    glue,
+                    text,
+                    start,
+                    ends,
+                }
             };
             f(labels, cell);
         });
@@ -579,9 +581,17 @@ mod tests {
     /// Values of a table's series in scrape order, with their cells' values.
     fn scraped<const N: usize>(table: &Table<CounterCell, N>) -> Vec<(String, u64)> {
         let mut out = Vec::new();
-        table
-            .snapshot()
-            .for_each(|values, cell| out.push((values.join("|"), cell.get())));
+        table.snapshot().for_each(|text, mut start, ends, cell| {
+            let values: Vec<&str> = ends
+                .iter()
+                .map(|&end| {
+                    let value = &text[start..end as usize];
+                    start = end as usize;
+                    value
+                })
+                .collect();
+            out.push((values.join("|"), cell.get()));
+        });
         out
     }
 

@@ -47,20 +47,15 @@ impl PageLabels {
         }
     }
 
-    /// The escaped values of the series in `slot`.
-    fn values<const N: usize>(&self, slot: usize) -> Option<[&str; N]> {
-        let first = slot * N;
-        let mut start = match first.checked_sub(1) {
+    /// Where the values of the series in `slot` start in `text`, and where
+    /// each of its `n` values ends.
+    fn record(&self, slot: usize, n: usize) -> Option<(usize, &[u32])> {
+        let first = slot * n;
+        let start = match first.checked_sub(1) {
             Some(before) => *self.ends.get(before)? as usize,
             None => 0,
         };
-        let mut values = [""; N];
-        for (i, value) in values.iter_mut().enumerate() {
-            let end = *self.ends.get(first + i)? as usize;
-            *value = self.text.get(start..end)?;
-            start = end;
-        }
-        Some(values)
+        Some((start, self.ends.get(first..first + n)?))
     }
 
     /// Appends one series' values, escaped; `false` (and nothing appended)
@@ -388,17 +383,18 @@ pub(super) struct Snapshot<C, const N: usize> {
 type PageSnapshot<C> = (Arc<[C]>, Option<Arc<PageLabels>>, u64);
 
 impl<C, const N: usize> Snapshot<C, N> {
-    /// Calls `f` with each live series' escaped values and cell, in
-    /// first-seen order.
-    pub(super) fn for_each(&self, mut f: impl FnMut([&str; N], &C)) {
+    /// Calls `f` with each live series' escaped values (the page text,
+    /// where the series' first value starts in it, where each value ends)
+    /// and cell, in first-seen order.
+    pub(super) fn for_each(&self, mut f: impl FnMut(&str, usize, &[u32], &C)) {
         for (cells, sealed, live) in &self.pages {
             let labels = sealed.as_deref().or(self.open.as_deref()).unwrap_or(&NO_LABELS);
             let mut live = *live;
             while live != 0 {
                 let slot = live.trailing_zeros() as usize;
                 live &= live - 1;
-                if let (Some(values), Some(cell)) = (labels.values::<N>(slot), cells.get(slot)) {
-                    f(values, cell);
+                if let (Some((start, ends)), Some(cell)) = (labels.record(slot, N), cells.get(slot)) {
+                    f(&labels.text, start, ends, cell);
                 }
             }
         }
