@@ -36,7 +36,9 @@ mod under_scrape;
 use service::service_registry;
 use timing::{Job, METHODS, STATUSES, Timed, label_sets, median, observations, run_rounds};
 
-use bareprom::{Counter, CounterVec, CountingAlloc, Histogram, HistogramVec, ProcessCollector, Registry};
+use bareprom::{
+    Counter, CounterVec, CountingAlloc, Histogram, HistogramVec, ProcessCollector, Registry, ShardedCounter,
+};
 
 /// Counts live heap bytes, for the bytes-per-series rows.
 #[global_allocator]
@@ -144,6 +146,8 @@ const ROUTE_SET: [&str; 5] = [
 ];
 static CONTENDED: Counter = Counter::new("bench_contended_total", "Contended.");
 static CONTENDED_BASE: AtomicU64 = AtomicU64::new(0);
+static SHARDED: ShardedCounter = ShardedCounter::new("bench_sharded_total", "Sharded.");
+static SHARDED_BASE: AtomicU64 = AtomicU64::new(0);
 
 /// A registry with one `CounterVec<3>` of `SERIES` series.
 fn counters_registry() -> Registry {
@@ -368,6 +372,8 @@ fn main() {
 
     let contended_overlaps = Rc::new(RefCell::new(Vec::new()));
     let contended_base_overlaps = Rc::new(RefCell::new(Vec::new()));
+    let sharded_overlaps = Rc::new(RefCell::new(Vec::new()));
+    let sharded_base_overlaps = Rc::new(RefCell::new(Vec::new()));
     let alloc_overlaps = Rc::new(RefCell::new(Vec::new()));
     let system_overlaps = Rc::new(RefCell::new(Vec::new()));
 
@@ -442,6 +448,25 @@ fn main() {
         )
         .min_iters(1 << 20)
         .derive(overlap_note(&contended_overlaps, &contended_base_overlaps)),
+        Row::new(
+            "2-thread contended inc, one `ShardedCounter` (per inc)",
+            Target::None,
+            threaded_job(&sharded_overlaps, |n| {
+                for _ in 0..n {
+                    black_box(&SHARDED).inc();
+                }
+            }),
+        )
+        .reference(
+            "2-thread bare fetch_add",
+            threaded_job(&sharded_base_overlaps, |n| {
+                for _ in 0..n {
+                    black_box(&SHARDED_BASE).fetch_add(1, Relaxed);
+                }
+            }),
+        )
+        .min_iters(1 << 20)
+        .derive(overlap_note(&sharded_overlaps, &sharded_base_overlaps)),
         Row::new(
             format!(
                 "encode 10k series (`CounterVec<3>`) + 100 histograms ({} KB)",

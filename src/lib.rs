@@ -51,6 +51,8 @@
 //!   invalid name in a `static` is a compile error. Each has a `try_new`
 //!   twin returning [`Error`] for names built at run time. Bumping one is
 //!   one atomic operation: no lock, no allocation, no `Result`, no panic.
+//!   A counter that many threads bump at once can be a [`ShardedCounter`],
+//!   which spreads the count over cache lines so the threads do not contend.
 //! - **Families** ([`CounterVec`], [`GaugeVec`], [`HistogramVec`], …) fix
 //!   their `N` label names at construction; [`Family::with`] returns an
 //!   owned [`Child`] handle for `N` values. Each family caps its series
@@ -90,6 +92,7 @@ mod process;
 mod registry;
 mod routes;
 mod serve;
+mod sharded;
 mod text;
 mod unlabelled;
 
@@ -114,4 +117,5 @@ pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
 pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
+pub use sharded::{SHARDS, ShardedCounter, ShardedCounterCell};
 pub use text::CONTENT_TYPE;

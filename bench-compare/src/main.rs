@@ -156,6 +156,22 @@ mod meas;
 // ---------------------------------------------------------------------------
 
 #[allow(clippy::too_many_lines)] // every workload of every library, in table order
+/// `n` calls of `inc` split over two threads that start together: the
+/// time per call is the wall time over `n`, as with one thread.
+fn contended(n: u64, inc: impl Fn() + Sync) {
+    let barrier = std::sync::Barrier::new(2);
+    let run = |calls| {
+        barrier.wait();
+        for _ in 0..calls {
+            inc();
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| run(n / 2));
+        run(n - n / 2);
+    });
+}
+
 fn main() {
     use measured::MetricGroup as _;
     use prometheus::Encoder as _;
@@ -401,6 +417,20 @@ fn main() {
                         black_box(&me_hist).observe(black_box(values[(i & 63) as usize]));
                     }
                 })),
+            ],
+        ),
+        Row::new(
+            "2-thread contended counter inc (bareprom: `ShardedCounter`)",
+            [
+                Some(Box::new(|n| contended(n, || black_box(&ours::SHARDED).inc()))),
+                Some(Box::new(|n| contended(n, || black_box(&p_counter).inc()))),
+                Some(Box::new(|n| {
+                    contended(n, || {
+                        let _ = black_box(&c_counter).inc();
+                    })
+                })),
+                Some(Box::new(|n| contended(n, || black_box(&m_counter).increment(1)))),
+                Some(Box::new(|n| contended(n, || black_box(&me_counter).inc()))),
             ],
         ),
         Row::new(

@@ -1,8 +1,10 @@
 use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
-use bareprom::{Counter, CounterVec, Histogram, Registry};
+use bareprom::{Counter, CounterVec, Histogram, Registry, ShardedCounter};
 use std::sync::Arc;
 
 pub static COUNTER: Counter = Counter::new("c_total", "C.");
+/// The counter type for counters many threads bump at once.
+pub static SHARDED: ShardedCounter = ShardedCounter::new("sharded_total", "S.");
 pub static HELD: CounterVec<3> = CounterVec::new("held_total", "H.", ["method", "route", "status"]);
 pub static LOOKUP: CounterVec<3> = CounterVec::new("lookup_total", "L.", ["method", "route", "status"]);
 pub static HISTOGRAM: Histogram = Histogram::with_buckets("h_seconds", "H.", &BUCKETS);

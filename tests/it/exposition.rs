@@ -2,7 +2,7 @@
 
 use bareprom::{
     Counter, CounterVec, FloatCounter, FloatCounterVec, FloatGauge, FloatGaugeVec, Gauge, GaugeVec, Histogram,
-    HistogramVec, Registry,
+    HistogramVec, Registry, ShardedCounter,
 };
 
 use crate::check;
@@ -19,6 +19,24 @@ fn counter() {
         "# HELP t_requests_total Requests served.\n\
          # TYPE t_requests_total counter\n\
          t_requests_total 18446744073709551615\n",
+    );
+}
+
+#[test]
+fn sharded_counter_sums_every_thread() {
+    static C: ShardedCounter = ShardedCounter::new("t_served_total", "Served.");
+    let r = Registry::new();
+    r.register(&C).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..12 {
+            s.spawn(move || (0..1000).for_each(|_| C.inc_by(t)));
+        }
+    });
+    C.inc();
+    // 1000 * (0 + 1 + ... + 11) + 1
+    check(
+        &r,
+        "# HELP t_served_total Served.\n# TYPE t_served_total counter\nt_served_total 66001\n",
     );
 }
 
