@@ -20,7 +20,9 @@
 //! live-slot masks and a copy of the labels of the page still filling (at
 //! most 64 series); a full page's labels are immutable and shared.
 
-use std::sync::Arc;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
 
 use crate::text;
 
@@ -443,11 +445,19 @@ fn is_escaped(mut stored: &[u8], value: &[u8]) -> bool {
 /// foldhash and wyhash): label values are short, so a value costs one
 /// multiply, and the multiplies of different values do not wait on each
 /// other's loads.
+///
+/// The hash starts from a seed drawn once per process (from std's
+/// `RandomState`), so that nobody can compute label values that all land in
+/// one probe run and make every lookup compare against thousands of series.
+/// Output order does not depend on the hash, so the seed changes nothing
+/// visible.
 pub(super) fn hash_values(values: &[&str]) -> u64 {
     const K0: u64 = 0x243f_6a88_85a3_08d3;
     const K1: u64 = 0x1319_8a2e_0370_7344;
     const K2: u64 = 0xa409_3822_299f_31d0;
-    let mut h = K0;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    let seed = *SEED.get_or_init(|| RandomState::new().hash_one(K0));
+    let mut h = K0 ^ seed;
     for v in values {
         let bytes = v.as_bytes();
         let n = bytes.len();
