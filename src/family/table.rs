@@ -201,6 +201,13 @@ impl<C, const N: usize> Table<C, N> {
         true
     }
 
+    /// Pages the table still holds, and entries of its page list (dropped
+    /// pages leave a `None` until compaction), for tests of the memory bound.
+    #[cfg(test)]
+    pub(super) fn page_counts(&self) -> (usize, usize) {
+        (self.pages.iter().flatten().count(), self.pages.len())
+    }
+
     /// What a scrape needs, taken under the read lock.
     pub(super) fn snapshot(&self) -> Snapshot<C, N> {
         Snapshot {

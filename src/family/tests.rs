@@ -1,0 +1,222 @@
+//! Unit tests of families and their series table.
+
+use super::*;
+
+#[test]
+fn split_points_hash_apart_and_never_share_a_series() {
+    static F: CounterVec<2> = CounterVec::new("split_total", "Split.", ["x", "y"]);
+    assert_ne!(hash_values(&["ab", "c"]), hash_values(&["a", "bc"]));
+    F.with(["ab", "c"]).inc();
+    assert_eq!(F.with(["a", "bc"]).get(), 0);
+    assert_eq!(F.len(), 2);
+}
+
+/// Values of a table's series in scrape order, with their cells' values.
+fn scraped<const N: usize>(table: &Table<CounterCell, N>) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    table.snapshot().for_each(|text, mut start, ends, cell| {
+        let values: Vec<&str> = ends
+            .iter()
+            .map(|&end| {
+                let value = &text[start..end as usize];
+                start = end as usize;
+                value
+            })
+            .collect();
+        out.push((values.join("|"), cell.get()));
+    });
+    out
+}
+
+#[test]
+fn colliding_hashes_still_compare_values() {
+    let mut table: Table<CounterCell, 1> = Table::new();
+    // Every series has hash 7: one probe run, told apart by value only.
+    for v in ["1", "2", "3", "4"] {
+        let (cells, slot) = table.insert(7, &[v], CounterCell::new).expect("stored");
+        cells[slot].inc_by(v.parse().expect("digit"));
+    }
+    assert!(
+        table
+            .find(7, &["2"])
+            .is_some_and(|(cells, slot)| cells[slot].get() == 2)
+    );
+    assert!(table.remove(7, &["1"]));
+    assert!(!table.remove(7, &["1"]));
+    // The words after the removed one were shifted back, not lost.
+    for v in ["2", "3", "4"] {
+        assert!(table.find(7, &[v]).is_some(), "{v}");
+    }
+    assert!(table.find(7, &["1"]).is_none());
+    assert_eq!(table.len(), 3);
+    assert_eq!(scraped(&table), [("2".into(), 2), ("3".into(), 3), ("4".into(), 4)]);
+}
+
+#[test]
+fn pages_fill_in_order_and_empty_ones_are_dropped() {
+    let mut table: Table<CounterCell, 2> = Table::new();
+    let names: Vec<String> = (0..1000).map(|i| format!("s{i}")).collect();
+    let mut handles = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let values = [name.as_str(), "x"];
+        let (cells, slot) = table
+            .insert(hash_values(&values), &values, CounterCell::new)
+            .expect("stored");
+        cells[slot].inc_by(i as u64);
+        handles.push(Child::new(cells, slot));
+    }
+    let all = scraped(&table);
+    assert_eq!(all.len(), 1000);
+    assert!(
+        all.iter()
+            .enumerate()
+            .all(|(i, (v, n))| *v == format!("s{i}|x") && *n == i as u64)
+    );
+    // Remove all but every 100th: most pages go, and are compacted away.
+    for name in names.iter().enumerate().filter(|(i, _)| i % 100 != 0).map(|(_, n)| n) {
+        let values = [name.as_str(), "x"];
+        assert!(table.remove(hash_values(&values), &values));
+    }
+    // 1000 series fill 21 pages; 10 live ones keep at most 10 of them, plus
+    // the page still filling; the list keeps at most 8 more dropped pages
+    // than twice the held ones before it is compacted.
+    let (held, listed) = table.page_counts();
+    assert!(
+        held <= 10 + 1 && listed <= 2 * held + 8,
+        "{held} pages held, {listed} listed"
+    );
+    let kept = scraped(&table);
+    assert_eq!(
+        kept.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>()[..3],
+        ["s0|x", "s100|x", "s200|x"]
+    );
+    assert_eq!(kept.len(), 10);
+    for (i, name) in names.iter().enumerate() {
+        let values = [name.as_str(), "x"];
+        assert_eq!(
+            table.find(hash_values(&values), &values).is_some(),
+            i % 100 == 0,
+            "{name}"
+        );
+    }
+    // Handles of removed series still work; re-adding starts a new series.
+    handles[1].inc();
+    assert_eq!(handles[1].get(), 2);
+    let values = ["s1", "x"];
+    let (cells, slot) = table
+        .insert(hash_values(&values), &values, CounterCell::new)
+        .expect("stored");
+    assert_eq!(cells[slot].get(), 0);
+    assert_eq!(scraped(&table).last(), Some(&("s1|x".into(), 0)));
+}
+
+#[test]
+fn churn_does_not_grow_the_table() {
+    // Every series is removed right after it is added: slots are never
+    // reused, so without dropping and compacting pages this would list
+    // 100 000 / 64 pages.
+    let mut table: Table<CounterCell, 1> = Table::new();
+    for i in 0..100_000 {
+        let name = i.to_string();
+        let values = [name.as_str()];
+        let hash = hash_values(&values);
+        assert!(table.insert(hash, &values, CounterCell::new).is_some());
+        assert!(table.remove(hash, &values));
+    }
+    let (held, listed) = table.page_counts();
+    assert_eq!(table.len(), 0);
+    assert!(
+        held <= 1 && listed <= 2 * held + 8,
+        "{held} pages held, {listed} listed"
+    );
+}
+
+#[test]
+fn label_free_family_has_one_series() {
+    let mut table: Table<CounterCell, 0> = Table::new();
+    assert!(table.insert(hash_values(&[]), &[], CounterCell::new).is_some());
+    assert!(table.find(hash_values(&[]), &[]).is_some());
+    assert_eq!(scraped(&table), [(String::new(), 0)]);
+}
+
+#[test]
+fn escaped_values_match_exactly() {
+    static F: GaugeVec<1> = GaugeVec::new("esc", "Esc.", ["v"]);
+    for v in ["a\"b", "a\\b", "a\nb", "a\\\"b", "\\n", ""] {
+        F.with([v]).set(1);
+    }
+    assert_eq!(F.len(), 6);
+    assert_eq!(F.with(["a\\nb"]).get(), 0);
+}
+
+/// xorshift64*: deterministic randomness without crates.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+#[test]
+fn random_adds_and_removes_match_a_model() {
+    // The model: live label sets in first-seen order (a removed set that
+    // comes back is new, so it goes last), each with its count.
+    let family = CounterVec::<2>::try_new("model_total", "Model.", ["k", "v"]).expect("valid");
+    family.set_series_limit(200);
+    let mut model: Vec<(String, u64)> = Vec::new();
+    let mut overflow = 0_u64;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for step in 0..40_000 {
+        let key = format!("{}", rng.below(300));
+        // Values with escapes too, so that stored text differs from input.
+        let value = if rng.below(4) == 0 { "a\"b\n" } else { "x" };
+        let id = format!("{key}|{value}");
+        if rng.below(3) == 0 {
+            let existed = model.iter().position(|(m, _)| *m == id);
+            assert_eq!(family.remove([&key, value]), existed.is_some(), "step {step}");
+            if let Some(at) = existed {
+                model.remove(at);
+            }
+        } else {
+            family.with([&key, value]).inc();
+            // The overflow series, once it exists, counts towards the limit.
+            let room = model.len() + usize::from(overflow > 0) < 200;
+            match model.iter().position(|(m, _)| *m == id) {
+                Some(at) => model[at].1 += 1,
+                None if room => model.push((id, 1)),
+                None => overflow += 1,
+            }
+        }
+        assert_eq!(family.len(), model.len() + usize::from(overflow > 0), "step {step}");
+    }
+    let mut scraped = Vec::new();
+    family.for_each_series(|labels, cell| {
+        let mut block = String::new();
+        labels.render_into(&mut block);
+        scraped.push((block, cell.get()));
+    });
+    let mut expected: Vec<(String, u64)> = model
+        .iter()
+        .map(|(id, n)| {
+            let (k, v) = id.split_once('|').expect("id");
+            let v = v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+            (format!("k=\"{k}\",v=\"{v}\""), *n)
+        })
+        .collect();
+    if overflow > 0 {
+        // The overflow series sits where it was first needed; compare it
+        // apart from the order of the rest.
+        let at = scraped
+            .iter()
+            .position(|(b, _)| b.contains(OVERFLOW_LABEL_VALUE))
+            .expect("overflow series");
+        let (_, n) = scraped.remove(at);
+        assert_eq!(n, overflow);
+        expected.retain(|(b, _)| !b.contains(OVERFLOW_LABEL_VALUE));
+    }
+    assert_eq!(scraped, expected);
+}
