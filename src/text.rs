@@ -90,14 +90,20 @@ pub(crate) fn glue<'n>(names: impl IntoIterator<Item = &'n str>) -> Box<[String]
 /// mostly short; measured: encoding 10k three-label series 15 % faster).
 #[inline]
 fn put(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
-    let chunk = text.get(from..from + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok());
-    match chunk {
-        Some(chunk) if to - from <= 16 => {
-            let end = out.len() + (to - from);
-            out.extend_from_slice(chunk);
-            out.truncate(end);
-        }
-        _ => out.extend_from_slice(text.get(from..to).unwrap_or_default()),
+    let len = to - from;
+    let end = out.len() + len;
+    if len <= 16
+        && let Some(chunk) = text.get(from..from + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok())
+    {
+        out.extend_from_slice(chunk);
+        out.truncate(end);
+    } else if len <= 32
+        && let Some(chunk) = text.get(from..from + 32).and_then(|c| <&[u8; 32]>::try_from(c).ok())
+    {
+        out.extend_from_slice(chunk);
+        out.truncate(end);
+    } else {
+        out.extend_from_slice(text.get(from..to).unwrap_or_default());
     }
 }
 
@@ -202,7 +208,9 @@ impl<'a> Encoder<'a> {
     pub fn sample(&mut self, name: &str, suffix: &str, labels: Labels<'_>, le: Option<&str>, value: Value) {
         let out = &mut *self.out;
         out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
+        if !suffix.is_empty() {
+            out.extend_from_slice(suffix.as_bytes());
+        }
         let mut open = false;
         if !self.const_labels.is_empty() {
             out.push(b'{');
@@ -220,10 +228,7 @@ impl<'a> Encoder<'a> {
             out.push(b'"');
             open = true;
         }
-        if open {
-            out.push(b'}');
-        }
-        out.push(b' ');
+        out.extend_from_slice(if open { b"} " } else { b" " });
         write_value(out, value);
         out.push(b'\n');
     }
