@@ -125,13 +125,12 @@ impl Labels<'_> {
             Labels::Values {
                 glue,
                 text,
-                mut start,
+                start,
                 ends,
             } => {
-                for (glue, &end) in glue.iter().zip(ends) {
+                for (glue, from, to) in spans(glue, start, ends) {
                     put(out, glue.as_bytes(), 0, glue.len() - GLUE_PAD);
-                    put(out, text.as_bytes(), start, end as usize);
-                    start = end as usize;
+                    put(out, text.as_bytes(), from, to);
                 }
                 out.push(b'"');
             }
@@ -147,18 +146,27 @@ impl Labels<'_> {
             Labels::Values {
                 glue,
                 text,
-                mut start,
+                start,
                 ends,
             } => {
-                for (glue, &end) in glue.iter().zip(ends) {
+                for (glue, from, to) in spans(glue, start, ends) {
                     block.push_str(glue.get(..glue.len() - GLUE_PAD).unwrap_or_default());
-                    block.push_str(text.get(start..end as usize).unwrap_or_default());
-                    start = end as usize;
+                    block.push_str(text.get(from..to).unwrap_or_default());
                 }
                 block.push('"');
             }
         }
     }
+}
+
+/// Each value's (padded) glue and where the value lies in the text, for
+/// [`Labels::Values`].
+fn spans<'a>(glue: &'a [String], mut start: usize, ends: &'a [u32]) -> impl Iterator<Item = (&'a str, usize, usize)> {
+    glue.iter().zip(ends).map(move |(glue, &end)| {
+        let span = (glue.as_str(), start, end as usize);
+        start = end as usize;
+        span
+    })
 }
 
 /// Writes families into a byte buffer, prefixing the registry's constant

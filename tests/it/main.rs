@@ -24,6 +24,7 @@ mod process;
 mod prometheus;
 mod promtool;
 mod registry;
+mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
