@@ -503,7 +503,7 @@ impl Registry {
             enc.header(family, help, Kind::Counter);
             for (value, count) in series {
                 let labels = text::render_labels([(label, value)]);
-                enc.sample(family, "", Labels::Block(&labels), None, Value::U64(count));
+                enc.sample(family, "", Labels::Block(labels.as_bytes()), None, Value::U64(count));
             }
         }
     }

@@ -51,9 +51,9 @@ pub enum Value {
 /// A series' labels as the encoder writes them.
 #[derive(Clone, Copy, Debug)]
 pub enum Labels<'a> {
-    /// A rendered block, `a="x",b="y"` with the values escaped; empty for
-    /// a series without labels.
-    Block(&'a str),
+    /// A rendered block, `a="x",b="y"` with the values escaped (UTF-8);
+    /// empty for a series without labels.
+    Block(&'a [u8]),
     /// A family's escaped values, each preceded by its glue (`a="`, then
     /// `",b="`, ...), closed by a `"`: written piece by piece, so that a
     /// family need not store every series' rendered block.
@@ -110,7 +110,7 @@ fn put(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
 
 impl Labels<'_> {
     /// No labels.
-    pub const NONE: Labels<'static> = Labels::Block("");
+    pub const NONE: Labels<'static> = Labels::Block(b"");
 
     fn is_empty(&self) -> bool {
         match self {
@@ -121,7 +121,7 @@ impl Labels<'_> {
 
     fn write(&self, out: &mut Vec<u8>) {
         match *self {
-            Labels::Block(block) => out.extend_from_slice(block.as_bytes()),
+            Labels::Block(block) => out.extend_from_slice(block),
             Labels::Values {
                 glue,
                 text,
@@ -139,22 +139,11 @@ impl Labels<'_> {
 
     /// Replaces `block` with the labels rendered as one block, for a series
     /// that writes them on several lines (histograms).
-    pub fn render_into(&self, block: &mut String) {
+    pub fn render_into(&self, block: &mut Vec<u8>) {
         block.clear();
         match *self {
-            Labels::Block(rendered) => block.push_str(rendered),
-            Labels::Values {
-                glue,
-                text,
-                start,
-                ends,
-            } => {
-                for (glue, from, to) in spans(glue, start, ends) {
-                    block.push_str(glue.get(..glue.len() - GLUE_PAD).unwrap_or_default());
-                    block.push_str(text.get(from..to).unwrap_or_default());
-                }
-                block.push('"');
-            }
+            Labels::Block(rendered) => block.extend_from_slice(rendered),
+            Labels::Values { .. } => self.write(block),
         }
     }
 }
@@ -175,7 +164,7 @@ pub struct Encoder<'a> {
     out: &'a mut Vec<u8>,
     const_labels: &'a str,
     /// A buffer series may render their labels into, reused across series.
-    pub scratch: String,
+    pub scratch: Vec<u8>,
 }
 
 impl<'a> Encoder<'a> {
@@ -185,7 +174,7 @@ impl<'a> Encoder<'a> {
         Encoder {
             out,
             const_labels,
-            scratch: String::new(),
+            scratch: Vec::new(),
         }
     }
 

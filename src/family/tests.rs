@@ -195,9 +195,9 @@ fn random_adds_and_removes_match_a_model() {
     }
     let mut scraped = Vec::new();
     family.for_each_series(|labels, cell| {
-        let mut block = String::new();
+        let mut block = Vec::new();
         labels.render_into(&mut block);
-        scraped.push((block, cell.get()));
+        scraped.push((String::from_utf8(block).expect("UTF-8"), cell.get()));
     });
     let mut expected: Vec<(String, u64)> = model
         .iter()
