@@ -313,10 +313,7 @@ fn mb_per_sec(bytes: usize, ns: f64) -> f64 {
 
 #[allow(clippy::too_many_lines)] // one place lists every row of the table, in table order
 fn main() {
-    let rounds = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(ROUNDS);
+    let rounds = timing::rounds(ROUNDS);
     let started = Instant::now();
 
     let sets = label_sets();

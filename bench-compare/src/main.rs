@@ -176,10 +176,7 @@ fn main() {
     use measured::MetricGroup as _;
     use prometheus::Encoder as _;
 
-    let rounds = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(ROUNDS);
+    let rounds = timing::rounds(ROUNDS);
     let started = Instant::now();
     let sets = label_sets();
     let values = observations();

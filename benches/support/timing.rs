@@ -71,6 +71,14 @@ impl<'a> Timed<'a> {
     }
 }
 
+/// Rounds to run: `BENCH_ROUNDS` from the environment, else `default`.
+pub(crate) fn rounds(default: usize) -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The median, NaN for no values.
 pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
