@@ -21,7 +21,7 @@ use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
 use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{self, Encoder, Kind, Labels};
+use crate::text::{self, Encoder, Kind, Labels, LineHead};
 
 mod table;
 
@@ -427,14 +427,41 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// out and the lock released first (see `Table::snapshot`), so a scrape
     /// never blocks a writer for longer than that copy, and `f` runs with no
     /// lock held.
-    pub(crate) fn for_each_series(&self, mut f: impl FnMut(Labels<'_>, &C)) {
+    pub(crate) fn for_each_series(&self, f: impl FnMut(Labels<'_>, &C)) {
+        self.for_each_with_head(LineHead::default(), f);
+    }
+
+    /// As [`for_each_series`](Self::for_each_series), for series written
+    /// to `enc` under `name`: the labels carry the family's line head, so
+    /// that plain sample lines named `name` start with one piece.
+    pub(crate) fn for_each_line(
+        &self,
+        enc: &mut Encoder<'_>,
+        name: &str,
+        mut f: impl FnMut(&mut Encoder<'_>, Labels<'_>, &C),
+    ) {
+        let glue = self.glue();
+        let mut head = std::mem::take(&mut enc.head);
+        if let Some(first) = glue.first() {
+            enc.line_head(&mut head, name, first);
+        }
+        self.for_each_with_head(LineHead::new(name, &head), |labels, cell| f(enc, labels, cell));
+        enc.head = head;
+    }
+
+    fn glue(&self) -> &[String] {
+        self.glue.get_or_init(|| text::glue((0..N).map(|i| self.labels.get(i))))
+    }
+
+    fn for_each_with_head(&self, head: LineHead<'_>, mut f: impl FnMut(Labels<'_>, &C)) {
         let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
-        let glue = self.glue.get_or_init(|| text::glue((0..N).map(|i| self.labels.get(i))));
+        let glue = self.glue();
         snapshot.for_each(|text, start, ends, cell| {
             let labels = if N == 0 {
                 Labels::NONE
             } else {
                 Labels::Values {
+                    head,
                     glue,
                     text,
                     start,
@@ -519,7 +546,8 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
 
     fn encode(&self, enc: &mut Encoder<'_>) {
         self.meta.header(enc, C::KIND);
-        self.for_each_series(|labels, cell| cell.encode_series(enc, &self.meta.name, labels));
+        let name = &self.meta.name;
+        self.for_each_line(enc, name, |enc, labels, cell| cell.encode_series(enc, name, labels));
     }
 
     fn dropped(&self) -> Option<u64> {

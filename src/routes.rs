@@ -371,8 +371,9 @@ impl seal::Encode for RouteTable {
             "HTTP requests served, by method, route and status.",
             Kind::Counter,
         );
-        self.durations
-            .for_each_series(|labels, h| enc.sample(&name, "", labels, None, Value::U64(h.count())));
+        self.durations.for_each_line(enc, &name, |enc, labels, h| {
+            enc.sample(&name, "", labels, None, Value::U64(h.count()));
+        });
 
         let name = self.name("http_request_duration_seconds");
         enc.header(
@@ -385,8 +386,9 @@ impl seal::Encode for RouteTable {
 
         let name = self.name("http_requests_in_flight");
         enc.header(&name, "HTTP requests being handled, by method and route.", Kind::Gauge);
-        self.in_flight
-            .for_each_series(|labels, g| seal::Series::encode_series(g, enc, &name, labels));
+        self.in_flight.for_each_line(enc, &name, |enc, labels, g| {
+            seal::Series::encode_series(g, enc, &name, labels);
+        });
 
         let name = self.name("http_request_panics_total");
         enc.header(
@@ -394,8 +396,9 @@ impl seal::Encode for RouteTable {
             "HTTP handlers that panicked, by method and route.",
             Kind::Counter,
         );
-        self.panics
-            .for_each_series(|labels, c| seal::Series::encode_series(c, enc, &name, labels));
+        self.panics.for_each_line(enc, &name, |enc, labels, c| {
+            seal::Series::encode_series(c, enc, &name, labels);
+        });
     }
 
     fn dropped(&self) -> Option<u64> {

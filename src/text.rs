@@ -58,6 +58,10 @@ pub enum Labels<'a> {
     /// `",b="`, ...), closed by a `"`: written piece by piece, so that a
     /// family need not store every series' rendered block.
     Values {
+        /// The start of every line of this family's series, from
+        /// [`Encoder::line_head`] (padded at the end), and the name it was
+        /// made for; empty when there is none.
+        head: LineHead<'a>,
         /// What precedes each value, from [`glue`]: padded at the end.
         glue: &'a [String],
         /// The text the values are in, one after the other.
@@ -72,6 +76,36 @@ pub enum Labels<'a> {
 /// Spaces after each glue text, so that glue of up to 16 bytes is copied as
 /// one fixed-size chunk (see [`put`]).
 const GLUE_PAD: usize = 16;
+
+/// Spaces after a line head, so that a head of up to 32 bytes is copied as
+/// one fixed-size chunk (see [`put`]).
+const HEAD_PAD: usize = 32;
+
+/// What every sample line of one labelled family starts with, up to its
+/// first label value: `name{`, the constant labels, the first label name
+/// and `="`. Written as one piece instead of four (about a fifth fewer
+/// instructions per line).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LineHead<'a> {
+    /// The metric name the head was made for: lines of other names (a
+    /// suffix, another family) write their parts one by one.
+    name: &'a str,
+    /// The head, padded with [`HEAD_PAD`] spaces; empty for none.
+    padded: &'a [u8],
+}
+
+impl<'a> LineHead<'a> {
+    /// A head made by [`Encoder::line_head`] for `name`.
+    pub fn new(name: &'a str, padded: &'a [u8]) -> Self {
+        LineHead { name, padded }
+    }
+
+    /// The head if it was made for exactly this `name` (the same string,
+    /// not an equal one: the borrow guarantees it is unchanged).
+    fn for_name(self, name: &str) -> Option<&'a [u8]> {
+        (!self.padded.is_empty() && std::ptr::eq(self.name, name)).then_some(self.padded)
+    }
+}
 
 /// The glue [`Labels::Values`] needs for these label names: `a="`, `",b="`,
 /// ..., each padded.
@@ -127,6 +161,7 @@ impl Labels<'_> {
                 text,
                 start,
                 ends,
+                ..
             } => {
                 for (glue, from, to) in spans(glue, start, ends) {
                     put(out, glue.as_bytes(), 0, glue.len() - GLUE_PAD);
@@ -165,6 +200,9 @@ pub struct Encoder<'a> {
     const_labels: &'a str,
     /// A buffer series may render their labels into, reused across series.
     pub scratch: Vec<u8>,
+    /// The buffer of the current family's [`LineHead`], reused across
+    /// families.
+    pub head: Vec<u8>,
 }
 
 impl<'a> Encoder<'a> {
@@ -175,6 +213,7 @@ impl<'a> Encoder<'a> {
             out,
             const_labels,
             scratch: Vec::new(),
+            head: Vec::new(),
         }
     }
 
@@ -201,10 +240,53 @@ impl<'a> Encoder<'a> {
         self.out.push(b'\n');
     }
 
+    /// Renders the [`LineHead`] of a family named `name` whose first label
+    /// has the glue `first_glue` (from [`glue`]) into `head`.
+    pub fn line_head(&self, head: &mut Vec<u8>, name: &str, first_glue: &str) {
+        head.clear();
+        head.extend_from_slice(name.as_bytes());
+        head.push(b'{');
+        if !self.const_labels.is_empty() {
+            head.extend_from_slice(self.const_labels.as_bytes());
+            head.push(b',');
+        }
+        head.extend_from_slice(
+            first_glue
+                .as_bytes()
+                .get(..first_glue.len() - GLUE_PAD)
+                .unwrap_or_default(),
+        );
+        head.extend_from_slice(&[b' '; HEAD_PAD]);
+    }
+
     /// Writes one sample line: `name` + `suffix`, the constant labels, the
     /// series' `labels`, an optional rendered `le` bound, the value.
     pub fn sample(&mut self, name: &str, suffix: &str, labels: Labels<'_>, le: Option<&str>, value: Value) {
         let out = &mut *self.out;
+        if let Labels::Values {
+            head,
+            glue,
+            text,
+            start,
+            ends,
+        } = labels
+            && let Some(head) = head.for_name(name)
+            && suffix.is_empty()
+            && le.is_none()
+        {
+            // The head holds everything up to the first value.
+            put(out, head, 0, head.len() - HEAD_PAD);
+            for (i, (glue, from, to)) in spans(glue, start, ends).enumerate() {
+                if i > 0 {
+                    put(out, glue.as_bytes(), 0, glue.len() - GLUE_PAD);
+                }
+                put(out, text.as_bytes(), from, to);
+            }
+            out.extend_from_slice(b"\"} ");
+            write_value(out, value);
+            out.push(b'\n');
+            return;
+        }
         out.extend_from_slice(name.as_bytes());
         if !suffix.is_empty() {
             out.extend_from_slice(suffix.as_bytes());
@@ -326,8 +408,11 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 /// Writes every digit of `v`.
 #[allow(clippy::cast_possible_truncation)] // every cast is of a value below 100
 pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
+    // Digits go right-aligned into the first 20 bytes; then 20 bytes from
+    // the first digit are appended as one fixed-size chunk and the excess
+    // cut off (no `memcpy` call for a variable length, see [`put`]).
+    let mut buf = [0u8; 40];
+    let mut pos = 20;
     while v >= 100 {
         let pair = (v % 100) as usize * 2;
         v /= 100;
@@ -342,7 +427,11 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
         pos -= 1;
         buf[pos] = b'0' + v as u8;
     }
-    out.extend_from_slice(&buf[pos..]);
+    let end = out.len() + 20 - pos;
+    if let Some(digits) = buf.get(pos..pos + 20).and_then(|c| <&[u8; 20]>::try_from(c).ok()) {
+        out.extend_from_slice(digits);
+    }
+    out.truncate(end);
 }
 
 /// Writes `v` as the shortest digits that parse back to the same bits.

@@ -218,3 +218,37 @@ fn help_text_escapes_backslash_and_newline_only() {
         "# HELP t_help_total Path C:\\\\tmp\\nsecond \"line\".\n# TYPE t_help_total counter\nt_help_total 0\n",
     );
 }
+
+/// Family lines start with one precomputed piece (name, `{`, constant
+/// labels, first label name): heads shorter and longer than the 32 bytes
+/// copied as one chunk, with and without constant labels, values short,
+/// long and escaped, all write what the labels say, piece by piece.
+#[test]
+fn family_lines_whatever_the_head_length() {
+    let values = ["", "a", "GET", "a\"b\\c\nd", "/api/v1/items/0123456789abcdefghijklmnop"];
+    for name in [
+        "x",
+        "t_http_requests_total",
+        "t_a_rather_long_family_name_for_a_head_total",
+    ] {
+        for (consts, rendered) in [(vec![], ""), (vec![("backend", "openai")], "backend=\"openai\",")] {
+            let r = Registry::with_const_labels(&consts).unwrap();
+            let family = std::sync::Arc::new(CounterVec::<2>::try_new(name, "H.", ["method", "route"]).unwrap());
+            let mut want = format!("# HELP {name} H.\n# TYPE {name} counter\n");
+            for (i, a) in values.iter().enumerate() {
+                let b = values[values.len() - 1 - i];
+                family.with([a, b]).inc_by(i as u64 + 1);
+                let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+                let (a, b) = (esc(a), esc(b));
+                want.push_str(&[name, "{", rendered, "method=\"", &a, "\",route=\"", &b, "\"} "].concat());
+                want.push_str(&(i + 1).to_string());
+                want.push('\n');
+            }
+            r.register_arc(family).unwrap();
+            // The registry's own dropped-series family follows.
+            let got = r.render();
+            assert_eq!(got.get(..want.len()), Some(want.as_str()), "{name} {consts:?}");
+            assert!(got[want.len()..].starts_with("# HELP bareprom_series_dropped_total"));
+        }
+    }
+}
