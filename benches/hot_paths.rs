@@ -135,6 +135,7 @@ fn fetch_add_baseline(n: u64) {
 static REQUESTS: Counter = Counter::new("bench_requests_total", "Requests.");
 static HELD: CounterVec<3> = CounterVec::new("bench_held_total", "Held.", ["method", "route", "status"]);
 static LOOKUP: CounterVec<3> = CounterVec::new("bench_lookup_total", "Lookups.", ["method", "route", "status"]);
+static MANY: CounterVec<3> = CounterVec::new("bench_many_total", "Lookups.", ["method", "route", "status"]);
 static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
 static ROUTE_TABLE: bareprom::RouteTable = bareprom::RouteTable::new("bench_");
 const ROUTE_SET: [&str; 5] = [
@@ -320,6 +321,12 @@ fn main() {
     for set in &sets {
         LOOKUP.with(*set);
     }
+    // More label sets than the per-thread lookup cache holds (128).
+    let many_routes: Vec<String> = (0..2000).map(|i| format!("/api/items/{i}")).collect();
+    let many: Vec<[&str; 3]> = many_routes.iter().map(|r| ["GET", r.as_str(), "200"]).collect();
+    for set in &many {
+        MANY.with(*set);
+    }
     let held = HELD.with(["GET", "/api/users/:id", "200"]);
     let values = observations();
 
@@ -403,6 +410,17 @@ fn main() {
                 for _ in 0..n {
                     LOOKUP.with(black_box(sets[i])).inc();
                     i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                }
+            }),
+        ),
+        Row::new(
+            "3-label lookup + inc (`with`, 2000 label sets: past the per-thread cache)",
+            Target::None,
+            Box::new(|n| {
+                let mut i = 0;
+                for _ in 0..n {
+                    MANY.with(black_box(many[i])).inc();
+                    i = if i == many.len() - 1 { 0 } else { i + 1 };
                 }
             }),
         ),

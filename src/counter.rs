@@ -143,6 +143,7 @@ impl fmt::Debug for CounterCell {
 
 impl Cell for CounterCell {}
 impl seal::Series for CounterCell {
+    crate::family::cache::lookups!(CounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
@@ -238,6 +239,7 @@ impl fmt::Debug for FloatCounterCell {
 
 impl Cell for FloatCounterCell {}
 impl seal::Series for FloatCounterCell {
+    crate::family::cache::lookups!(FloatCounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {

@@ -11,8 +11,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU64, AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::counter::{CounterCell, FloatCounterCell};
@@ -23,8 +25,13 @@ use crate::name;
 use crate::registry::{Describe, Meta, Metric, seal};
 use crate::text::{self, Encoder, Kind, Labels, LineHead};
 
+pub(crate) mod cache;
+mod child;
 mod table;
 
+pub use child::Child;
+
+use cache::Key;
 use table::{MAX_SERIES, Table, hash_values};
 
 /// A series value type: [`CounterCell`], [`FloatCounterCell`], [`GaugeCell`],
@@ -145,6 +152,8 @@ pub struct Family<C: Cell, const N: usize> {
     /// What the encoder writes before each label value (`a="`, `",b="`,
     /// ...), made by `text::glue` on the first scrape.
     glue: OnceLock<Box<[String]>>,
+    /// 0 until the first cached lookup; a new number after every removal.
+    epoch: AtomicU64,
 }
 
 /// What series of a family share: the histogram bucket bounds (unused by
@@ -210,6 +219,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
             glue: OnceLock::new(),
+            epoch: AtomicU64::new(0),
         }
     }
 
@@ -260,6 +270,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
             glue: OnceLock::new(),
+            epoch: AtomicU64::new(0),
         })
     }
 
@@ -312,9 +323,15 @@ impl<C: Cell, const N: usize> Family<C, N> {
 
     /// The series for these label values, created on first use.
     ///
-    /// Takes the read lock only, unless the label set is new. The returned
-    /// handle is owned (no lock is held by it): keep it to bump the series
-    /// without any lookup.
+    /// Takes the read lock only, unless the label set is new; a label set
+    /// this thread looked up recently (up to four values of up to 16
+    /// bytes each) is found in a per-thread cache without the lock,
+    /// compared in full. The returned handle is owned (no lock is held by
+    /// it): keep it to bump the series without any lookup.
+    ///
+    /// Allocates when the label set is new, and once per thread and series
+    /// type for the cache (about 14 KiB); each cache entry keeps its
+    /// series' page of cells allocated until it is replaced.
     ///
     /// # Examples
     ///
@@ -326,13 +343,38 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// assert_eq!(ok.get(), 2);
     /// ```
     pub fn with(&self, values: [&str; N]) -> Child<C> {
-        let hash = hash_values(&values);
+        let key = Key::new(&values);
+        let admit = match cache::get(self.epoch.load(Acquire), &key) {
+            Ok(child) => return child,
+            Err(admit) => admit,
+        };
+        let hash = key.hash();
         let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
         if let Some((cells, slot)) = table.find(hash, &values) {
-            return Child::new(cells, slot);
+            let child = Child::new(cells, slot);
+            if admit {
+                // Read under the lock: a removal after it gives a new epoch.
+                let epoch = self.epoch();
+                drop(table);
+                cache::put(epoch, &key, &child);
+            }
+            return child;
         }
         drop(table);
         self.insert(hash, values)
+    }
+
+    /// The family's epoch, drawn on first use.
+    fn epoch(&self) -> u64 {
+        let epoch = self.epoch.load(Acquire);
+        if epoch != 0 {
+            return epoch;
+        }
+        let fresh = cache::next_epoch();
+        match self.epoch.compare_exchange(0, fresh, AcqRel, Acquire) {
+            Ok(_) => fresh,
+            Err(current) => current,
+        }
     }
 
     #[cold]
@@ -378,10 +420,12 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// ```
     pub fn remove(&self, values: [&str; N]) -> bool {
         let hash = hash_values(&values);
-        self.table
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(hash, &values)
+        let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        let removed = table.remove(hash, &values);
+        if removed {
+            self.epoch.store(cache::next_epoch(), Release);
+        }
+        removed
     }
 
     /// How many series the family holds.
@@ -552,52 +596,6 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
 
     fn dropped(&self) -> Option<u64> {
         (N > 0).then(|| self.dropped())
-    }
-}
-
-/// An owned handle to one series of a [`Family`]: cheap to clone, holds no
-/// lock, dereferences to the series' cell.
-///
-/// # Examples
-///
-/// ```
-/// static JOBS: bareprom::CounterVec<1> = bareprom::CounterVec::new("jobs_total", "Jobs.", ["queue"]);
-/// let mail = JOBS.with(["mail"]);
-/// std::thread::spawn(move || mail.inc()).join().unwrap();
-/// assert_eq!(JOBS.with(["mail"]).get(), 1);
-/// ```
-pub struct Child<C> {
-    /// The cells of the series' page; the handle keeps them alive.
-    cells: Arc<[C]>,
-    slot: usize,
-}
-
-impl<C> Child<C> {
-    fn new(cells: &Arc<[C]>, slot: usize) -> Self {
-        Child {
-            cells: Arc::clone(cells),
-            slot,
-        }
-    }
-}
-
-impl<C> Deref for Child<C> {
-    type Target = C;
-    fn deref(&self) -> &C {
-        // The table hands out only slots of the page it hands out.
-        &self.cells[self.slot]
-    }
-}
-
-impl<C> Clone for Child<C> {
-    fn clone(&self) -> Self {
-        Child::new(&self.cells, self.slot)
-    }
-}
-
-impl<C: fmt::Debug> fmt::Debug for Child<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Child").field("value", &**self).finish()
     }
 }
 

@@ -170,6 +170,7 @@ impl fmt::Debug for GaugeCell {
 
 impl Cell for GaugeCell {}
 impl seal::Series for GaugeCell {
+    crate::family::cache::lookups!(GaugeCell);
     const KIND: Kind = Kind::Gauge;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
@@ -274,6 +275,7 @@ impl fmt::Debug for FloatGaugeCell {
 
 impl Cell for FloatGaugeCell {}
 impl seal::Series for FloatGaugeCell {
+    crate::family::cache::lookups!(FloatGaugeCell);
     const KIND: Kind = Kind::Gauge;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {

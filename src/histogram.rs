@@ -572,6 +572,7 @@ impl fmt::Debug for HistogramCell {
 
 impl Cell for HistogramCell {}
 impl seal::Series for HistogramCell {
+    crate::family::cache::lookups!(HistogramCell);
     const KIND: Kind = Kind::Histogram;
     const ZERO: Self = panic!("a histogram needs bucket bounds: use Histogram");
     fn create(layout: &Layout) -> Self {

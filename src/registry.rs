@@ -52,6 +52,9 @@ pub(crate) mod seal {
         fn create(layout: &Layout) -> Self;
         /// Writes this series' sample lines.
         fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>);
+        /// This thread's cache of label lookups in families of this type
+        /// (made by `family::cache::lookups!`).
+        fn lookups() -> &'static std::thread::LocalKey<crate::family::cache::Lookups<Self>>;
     }
 }
 

@@ -164,6 +164,7 @@ impl fmt::Debug for ShardedCounterCell {
 
 impl Cell for ShardedCounterCell {}
 impl seal::Series for ShardedCounterCell {
+    crate::family::cache::lookups!(ShardedCounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {

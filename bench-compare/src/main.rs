@@ -155,6 +155,10 @@ mod meas;
 
 // ---------------------------------------------------------------------------
 
+mod lookups;
+
+// ---------------------------------------------------------------------------
+
 #[allow(clippy::too_many_lines)] // every workload of every library, in table order
 /// `n` calls of `inc` split over two threads that start together: the
 /// time per call is the wall time over `n`, as with one thread.
@@ -215,28 +219,19 @@ fn main() {
     let me_vec = meas::vec();
     let me_held = me_vec.with_labels(meas::request(["GET", "/api/users/:id", "200"]));
 
-    // Lookups: every label set exists before timing.
-    let p_lookup = prom::vec("lookup_total");
-    let c_lookup = prometheus_client::metrics::family::Family::<
-        client::Lookup,
-        prometheus_client::metrics::counter::Counter,
-    >::default();
-    let me_lookup = meas::vec();
-    for s in &sets {
-        ours::LOOKUP.with(*s).inc();
-        p_lookup.with_label_values(s).inc();
-        c_lookup
-            .get_or_create(&client::Lookup {
-                method: s[0],
-                route: s[1],
-                status: s[2],
+    // Lookups: every label set exists before timing. 2000 sets are more
+    // than bareprom's per-thread lookup cache holds (128 entries).
+    let few = lookups::Lookups::new("lookup_total", sets.clone(), &m_recorder);
+    let many = lookups::Lookups::new(
+        "many_total",
+        (0..2000)
+            .map(|i| {
+                let route: &'static str = format!("/api/items/{i}").leak();
+                [METHODS[i % 5], route, STATUSES[i % 2]]
             })
-            .inc();
-        metrics::with_local_recorder(&m_recorder, || {
-            metrics::counter!("lookup_total", "method" => s[0], "route" => s[1], "status" => s[2]).increment(1);
-        });
-        me_lookup.inc(meas::request(*s));
-    }
+            .collect(),
+        &m_recorder,
+    );
 
     // Histograms.
     let p_hist = prom::histogram();
@@ -340,51 +335,8 @@ fn main() {
                 })),
             ],
         ),
-        Row::new(
-            "3-label lookup + inc (50 sets)",
-            [
-                Some(Box::new(|n| {
-                    let mut i = 0;
-                    for _ in 0..n {
-                        ours::LOOKUP.with(black_box(sets[i])).inc();
-                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                    }
-                })),
-                Some(Box::new(|n| {
-                    let mut i = 0;
-                    for _ in 0..n {
-                        p_lookup.with_label_values(&black_box(sets[i])).inc();
-                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                    }
-                })),
-                Some(Box::new(|n| {
-                    let mut i = 0;
-                    for _ in 0..n {
-                        let [method, route, status] = black_box(sets[i]);
-                        c_lookup.get_or_create(&client::Lookup { method, route, status }).inc();
-                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                    }
-                })),
-                Some(Box::new(|n| {
-                    metrics::with_local_recorder(&m_recorder, || {
-                        let mut i = 0;
-                        for _ in 0..n {
-                            let [method, route, status] = black_box(sets[i]);
-                            metrics::counter!("lookup_total", "method" => method, "route" => route, "status" => status)
-                                .increment(1);
-                            i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                        }
-                    });
-                })),
-                Some(Box::new(|n| {
-                    let mut i = 0;
-                    for _ in 0..n {
-                        me_lookup.inc(meas::request(black_box(sets[i])));
-                        i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                    }
-                })),
-            ],
-        ),
+        few.row("3-label lookup + inc (50 sets)", &m_recorder),
+        many.row("3-label lookup + inc (2000 sets)", &m_recorder),
         Row::new(
             "histogram observe",
             [

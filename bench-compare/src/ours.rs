@@ -6,7 +6,6 @@ pub static COUNTER: Counter = Counter::new("c_total", "C.");
 /// The counter type for counters many threads bump at once.
 pub static SHARDED: ShardedCounter = ShardedCounter::new("sharded_total", "S.");
 pub static HELD: CounterVec<3> = CounterVec::new("held_total", "H.", ["method", "route", "status"]);
-pub static LOOKUP: CounterVec<3> = CounterVec::new("lookup_total", "L.", ["method", "route", "status"]);
 pub static HISTOGRAM: Histogram = Histogram::with_buckets("h_seconds", "H.", &BUCKETS);
 
 pub fn encode_registry() -> Registry {

@@ -459,16 +459,11 @@ fn is_escaped(mut stored: &[u8], value: &[u8]) -> bool {
 /// Output order does not depend on the hash, so the seed changes nothing
 /// visible.
 pub(super) fn hash_values(values: &[&str]) -> u64 {
-    const K0: u64 = 0x243f_6a88_85a3_08d3;
-    const K1: u64 = 0x1319_8a2e_0370_7344;
-    const K2: u64 = 0xa409_3822_299f_31d0;
-    static SEED: OnceLock<u64> = OnceLock::new();
-    let seed = *SEED.get_or_init(|| RandomState::new().hash_one(K0));
-    let mut h = K0 ^ seed;
+    let mut h = K0 ^ seed();
     for v in values {
         let bytes = v.as_bytes();
         let n = bytes.len();
-        let (mut lo, mut hi) = if n <= 16 {
+        let words = if n <= 16 {
             words_up_to_16(bytes)
         } else {
             // Longer values: all 16-byte chunks but the last, then the last
@@ -480,18 +475,44 @@ pub(super) fn hash_values(values: &[&str]) -> u64 {
             }
             (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
         };
-        lo ^= K1;
-        hi ^= h ^ (n as u64).wrapping_mul(K2);
-        h = folded_multiply(lo, hi);
+        h = fold_value(h, words, n);
     }
     folded_multiply(h ^ K2, K0)
+}
+
+/// [`hash_values`] of values of at most 16 bytes each, from their lengths
+/// and [`words_up_to_16`], already at hand.
+#[inline]
+pub(super) fn hash_short_values<'v>(values: impl Iterator<Item = (usize, &'v (u64, u64))>) -> u64 {
+    let mut h = K0 ^ seed();
+    for (n, words) in values {
+        h = fold_value(h, *words, n);
+    }
+    folded_multiply(h ^ K2, K0)
+}
+
+const K0: u64 = 0x243f_6a88_85a3_08d3;
+const K1: u64 = 0x1319_8a2e_0370_7344;
+const K2: u64 = 0xa409_3822_299f_31d0;
+
+/// The per-process seed of [`hash_values`].
+#[inline]
+fn seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| RandomState::new().hash_one(K0))
+}
+
+/// A value of `n` bytes, as two words, into the running hash `h`.
+#[inline]
+fn fold_value(h: u64, (lo, hi): (u64, u64), n: usize) -> u64 {
+    folded_multiply(lo ^ K1, hi ^ h ^ (n as u64).wrapping_mul(K2))
 }
 
 /// Up to 16 bytes as two words, without a variable-length copy:
 /// overlapping reads, as wyhash does (the length is mixed in separately, so
 /// the overlap cannot make two values collide).
 #[inline]
-fn words_up_to_16(bytes: &[u8]) -> (u64, u64) {
+pub(super) fn words_up_to_16(bytes: &[u8]) -> (u64, u64) {
     let n = bytes.len();
     if n >= 8 {
         (read_u64(bytes), read_u64(&bytes[n - 8..]))

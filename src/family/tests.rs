@@ -220,3 +220,109 @@ fn random_adds_and_removes_match_a_model() {
     }
     assert_eq!(scraped, expected);
 }
+
+/// The cache's hash of short values is the table's: a lookup that misses
+/// the cache must find what `remove` and `insert` see.
+#[test]
+fn cache_key_hashes_as_the_table_does() {
+    let long = "a value of more than sixteen bytes";
+    for values in [
+        ["", "", ""],
+        ["GET", "/api/users/:id", "200"],
+        ["a", "sixteen bytes!!!", long],
+    ] {
+        assert_eq!(
+            cache::Key::new(&values).hash(),
+            table::hash_values(&values),
+            "{values:?}"
+        );
+    }
+}
+
+/// Looked up often enough to be cached (one miss in four is), then
+/// removed: the next lookup must find a new series, on this thread and on
+/// one that cached it too.
+#[test]
+fn cached_lookups_see_removals() {
+    static F: CounterVec<2> = CounterVec::new("cached_total", "Cached.", ["a", "b"]);
+    let bump = || {
+        for _ in 0..16 {
+            F.with(["GET", "200"]).inc();
+        }
+    };
+    bump();
+    // Every check runs after both barriers, so a failing one cannot leave
+    // the other thread waiting.
+    let (cached, removed) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let (before, after, elsewhere) = std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            bump();
+            cached.wait();
+            removed.wait();
+            F.with(["GET", "200"]).get()
+        });
+        cached.wait();
+        let before = F.with(["GET", "200"]).get();
+        let existed = F.remove(["GET", "200"]);
+        let after = F.with(["GET", "200"]).get();
+        removed.wait();
+        assert!(existed);
+        (before, after, other.join().expect("no panic"))
+    });
+    assert_eq!(before, 32);
+    assert_eq!(after, 0, "this thread's cache");
+    assert_eq!(elsewhere, 0, "the other thread's cache");
+    bump();
+    assert_eq!(F.with(["GET", "200"]).get(), 16);
+    assert_eq!(F.len(), 1);
+}
+
+/// Entries are told apart by family (two families, and two of different
+/// cell types, with the same values) and by value lengths (overlapping
+/// words of `aaaa` and `aaaaa` are equal).
+#[test]
+fn cached_lookups_never_mix_series() {
+    static A: CounterVec<1> = CounterVec::new("mix_a_total", "A.", ["v"]);
+    static B: CounterVec<1> = CounterVec::new("mix_b_total", "B.", ["v"]);
+    static G: GaugeVec<1> = GaugeVec::new("mix_g", "G.", ["v"]);
+    let values = ["aaaa", "aaaaa", "aaaaaaaa", "aaaaaaaaa", "", "a"];
+    for round in 1..=20_u64 {
+        for (i, v) in (1_u64..).zip(values) {
+            A.with([v]).inc_by(i);
+            G.with([v]).set(-i64::try_from(i).expect("small"));
+        }
+        for (i, v) in (1_u64..).zip(values) {
+            assert_eq!(A.with([v]).get(), round * i, "{v:?}");
+            assert_eq!(B.with([v]).get(), 0, "{v:?}");
+            assert_eq!(G.with([v]).get(), -i64::try_from(i).expect("small"), "{v:?}");
+        }
+    }
+    assert_eq!((A.len(), B.len(), G.len()), (values.len(), values.len(), values.len()));
+}
+
+/// A lookup from a thread-local's destructor, which may run after the
+/// cache's own is gone, goes to the table instead of panicking.
+#[test]
+fn lookups_at_thread_exit_still_count() {
+    static F: CounterVec<1> = CounterVec::new("exit_total", "Exit.", ["v"]);
+    struct AtExit;
+    impl Drop for AtExit {
+        fn drop(&mut self) {
+            for _ in 0..8 {
+                F.with(["exit"]).inc();
+            }
+        }
+    }
+    thread_local! {
+        static AT_EXIT: AtExit = const { AtExit };
+    }
+    std::thread::spawn(|| {
+        for _ in 0..8 {
+            F.with(["exit"]).inc();
+        }
+        AT_EXIT.with(|_| ());
+    })
+    .join()
+    .expect("no panic at thread exit");
+    assert_eq!(F.with(["exit"]).get(), 16);
+}

@@ -1,0 +1,97 @@
+//! The 3-label lookup rows: every library's family, filled with the label
+//! sets a row cycles over before anything is timed.
+
+use std::hint::black_box;
+
+use bareprom::CounterVec;
+use metrics_exporter_prometheus::PrometheusRecorder;
+
+use super::{Row, client, meas, prom};
+
+type ClientFamily = prometheus_client::metrics::family::Family<client::Lookup, prometheus_client::metrics::counter::Counter>;
+
+pub struct Lookups {
+    /// Also the metric name, for `prometheus` and `metrics`.
+    name: &'static str,
+    sets: Vec<[&'static str; 3]>,
+    ours: CounterVec<3>,
+    prom: prometheus::IntCounterVec,
+    client: ClientFamily,
+    measured: measured::CounterVec<meas::RequestSet>,
+}
+
+impl Lookups {
+    /// Every library's family named `name`, with a series for each of `sets`.
+    pub fn new(name: &'static str, sets: Vec<[&'static str; 3]>, recorder: &PrometheusRecorder) -> Self {
+        let lookups = Lookups {
+            name,
+            ours: CounterVec::try_new(name, "L.", ["method", "route", "status"]).expect("valid"),
+            prom: prom::vec(name),
+            client: ClientFamily::default(),
+            measured: meas::vec(),
+            sets,
+        };
+        for s in &lookups.sets {
+            lookups.ours.with(*s).inc();
+            lookups.prom.with_label_values(s).inc();
+            let [method, route, status] = *s;
+            lookups.client.get_or_create(&client::Lookup { method, route, status }).inc();
+            metrics::with_local_recorder(recorder, || {
+                metrics::counter!(name, "method" => method, "route" => route, "status" => status).increment(1);
+            });
+            lookups.measured.inc(meas::request(*s));
+        }
+        lookups
+    }
+
+    /// The row: each library looks up and increments the sets in turn.
+    pub fn row<'a>(&'a self, title: &'static str, recorder: &'a PrometheusRecorder) -> Row<'a> {
+        let (sets, name) = (&self.sets, self.name);
+        let next = move |i: usize| if i == sets.len() - 1 { 0 } else { i + 1 };
+        Row::new(
+            title,
+            [
+                Some(Box::new(move |n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        self.ours.with(black_box(sets[i])).inc();
+                        i = next(i);
+                    }
+                })),
+                Some(Box::new(move |n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        self.prom.with_label_values(&black_box(sets[i])).inc();
+                        i = next(i);
+                    }
+                })),
+                Some(Box::new(move |n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        let [method, route, status] = black_box(sets[i]);
+                        self.client.get_or_create(&client::Lookup { method, route, status }).inc();
+                        i = next(i);
+                    }
+                })),
+                Some(Box::new(move |n| {
+                    metrics::with_local_recorder(recorder, || {
+                        let mut i = 0;
+                        for _ in 0..n {
+                            let [method, route, status] = black_box(sets[i]);
+                            metrics::counter!(name, "method" => method, "route" => route, "status" => status)
+                                .increment(1);
+                            i = next(i);
+                        }
+                    });
+                })),
+                Some(Box::new(move |n| {
+                    let mut i = 0;
+                    for _ in 0..n {
+                        self.measured.inc(meas::request(black_box(sets[i])));
+                        i = next(i);
+                    }
+                })),
+            ],
+        )
+    }
+}
