@@ -4,7 +4,9 @@
 //! types hand it [`Labels`] (label values escaped once, when a series is
 //! created) and raw values; it writes `name{labels} value\n`.
 
-use std::fmt::Write as _;
+mod number;
+
+pub(crate) use number::{write_f64, write_u64};
 
 /// The `Content-Type` of what [`Registry::encode`](crate::Registry::encode)
 /// writes: the Prometheus text format, version 0.0.4.
@@ -396,188 +398,9 @@ fn write_value(out: &mut Vec<u8>, value: Value) {
     }
 }
 
-/// Two ASCII digits for every number below 100, so the integer formatter
-/// emits two digits per division.
-const DIGIT_PAIRS: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// Writes every digit of `v`.
-#[allow(clippy::cast_possible_truncation)] // every cast is of a value below 100
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    // Digits go right-aligned into the first 20 bytes; then 20 bytes from
-    // the first digit are appended as one fixed-size chunk and the excess
-    // cut off (no `memcpy` call for a variable length, see [`put`]).
-    let mut buf = [0u8; 40];
-    let mut pos = 20;
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        pos -= 2;
-        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        pos -= 2;
-        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        pos -= 1;
-        buf[pos] = b'0' + v as u8;
-    }
-    let end = out.len() + 20 - pos;
-    if let Some(digits) = buf.get(pos..pos + 20).and_then(|c| <&[u8; 20]>::try_from(c).ok()) {
-        out.extend_from_slice(digits);
-    }
-    out.truncate(end);
-}
-
-/// Writes `v` as the shortest digits that parse back to the same bits.
-///
-/// Special values first (`NaN`, `+Inf`, `-Inf`, as Prometheus spells them),
-/// then finite values: positional notation when `1e-4 <= |v| < 1e16` (so
-/// every integer below 2^53 prints as an integer and bucket bounds such as
-/// `1000` print as users write them), exponent notation (`1e21`, `5e-324`)
-/// otherwise.
-pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
-    } else {
-        write_finite(out, v);
-    }
-}
-
-fn write_finite(out: &mut Vec<u8>, v: f64) {
-    // Integers that f64 holds exactly take the integer formatter: the common
-    // case for gauges and bucket counts, and much cheaper than `fmt`.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::float_cmp)] // |v| < 2^53, integral
-    if v.abs() < 9_007_199_254_740_992.0 && v == (v as i64) as f64 {
-        if v.is_sign_negative() {
-            out.push(b'-');
-        }
-        write_u64(out, v.abs() as u64);
-        return;
-    }
-    // `{:e}` gives the shortest round-trip digits (Rust's float printing is
-    // exact and shortest); only the layout is ours to choose.
-    let mut buf = StackBuf::default();
-    let _ = write!(buf, "{v:e}");
-    let text = buf.as_bytes();
-    let e_at = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
-    let exp: i32 = std::str::from_utf8(&text[e_at + 1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    if !(-4..16).contains(&exp) {
-        out.extend_from_slice(text);
-        return;
-    }
-    let (sign, mantissa) = match text[..e_at].split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, &text[..e_at]),
-    };
-    if sign {
-        out.push(b'-');
-    }
-    // The mantissa is `d` or `d.ddd`: collect its digits without the point.
-    let digits: Vec<u8> = mantissa.iter().copied().filter(u8::is_ascii_digit).collect();
-    if exp < 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', exp.unsigned_abs() as usize - 1));
-        out.extend_from_slice(&digits);
-    } else {
-        let int_len = exp.unsigned_abs() as usize + 1; // exp >= 0 here
-        if digits.len() <= int_len {
-            out.extend_from_slice(&digits);
-            out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
-        } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
-        }
-    }
-}
-
-/// A fixed buffer for `{:e}` output, which is at most 24 bytes for an f64.
-#[derive(Default)]
-struct StackBuf {
-    bytes: [u8; 32],
-    len: usize,
-}
-
-impl StackBuf {
-    fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl std::fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[track_caller]
-    fn check_f64(v: f64, expected: &str) {
-        let mut out = Vec::new();
-        write_f64(&mut out, v);
-        let text = String::from_utf8(out).unwrap();
-        assert_eq!(text, expected);
-        if v.is_finite() {
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{text}");
-        }
-    }
-
-    #[test]
-    fn floats_are_shortest_and_exact() {
-        check_f64(0.0, "0");
-        check_f64(-0.0, "-0");
-        check_f64(1.0, "1");
-        check_f64(-3.0, "-3");
-        check_f64(0.1, "0.1");
-        check_f64(0.1 + 0.2, "0.30000000000000004");
-        check_f64(1000.0, "1000");
-        check_f64(2.5e-3, "0.0025");
-        check_f64(1e-4, "0.0001");
-        check_f64(1e-5, "1e-5");
-        check_f64(1e-7, "1e-7");
-        check_f64(123_456.789, "123456.789");
-        check_f64(9_007_199_254_740_993.0, "9007199254740992");
-        check_f64(1e16, "1e16");
-        check_f64(1.5e16, "1.5e16");
-        check_f64(1e21, "1e21");
-        check_f64(f64::MAX, "1.7976931348623157e308");
-        check_f64(f64::MIN, "-1.7976931348623157e308");
-        check_f64(f64::MIN_POSITIVE, "2.2250738585072014e-308");
-        check_f64(5e-324, "5e-324");
-        check_f64(f64::INFINITY, "+Inf");
-        check_f64(f64::NEG_INFINITY, "-Inf");
-        check_f64(f64::NAN, "NaN");
-    }
-
-    #[test]
-    fn integers_print_every_digit() {
-        for v in [0, 9, 10, 99, 100, 101, 12_345, 9_007_199_254_740_993, u64::MAX] {
-            let mut out = Vec::new();
-            write_u64(&mut out, v);
-            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
-        }
-        let mut out = Vec::new();
-        write_value(&mut out, Value::I64(i64::MIN));
-        assert_eq!(String::from_utf8(out).unwrap(), i64::MIN.to_string());
-    }
 
     #[test]
     fn escaping_touches_only_what_the_format_says() {
