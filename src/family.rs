@@ -364,6 +364,13 @@ impl<C: Cell, const N: usize> Family<C, N> {
         self.insert(hash, values)
     }
 
+    /// Whether this thread's lookups in the family skip its cache now, and
+    /// how many lookups of this series type the cache has served.
+    #[cfg(test)]
+    pub(crate) fn cache_state(&self) -> (bool, u64) {
+        cache::state::<C>(self.epoch.load(Acquire))
+    }
+
     /// The family's epoch, drawn on first use.
     fn epoch(&self) -> u64 {
         let epoch = self.epoch.load(Acquire);
