@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, ErrorKind};
 use crate::name;
-use crate::text::{self, Encoder, Kind, Labels, Value};
+use crate::text::{self, Buffers, Encoder, Kind, Labels, Value};
 
 mod collect;
 
@@ -415,11 +415,14 @@ impl Registry {
             Vec::new()
         };
         let mut emitted = Vec::new();
+        let mut buffers = Buffers::default();
         for entry in &entries {
             match entry {
                 Entry::Static(_) | Entry::Shared(_) => {
                     if let Some(metric) = entry.metric() {
-                        metric.encode(&mut Encoder::new(out, &self.const_labels));
+                        let mut enc = Encoder::reusing(out, &self.const_labels, std::mem::take(&mut buffers));
+                        metric.encode(&mut enc);
+                        buffers = enc.into_buffers();
                     }
                 }
                 Entry::Collector(c) => self.run_collector(c, out, &registered, &mut emitted),

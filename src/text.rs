@@ -207,15 +207,36 @@ pub struct Encoder<'a> {
     pub head: Vec<u8>,
 }
 
+/// An encoder's reused buffers, handed from one encoder to the next within
+/// a scrape so that each metric does not allocate its own.
+#[derive(Default)]
+pub struct Buffers {
+    scratch: Vec<u8>,
+    head: Vec<u8>,
+}
+
 impl<'a> Encoder<'a> {
     /// An encoder appending to `out`; `const_labels` is a rendered label block
     /// (see [`render_labels`]) or empty.
     pub fn new(out: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
+        Self::reusing(out, const_labels, Buffers::default())
+    }
+
+    /// As [`new`](Self::new), with the buffers of an earlier encoder.
+    pub fn reusing(out: &'a mut Vec<u8>, const_labels: &'a str, buffers: Buffers) -> Self {
         Encoder {
             out,
             const_labels,
-            scratch: Vec::new(),
-            head: Vec::new(),
+            scratch: buffers.scratch,
+            head: buffers.head,
+        }
+    }
+
+    /// The buffers, for the next encoder.
+    pub fn into_buffers(self) -> Buffers {
+        Buffers {
+            scratch: self.scratch,
+            head: self.head,
         }
     }
 
@@ -246,6 +267,7 @@ impl<'a> Encoder<'a> {
     /// has the glue `first_glue` (from [`glue`]) into `head`.
     pub fn line_head(&self, head: &mut Vec<u8>, name: &str, first_glue: &str) {
         head.clear();
+        head.reserve(name.len() + self.const_labels.len() + first_glue.len() + HEAD_PAD);
         head.extend_from_slice(name.as_bytes());
         head.push(b'{');
         if !self.const_labels.is_empty() {
