@@ -8,7 +8,8 @@ use metrics_exporter_prometheus::PrometheusRecorder;
 
 use super::{Row, client, meas, prom};
 
-type ClientFamily = prometheus_client::metrics::family::Family<client::Lookup, prometheus_client::metrics::counter::Counter>;
+type ClientFamily =
+    prometheus_client::metrics::family::Family<client::Lookup, prometheus_client::metrics::counter::Counter>;
 
 pub struct Lookups {
     /// Also the metric name, for `prometheus` and `metrics`.
@@ -35,7 +36,10 @@ impl Lookups {
             lookups.ours.with(*s).inc();
             lookups.prom.with_label_values(s).inc();
             let [method, route, status] = *s;
-            lookups.client.get_or_create(&client::Lookup { method, route, status }).inc();
+            lookups
+                .client
+                .get_or_create(&client::Lookup { method, route, status })
+                .inc();
             metrics::with_local_recorder(recorder, || {
                 metrics::counter!(name, "method" => method, "route" => route, "status" => status).increment(1);
             });
@@ -69,7 +73,9 @@ impl Lookups {
                     let mut i = 0;
                     for _ in 0..n {
                         let [method, route, status] = black_box(sets[i]);
-                        self.client.get_or_create(&client::Lookup { method, route, status }).inc();
+                        self.client
+                            .get_or_create(&client::Lookup { method, route, status })
+                            .inc();
                         i = next(i);
                     }
                 })),
