@@ -30,10 +30,9 @@
 //! skips the cache for a while (see [`SKIP`]; measured, a thread cycling
 //! through 2000 label sets, more than fit, pays 1.15-1.18x the lookup of a
 //! build without the cache, 1.38x without the skipping), while other
-//! families keep theirs. Each
-//! entry holds its page's cells, so a removed series' page (or a dropped
-//! family's) stays allocated until the entry is replaced or the thread
-//! ends.
+//! families keep theirs. Each entry holds its page's cells, so a removed
+//! series' page (or a dropped family's) stays allocated until the entry is
+//! replaced or the thread ends.
 
 use std::cell::RefCell;
 use std::sync::Arc;
