@@ -493,8 +493,10 @@ impl<C: Cell, const N: usize> Family<C, N> {
     ) {
         let glue = self.glue();
         let mut head = std::mem::take(&mut enc.head);
-        if let Some(first) = glue.first() {
-            enc.line_head(&mut head, name, first);
+        match glue.first() {
+            Some(first) => enc.line_head(&mut head, name, first),
+            // No labels, no head (and nothing left from another family).
+            None => head.clear(),
         }
         self.for_each_with_head(LineHead::new(name, &head), |labels, cell| f(enc, labels, cell));
         enc.head = head;

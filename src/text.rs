@@ -277,7 +277,7 @@ impl<'a> Encoder<'a> {
         head.extend_from_slice(
             first_glue
                 .as_bytes()
-                .get(..first_glue.len() - GLUE_PAD)
+                .get(..first_glue.len().saturating_sub(GLUE_PAD))
                 .unwrap_or_default(),
         );
         head.extend_from_slice(&[b' '; HEAD_PAD]);
