@@ -34,7 +34,7 @@ mod timing;
 mod under_scrape;
 
 use service::service_registry;
-use timing::{Job, METHODS, STATUSES, Timed, label_sets, median, observations, run_rounds};
+use timing::{Job, METHODS, STATUSES, Timed, label_sets, many_label_sets, median, observations, run_rounds};
 
 use bareprom::{
     Counter, CounterVec, CountingAlloc, Histogram, HistogramVec, ProcessCollector, Registry, ShardedCounter,
@@ -321,9 +321,7 @@ fn main() {
     for set in &sets {
         LOOKUP.with(*set);
     }
-    // More label sets than the per-thread lookup cache holds (128).
-    let many_routes: Vec<String> = (0..2000).map(|i| format!("/api/items/{i}")).collect();
-    let many: Vec<[&str; 3]> = many_routes.iter().map(|r| ["GET", r.as_str(), "200"]).collect();
+    let many = many_label_sets();
     for set in &many {
         MANY.with(*set);
     }

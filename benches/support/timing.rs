@@ -139,6 +139,19 @@ pub(crate) fn label_sets() -> Vec<[&'static str; 3]> {
     sets
 }
 
+/// 2000 label sets, more than bareprom's per-thread lookup cache holds (128
+/// entries), so that cycling through them shows the uncached lookup. The
+/// routes are leaked: every library gets `&'static str`s, as
+/// `prometheus-client`'s label struct needs.
+pub(crate) fn many_label_sets() -> Vec<[&'static str; 3]> {
+    (0..2000)
+        .map(|i| {
+            let route: &'static str = format!("/api/items/{i}").leak();
+            [METHODS[i % 5], route, STATUSES[i % 2]]
+        })
+        .collect()
+}
+
 /// 64 observations spread over the default buckets and past them.
 pub(crate) fn observations() -> Vec<f64> {
     (0..64).map(|i| 0.001 * 1.15f64.powi(i)).collect()
