@@ -63,6 +63,10 @@
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
 //!
+//! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
+//!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
+//!   a `std` `TcpStream` or a stream of its own (for TLS).
+//!
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
