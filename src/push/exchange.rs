@@ -46,10 +46,20 @@ impl Pusher {
     pub(super) fn exchange(&self, stream: &mut impl ReadWrite, method: Method, body: &[u8]) -> Result<Answer, Error> {
         let mut request = self.head(method, body.len());
         request.extend_from_slice(body);
-        stream
-            .write_all(&request)
-            .and_then(|()| stream.flush())
-            .map_err(|e| self.io_error(method, &e, "cannot send the request"))?;
+        if let Err(e) = stream.write_all(&request).and_then(|()| stream.flush()) {
+            // A gateway may answer (say 413) and close before reading the
+            // whole body; its answer says more than the broken pipe.
+            let sent = self.io_error(method, &e, "cannot send the request");
+            return match e.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Err(sent),
+                _ => self.receive(stream, method).map_err(|_| sent),
+            };
+        }
+        self.receive(stream, method)
+    }
+
+    /// Reads until the answer is whole (or refused).
+    fn receive(&self, stream: &mut impl ReadWrite, method: Method) -> Result<Answer, Error> {
         let mut answer = Vec::new();
         let mut chunk = [0; 8192];
         loop {

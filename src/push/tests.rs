@@ -181,3 +181,57 @@ fn invalid_settings() {
     assert_eq!(kind(pusher().header("authorization", "a")), ErrorKind::InvalidHeader);
     assert_eq!(kind(pusher().bearer_token("a\nb")), ErrorKind::InvalidHeader);
 }
+
+/// A stream that takes the first `room` bytes of the request, then fails
+/// every write as a peer that has closed, with an answer already sent.
+struct Closing {
+    room: usize,
+    answer: io::Cursor<Vec<u8>>,
+}
+
+impl Read for Closing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.answer.read(buf)
+    }
+}
+
+impl Write for Closing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.room == 0 {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn an_answer_sent_before_the_body_was_read_is_reported() {
+    let pusher = Pusher::new("127.0.0.1:9091", "etl").unwrap();
+    let answer = b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 8\r\n\r\ntoo big\n".to_vec();
+    let mut stream = Closing {
+        room: 64,
+        answer: io::Cursor::new(answer),
+    };
+    let err = pusher.push_on(&mut stream, &registry()).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.status(), err.response_body()),
+        (ErrorKind::GatewayRejected, Some(413), Some("too big"))
+    );
+    let mut stream = Closing {
+        room: 64,
+        answer: io::Cursor::new(Vec::new()),
+    };
+    let err = pusher.push_on(&mut stream, &registry()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("i/o error: PUT http://127.0.0.1:9091/metrics/job/etl: cannot send the request: "),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use bareprom::{Counter, CounterVec, ErrorKind, FloatGauge, Gauge, Histogram, Pusher, Registry};
@@ -221,22 +221,9 @@ fn check_first_push(gateway: &Pushgateway, grouping: &[(&str, &str)], series: &[
     }
     let latency = group.get("it_push_latency_seconds").unwrap();
     assert_eq!(latency.get("type").and_then(Json::as_str), Some("HISTOGRAM"));
-    assert_eq!(
-        group
-            .get("it_push_records_total")
-            .unwrap()
-            .get("type")
-            .and_then(Json::as_str),
-        Some("COUNTER")
-    );
-    assert_eq!(
-        group
-            .get("it_push_records_total")
-            .unwrap()
-            .get("help")
-            .and_then(Json::as_str),
-        Some("Records processed.")
-    );
+    let records = group.get("it_push_records_total").unwrap();
+    assert_eq!(records.get("type").and_then(Json::as_str), Some("COUNTER"));
+    assert_eq!(records.get("help").and_then(Json::as_str), Some("Records processed."));
     let latency_series = &latency.get("metrics").unwrap().as_array()[0];
     assert_eq!(
         latency_series.get("count").and_then(Json::as_str),
@@ -463,6 +450,40 @@ fn a_gateway_that_never_answers_times_out_within_the_read_timeout() {
             .starts_with(&format!("timed out: PUT http://{addr}/metrics/job/bareprom_it: ")),
         "{err}"
     );
+    assert!(took >= timeout, "gave up after {took:?}, before the timeout");
+    assert!(
+        took < timeout + Duration::from_secs(5),
+        "took {took:?} for a {timeout:?} timeout"
+    );
+}
+
+#[test]
+fn a_gateway_that_never_reads_times_out_within_the_write_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (done, wait) = mpsc::channel::<()>();
+    // Accepts and never reads: once the socket buffers are full (a few MiB
+    // on loopback), every write blocks.
+    let deaf = std::thread::spawn(move || {
+        let (_stream, _) = listener.accept().unwrap();
+        let _ = wait.recv_timeout(Duration::from_secs(30));
+    });
+    let help = "x".repeat(16 << 20);
+    let big = Arc::new(Gauge::try_new("it_push_big", help).unwrap());
+    let registry = Registry::new();
+    registry.register_arc(big).unwrap();
+    let timeout = Duration::from_millis(300);
+    let pusher = Pusher::new(&format!("http://{addr}"), "bareprom_it")
+        .unwrap()
+        .write_timeout(timeout);
+    let started = Instant::now();
+    let err = pusher.push(&registry).unwrap_err();
+    let took = started.elapsed();
+    done.send(()).unwrap();
+    deaf.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let sending = format!("timed out: PUT http://{addr}/metrics/job/bareprom_it: cannot send the request: ");
+    assert!(err.to_string().starts_with(&sending), "{err}");
     assert!(took >= timeout, "gave up after {took:?}, before the timeout");
     assert!(
         took < timeout + Duration::from_secs(5),
