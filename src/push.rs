@@ -26,9 +26,9 @@ use target::{Gateway, STANDARD, base64, push_component};
 
 /// The body format of a push.
 ///
-/// Only the text format exists today; the Prometheus protobuf format (and a
-/// gzip body, a separate option) will join it as further variants without
-/// changing [`Pusher`]'s other methods.
+/// Only the text format exists today. The Prometheus protobuf format will
+/// be another variant, and a gzip body a separate option beside this one,
+/// without changing [`Pusher`]'s other methods.
 ///
 /// # Examples
 ///
@@ -47,7 +47,8 @@ pub enum PushFormat {
 }
 
 /// Where and how to push: a gateway, a job, grouping labels, timeouts and
-/// headers. Cheap to clone; every method is one request on a new connection.
+/// headers. Clone one to push to other groups with the same settings;
+/// every request is one exchange on a new connection.
 ///
 /// Defaults: connect timeout 5 s, write timeout 10 s, read timeout 30 s
 /// (the Python client's push timeout; a gateway checks a push against all
