@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::process::linux;
 use crate::push::labels::first_clash;
 use crate::push::response::{self, MAX_BODY, parse_response};
+use crate::push::target::{Gateway, push_component};
 use crate::serve::http::reference::{self, Facts, Verdict};
 use crate::serve::http::{Head, Limits, Parse, Version, parse_head};
 
@@ -175,8 +176,12 @@ fn check_accepted(buf: &[u8], limits: &Limits, parsed: &Parse<'_>, head: &Head<'
 /// was built, in pieces too. One starting with `0xFD` builds a labelled gauge
 /// from the rest (a label name from its bytes up to the first `0`, the
 /// value from what follows), encodes it, and checks that the scan finds both
-/// label names, so it reads through any value. Any other input is parsed as
-/// it is.
+/// label names, so it reads through any value. One starting with `0xFC`
+/// reads a gateway URL from the rest up to the first `0` and a grouping
+/// value from what follows: an accepted URL gives back the same gateway when
+/// written out and parsed again, and the value's path component holds no
+/// `/` and decodes (base64url or percent-decoding) to the value. Any other
+/// input is parsed as it is.
 ///
 /// # Panics
 ///
@@ -189,6 +194,7 @@ pub fn push_response(bytes: &[u8]) {
     match bytes {
         [0xFE, status, framing, body @ ..] => built_answer(*status, *framing, body),
         [0xFD, rest @ ..] => labelled_exposition(rest),
+        [0xFC, rest @ ..] => gateway_url_and_path(rest),
         _ => raw_answer(bytes),
     }
     std::hint::black_box(first_clash(bytes, &["job", "instance"]));
@@ -328,4 +334,77 @@ fn labelled_exposition(rest: &[u8]) {
         "{text}"
     );
     assert_eq!(found("zz_absent"), None, "{text}");
+}
+
+fn gateway_url_and_path(rest: &[u8]) {
+    let split = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    let url = String::from_utf8_lossy(&rest[..split]);
+    if let Ok(gateway) = Gateway::parse(&url) {
+        let written = format!("http://{}{}", gateway.authority(), gateway.prefix);
+        assert_eq!(
+            Gateway::parse(&written).as_ref(),
+            Ok(&gateway),
+            "{url:?} written as {written:?}"
+        );
+    }
+    let value = String::from_utf8_lossy(rest.get(split + 1..).unwrap_or_default());
+    let mut path = String::new();
+    push_component(&mut path, "l", &value);
+    let decoded = if let Some(encoded) = path.strip_prefix("/l@base64/") {
+        if encoded == "=" {
+            Vec::new()
+        } else {
+            decode_base64url(encoded)
+        }
+    } else {
+        let encoded = path.strip_prefix("/l/").unwrap_or_else(|| panic!("{path:?}"));
+        assert!(!encoded.is_empty() && encoded != "." && encoded != "..", "{path:?}");
+        percent_decode(encoded)
+    };
+    assert_eq!(path.matches('/').count(), 2, "{path:?}");
+    assert!(
+        path.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%@=/".contains(&b)),
+        "{path:?}"
+    );
+    assert_eq!(decoded, value.as_bytes(), "{path:?}");
+}
+
+fn decode_base64url(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => u32::from(c - b'A'),
+        b'a'..=b'z' => u32::from(c - b'a') + 26,
+        b'0'..=b'9' => u32::from(c - b'0') + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => panic!("not base64url: {text:?}"),
+    };
+    let mut out = Vec::new();
+    for group in text.as_bytes().chunks(4) {
+        assert!(group.len() > 1, "a lone base64 digit in {text:?}");
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0, |n, (i, &c)| n | digit(c) << (18 - 6 * i));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..group.len()]);
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or_else(|e| panic!("{e}"));
+            out.push(u8::from_str_radix(hex, 16).unwrap_or_else(|e| panic!("{e}: {text:?}")));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
 }

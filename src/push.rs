@@ -14,7 +14,7 @@
 mod exchange;
 pub(crate) mod labels;
 pub(crate) mod response;
-mod target;
+pub(crate) mod target;
 
 use std::fmt;
 use std::io::{Read, Write};

@@ -3,7 +3,8 @@
 //! keeps its verdict whatever bytes follow, and parses answers built from
 //! the input (every framing, in pieces) to exactly what was built; the scan
 //! for grouping labels (`src/push/labels.rs`) finds the labels the encoder
-//! writes whatever their values. Both are crate-private; `bareprom::fuzzing`
+//! writes whatever their values; gateway URLs and grouping values
+//! (`src/push/target.rs`) round-trip. All are crate-private; `bareprom::fuzzing`
 //! (compiled only under `cfg(fuzzing)`) runs them. The corpus is replayed by
 //! `src/corpus_tests.rs` under `cargo test`.
 #![no_main]

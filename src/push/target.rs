@@ -7,20 +7,20 @@ use crate::error::{Error, ErrorKind};
 /// The parts of a gateway URL `http://host[:port][/prefix]` that a request
 /// needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Gateway {
+pub(crate) struct Gateway {
     /// The host as written in the URL (brackets kept for IPv6), for
     /// connecting and for the `Host` header.
-    pub(super) host: String,
-    pub(super) port: u16,
+    pub(crate) host: String,
+    pub(crate) port: u16,
     /// The path before `/metrics`, without a trailing `/`; empty or
     /// starting with `/`.
-    pub(super) prefix: String,
+    pub(crate) prefix: String,
 }
 
 impl Gateway {
     /// Parses `http://host[:port][/prefix]`; a URL without a scheme is read
     /// as `http://`, as `client_golang` does. The port defaults to 80.
-    pub(super) fn parse(url: &str) -> Result<Gateway, Error> {
+    pub(crate) fn parse(url: &str) -> Result<Gateway, Error> {
         let invalid = || Error::new(ErrorKind::InvalidPushUrl, url);
         let rest = match url.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
@@ -62,7 +62,7 @@ impl Gateway {
     }
 
     /// `host:port`, for the `Host` header and the URL in messages.
-    pub(super) fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
 }
@@ -82,7 +82,7 @@ fn is_path_byte(b: u8) -> bool {
 /// the path even percent-encoded, since the gateway routes on the decoded
 /// path, and dot segments are rewritten by proxies. Any other value is
 /// percent-encoded except for RFC 3986's unreserved characters.
-pub(super) fn push_component(path: &mut String, name: &str, value: &str) {
+pub(crate) fn push_component(path: &mut String, name: &str, value: &str) {
     path.push('/');
     path.push_str(name);
     if value.is_empty() {
