@@ -483,8 +483,8 @@ fn is_escaped(mut stored: &[u8], value: &[u8]) -> bool {
 /// visible.
 pub(super) fn hash_values(values: &[&str]) -> u64 {
     #[cfg(test)]
-    if collide::on() {
-        return collide::HASH;
+    if super::tests::collide::on() {
+        return super::tests::collide::HASH;
     }
     let mut h = K0 ^ seed();
     for v in values {
@@ -512,8 +512,8 @@ pub(super) fn hash_values(values: &[&str]) -> u64 {
 #[inline]
 pub(super) fn hash_short_values<'v>(values: impl Iterator<Item = (usize, &'v (u64, u64))>) -> u64 {
     #[cfg(test)]
-    if collide::on() {
-        return collide::HASH;
+    if super::tests::collide::on() {
+        return super::tests::collide::HASH;
     }
     let mut h = K0 ^ seed();
     for (n, words) in values {
@@ -576,36 +576,4 @@ fn read_u64(b: &[u8]) -> u64 {
 #[inline]
 fn read_u32(b: &[u8]) -> u32 {
     b.first_chunk().map_or(0, |w| u32::from_le_bytes(*w))
-}
-
-/// The test-only switch that gives every label set of this thread's
-/// lookups one hash, so that every index word has the same tag and home:
-/// identity is then decided by [`Table::holds`] alone.
-#[cfg(test)]
-pub(super) mod collide {
-    use std::cell::Cell;
-
-    /// The one hash while the switch is on.
-    pub(in super::super) const HASH: u64 = 0x5bd1_e995_0000_0000;
-
-    thread_local! {
-        static ON: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub(in super::super) fn on() -> bool {
-        ON.with(Cell::get)
-    }
-
-    /// Runs `f` with the switch on for this thread.
-    pub(in super::super) fn during<R>(f: impl FnOnce() -> R) -> R {
-        struct Off;
-        impl Drop for Off {
-            fn drop(&mut self) {
-                ON.with(|on| on.set(false));
-            }
-        }
-        ON.with(|on| on.set(true));
-        let _off = Off;
-        f()
-    }
 }
