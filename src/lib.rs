@@ -63,6 +63,10 @@
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
 //!
+//! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
+//!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
+//!   a `std` `TcpStream` or a stream of its own (for TLS).
+//!
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
@@ -89,6 +93,7 @@ mod handler;
 mod histogram;
 mod name;
 mod process;
+mod push;
 mod registry;
 mod routes;
 mod serve;
@@ -114,6 +119,7 @@ pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use process::ProcessCollector;
+pub use push::{PushFormat, Pusher};
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
 pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
