@@ -85,6 +85,7 @@ mod counter;
 mod error;
 mod family;
 mod gauge;
+mod gzip;
 mod handler;
 mod histogram;
 mod name;
@@ -111,6 +112,7 @@ pub use family::{
     OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use gzip::gzip;
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use process::ProcessCollector;

@@ -16,7 +16,9 @@ mod concurrency;
 mod corpus;
 mod exposition;
 mod fuzz_checks;
+mod gzip;
 mod handler;
+mod inflate;
 mod oracle;
 mod oracle_tests;
 mod panics;
@@ -40,6 +42,7 @@ pub fn check(registry: &Registry, expected: &str) {
     if let Err(e) = oracle::parse(&text) {
         panic!("oracle rejects the exposition: {e}\n{text}");
     }
+    gzip::round_trip(text.as_bytes());
 }
 
 /// Parses with the oracle, panicking with the text on error.
