@@ -19,6 +19,7 @@ mod fuzz_checks;
 mod gzip;
 mod handler;
 mod inflate;
+mod negotiate;
 mod oracle;
 mod oracle_tests;
 mod panics;
