@@ -62,6 +62,10 @@
 //!   and [`render`]) decide what a scrape shows, in registration order,
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
+//! - **Serving**: [`Registry::handle`] answers a request's method, path,
+//!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
+//!   std-only one); it [`negotiate`]s the format and gzips
+//!   ([`gzip`]) when the scraper allows it, as every Prometheus does.
 //!
 //! # In libraries and in applications
 //!

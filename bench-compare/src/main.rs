@@ -3,7 +3,11 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-bench-compare cargo run --release
 //! --manifest-path bench-compare/Cargo.toml` (`BENCH_ROUNDS=n` to change the
-//! number of rounds).
+//! number of rounds; `BENCH_ONLY=gzip` for the gzip table alone).
+//!
+//! After the table, `bareprom::gzip` is timed against `flate2` (default
+//! backend, default and fastest levels) on bareprom's 10k-series exposition;
+//! see `gzip.rs`.
 //!
 //! Every library is used through its documented fast path. Where an API
 //! forces a difference, it is this:
