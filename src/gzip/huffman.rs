@@ -190,6 +190,50 @@ mod tests {
     }
 
     #[test]
+    fn random_tables_give_complete_limited_codes() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..2000 {
+            let symbols = 2 + (next() % 287) as usize;
+            // Frequencies spread over many orders of magnitude, some zero.
+            let freqs: Vec<u32> = (0..symbols)
+                .map(|_| match next() % 4 {
+                    0 => 0,
+                    _ => (next() % (1 << (next() % 24))) as u32,
+                })
+                .collect();
+            let used = freqs.iter().filter(|&&f| f > 0).count();
+            for limit in [7u8, 15] {
+                if used > 1 << limit {
+                    continue;
+                }
+                let mut lengths = vec![0u8; symbols];
+                code_lengths(&freqs, limit, &mut lengths);
+                for (&f, &l) in freqs.iter().zip(&lengths) {
+                    assert_eq!(f == 0, l == 0, "round {round}");
+                    assert!(l <= limit, "round {round}");
+                }
+                if used >= 2 {
+                    assert!((kraft(&lengths) - 1.0).abs() < 1e-12, "round {round}: {lengths:?}");
+                }
+                // A more frequent symbol never has a longer code.
+                let mut by_freq: Vec<(u32, u8)> = freqs.iter().copied().zip(lengths.iter().copied()).collect();
+                by_freq.retain(|&(f, _)| f > 0);
+                by_freq.sort_unstable();
+                assert!(
+                    by_freq.windows(2).all(|w| w[0].0 == w[1].0 || w[0].1 >= w[1].1),
+                    "round {round}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn unlimited_lengths_are_optimal() {
         let freqs = [45u32, 13, 12, 16, 9, 5];
         let mut lengths = [0u8; 6];

@@ -31,6 +31,7 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+mod victoria;
 
 use bareprom::Registry;
 

@@ -26,7 +26,8 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+/// A port that was free a moment ago, for a program we start.
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -61,7 +62,7 @@ fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
 }
 
 /// A plain HTTP/1.0 GET to 127.0.0.1, returning the body.
-fn get(port: u16, path: &str) -> Option<String> {
+pub(crate) fn get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
