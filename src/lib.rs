@@ -62,6 +62,10 @@
 //!   and [`render`]) decide what a scrape shows, in registration order,
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
+//! - **Serving**: [`Registry::handle`] answers a request's method, path,
+//!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
+//!   std-only one); it [`negotiate`]s the format and gzips
+//!   ([`gzip`]) when the scraper allows it, as every Prometheus does.
 //!
 //! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
 //!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
@@ -89,9 +93,11 @@ mod counter;
 mod error;
 mod family;
 mod gauge;
+mod gzip;
 mod handler;
 mod histogram;
 mod name;
+mod negotiate;
 mod process;
 mod push;
 mod registry;
@@ -116,8 +122,10 @@ pub use family::{
     OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use gzip::gzip;
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};

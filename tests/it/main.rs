@@ -17,8 +17,11 @@ mod concurrency;
 mod corpus;
 mod exposition;
 mod fuzz_checks;
+mod gzip;
 mod handler;
+mod inflate;
 mod json;
+mod negotiate;
 mod oracle;
 mod oracle_tests;
 mod panics;
@@ -32,6 +35,7 @@ mod roundtrip;
 mod routes;
 mod serve;
 mod skips;
+mod victoria;
 
 use bareprom::Registry;
 
@@ -44,6 +48,7 @@ pub fn check(registry: &Registry, expected: &str) {
     if let Err(e) = oracle::parse(&text) {
         panic!("oracle rejects the exposition: {e}\n{text}");
     }
+    gzip::round_trip(text.as_bytes());
 }
 
 /// Parses with the oracle, panicking with the text on error.
