@@ -28,6 +28,7 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+mod serve_load;
 
 use bareprom::Registry;
 
