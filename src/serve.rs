@@ -9,8 +9,8 @@
 //!
 //! The connection table (`pool.rs`, behind one mutex) holds the accepted
 //! connections waiting for a worker (no more than there are free workers plus
-//! `min(32, max_connections)`) and, per worker, its socket (an `Arc` shared with the worker: one descriptor per
-//! connection) and what it is doing. It serves three purposes:
+//! `min(32, max_connections)`) and, per worker, its socket (an `Arc` shared
+//! with the worker: one descriptor per connection) and what it is doing. It serves three purposes:
 //!
 //! - Admission. A new connection is queued for a worker. If no worker is
 //!   free or coming, the connection that has been evictable longest is shut
@@ -33,12 +33,13 @@
 //!   before it tries again, so idle connections can always be evicted.
 //!
 //! Rendering (`render.rs`) is coalesced: identical requests arriving while
-//! one is being answered share its answer and its body (`Arc<Vec<u8>>`), at
-//! most `max_renders` different ones render at once, and at most
-//! `HELD_BODIES` (4) distinct bodies are written at once: a connection
-//! starting a fifth cuts off the writers of the oldest. So the bytes held for
-//! responses are at most `(4 + max_renders)` bodies, whatever the number of
-//! slow clients.
+//! one is being answered share its answer and its body (`Arc<Vec<u8>>`), and
+//! at most `max_renders` different ones render at once. Once `HELD_BODIES`
+//! (4) distinct bodies are being written (after cutting off writers of older
+//! bodies that have all stalled), a scrape shares the newest body held for
+//! the same request, or gets a 503 if there is none, instead of rendering
+//! another. So the bytes held for responses are at most `4 + max_renders`
+//! bodies, whatever the number of slow clients.
 //!
 //! The accept thread blocks in `accept`; `stop` wakes it by connecting to
 //! the listening address itself (on loopback when bound to an unspecified

@@ -190,7 +190,7 @@ impl Conn<'_> {
                     self.send(rendered.status, rendered.content_type, body, close, &[], head_only)
                 }
                 Outcome::Failed => self.send_plain(500, "the metrics handler failed", close, &[], head_only),
-                Outcome::Busy => self.send_plain(503, "too many scrapes rendering at once", close, &[], head_only),
+                Outcome::Busy => self.send_plain(503, "too many scrapes in flight", close, &[], head_only),
                 Outcome::TimedOut => self.send_plain(
                     503,
                     "rendering took longer than the render timeout",

@@ -135,10 +135,10 @@ impl ServeOptions {
     }
 
     /// The longest time to send one response (at least 1 ms); a client that
-    /// reads too slowly is disconnected. A client that accepts less than
-    /// 64 KiB per second can be disconnected sooner, when a new connection
-    /// needs its place, and so can one still reading a response of which
-    /// four newer renderings are being written.
+    /// reads too slowly is disconnected. A client that has not accepted a
+    /// 64 KiB piece of its response for 1 s can be disconnected sooner: when
+    /// a new connection needs its place, or when four distinct renderings
+    /// are being written and its is the oldest.
     ///
     /// ```
     /// use std::time::Duration;

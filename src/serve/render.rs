@@ -62,7 +62,7 @@ struct Flight {
     ready: Condvar,
 }
 
-/// The newest finished rendering of one request, while someone holds it.
+/// A finished rendering, remembered while someone holds its body.
 #[derive(Debug)]
 struct Latest {
     key: Key,
@@ -72,8 +72,8 @@ struct Latest {
     id: u64,
 }
 
-/// How many requests' newest renderings are remembered (weakly).
-const LATEST: usize = 8;
+/// How many finished renderings are remembered (weakly), newest last.
+const LATEST: usize = 16;
 
 /// The renderings in progress; at most `max` at once.
 #[derive(Debug)]
@@ -95,8 +95,8 @@ impl Renders {
     }
 
     /// Answers `request`: with `reuse`, the newest rendering of the same
-    /// request that a connection is still writing, if there is one; else it
-    /// joins a rendering of the same request in progress, or becomes its
+    /// request that a connection is still writing, or [`Outcome::Busy`] if
+    /// there is none; without, it joins a rendering of the same request in progress, or becomes its
     /// leader and calls `handler` on this thread. Waiting ends at `timeout`;
     /// a leader whose handler returns later than that also answers
     /// [`Outcome::TimedOut`], since a thread cannot be interrupted.
@@ -109,8 +109,9 @@ impl Renders {
         reuse: bool,
     ) -> Outcome {
         let started = Instant::now();
-        if reuse && let Some(rendered) = self.newest(request) {
-            return Outcome::Ready(rendered);
+        if reuse {
+            // Rendering another body would break the budget of bodies held.
+            return self.newest(request).map_or(Outcome::Busy, Outcome::Ready);
         }
         let (flight, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
@@ -177,18 +178,23 @@ impl Renders {
     /// The newest rendering of `request` that someone still holds.
     fn newest(&self, request: &Request<'_>) -> Option<Rendered> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = latest.iter().find(|l| l.key.matches(request))?;
-        Some(Rendered {
-            status: entry.status,
-            content_type: entry.content_type,
-            body: entry.body.upgrade()?,
-            id: entry.id,
-        })
+        latest
+            .iter()
+            .rev()
+            .filter(|l| l.key.matches(request))
+            .find_map(|entry| {
+                Some(Rendered {
+                    status: entry.status,
+                    content_type: entry.content_type,
+                    body: entry.body.upgrade()?,
+                    id: entry.id,
+                })
+            })
     }
 
     fn remember(&self, key: &Key, rendered: &Rendered) {
         let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        latest.retain(|l| l.body.strong_count() > 0 && l.key != *key);
+        latest.retain(|l| l.body.strong_count() > 0);
         if latest.len() >= LATEST {
             latest.remove(0);
         }
@@ -326,9 +332,14 @@ mod tests {
         let shared = answer(true);
         assert!(Arc::ptr_eq(&first.body, &shared.body));
         assert_eq!(answer(false).body.as_slice(), b"1", "without reuse it renders");
+        // The newest held one is shared: "1" was dropped at once.
+        assert_eq!(answer(true).body.as_slice(), b"0");
         drop((first, shared));
-        // Nobody holds the first two any more; the newest was dropped too.
-        assert_eq!(answer(true).body.as_slice(), b"2");
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Nothing is held: reusing would mean rendering another body.
+        assert!(matches!(
+            renders.answer(&request, &handler, ok, Duration::from_secs(1), true),
+            Outcome::Busy
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }
