@@ -48,6 +48,7 @@ pub(super) fn run(shared: &Shared, id: usize, stream: &TcpStream) {
         id,
         stream,
         last: false,
+        pipelined: false,
     }
     .serve();
 }
@@ -60,6 +61,9 @@ struct Conn<'s> {
     /// Evicted while its request was already in flight: this request is
     /// answered, then the connection closes.
     last: bool,
+    /// The request being answered arrived before the previous response was
+    /// written: pipelined.
+    pipelined: bool,
 }
 
 impl Conn<'_> {
@@ -73,6 +77,8 @@ impl Conn<'_> {
                 return;
             }
             let deadline = Instant::now() + self.shared.read_timeout;
+            // Bytes left over from before are the start of a pipelined request.
+            self.pipelined = !buf.is_empty();
             loop {
                 match http::parse_head(&buf, &self.shared.limits) {
                     Parse::Complete(head, used) => {
@@ -238,6 +244,7 @@ impl Conn<'_> {
             // A HEAD response holds no body, so it does not count against
             // the budget of bodies in flight.
             body: shared_id.filter(|_| !head_only),
+            pipelined: self.pipelined,
         };
         let written = if !self.shared.set_phase(self.id, writing) && !self.last {
             false

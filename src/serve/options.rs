@@ -96,8 +96,9 @@ impl ServeOptions {
     /// How many connections may be open at once (at least 1); each has a
     /// worker thread of its own. When all are taken, a new connection
     /// replaces the one that has been evictable longest: a connection
-    /// waiting for a request, or one whose client has not accepted a 64 KiB
-    /// piece of its response for 1 s. If none is evictable yet, the new
+    /// waiting for a request, one whose client has not accepted a 64 KiB
+    /// piece of its response for 1 s, or one answering a pipelined request
+    /// (which scrapers never send). If none is evictable yet, the new
     /// connection waits for one to become so (or to finish), at most 2 s,
     /// then gets `503 Service Unavailable` and is closed; it gets the 503 at
     /// once if `min(32, n)` connections beyond the free workers are already

@@ -44,7 +44,13 @@ pub(super) enum Phase {
     Answering,
     /// Writing a response; the current piece started at `piece_started`.
     /// `body` names the shared rendering being written, if any.
-    Writing { piece_started: Instant, body: Option<u64> },
+    /// `pipelined`: the request arrived before the previous response was
+    /// written, which no scraper does; such a writer is evictable at once.
+    Writing {
+        piece_started: Instant,
+        body: Option<u64>,
+        pipelined: bool,
+    },
 }
 
 #[derive(Default)]
@@ -65,7 +71,15 @@ impl Slot {
         }
         match self.phase {
             Phase::Waiting(since) => Some(since),
-            Phase::Writing { piece_started, .. } => Some(piece_started + STALL),
+            Phase::Writing {
+                piece_started,
+                pipelined,
+                ..
+            } => Some(if pipelined {
+                piece_started
+            } else {
+                piece_started + STALL
+            }),
             Phase::Free | Phase::Answering => None,
         }
     }
@@ -217,6 +231,7 @@ impl Table {
         if let Phase::Writing {
             piece_started,
             body: Some(_),
+            ..
         } = phase
         {
             self.shed_stalled(HELD_BODIES, piece_started);
@@ -323,6 +338,7 @@ mod tests {
         let writing = Phase::Writing {
             piece_started: t0,
             body: None,
+            pipelined: false,
         };
         assert!(table.set_phase(2, writing));
         // The writer is evictable only a whole STALL after its piece began.
@@ -333,6 +349,16 @@ mod tests {
         assert!(table.evict_oldest(t0 + STALL));
         assert!(!table.progressed(2, t0 + STALL));
         assert!(!table.evict_oldest(t0 + STALL * 10), "slot 0 is answering");
+        // A writer answering a pipelined request is evictable at once.
+        table.slots.push(Slot::default());
+        table.take(3, &pair(&listener), t0);
+        let pipelined = Phase::Writing {
+            piece_started: t0 + STALL,
+            body: None,
+            pipelined: true,
+        };
+        assert!(table.set_phase(3, pipelined));
+        assert!(table.evict_oldest(t0 + STALL));
     }
 
     #[test]
@@ -347,6 +373,7 @@ mod tests {
         let writing = |body, piece_started| Phase::Writing {
             piece_started,
             body: Some(body),
+            pipelined: false,
         };
         // Body 7 has one stalled and one progressing writer, 8 and 9 one
         // stalled writer each, 10 a progressing one.
