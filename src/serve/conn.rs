@@ -271,7 +271,7 @@ impl Conn<'_> {
             } else {
                 deadline
             };
-            write_by(self.stream, piece, deadline) && (self.last || self.shared.progressed(self.id))
+            write_by(self.stream, piece, deadline) && (self.shared.progressed(self.id) || self.last)
         })
     }
 

@@ -61,6 +61,9 @@ struct Slot {
     phase: Phase,
     /// Shut down by someone else; the worker notices at its next I/O.
     evicted: bool,
+    /// Evicted while a request had already arrived, and writing its answer
+    /// (the last on this connection): its body still counts as held.
+    finishing: bool,
 }
 
 impl Slot {
@@ -91,6 +94,9 @@ impl Slot {
     /// connections from cutting off a scraper whose request was in flight.
     fn evict(&mut self) {
         self.evicted = true;
+        // A finishing connection evicted again is writing, so it is shut
+        // both ways below and lets go of its body at once.
+        self.finishing = false;
         let how = match self.phase {
             Phase::Waiting(_) => Shutdown::Read,
             _ => Shutdown::Both,
@@ -205,6 +211,7 @@ impl Table {
                 stream: Some(Arc::clone(stream)),
                 phase: Phase::Waiting(now),
                 evicted: false,
+                finishing: false,
             };
         }
     }
@@ -215,6 +222,7 @@ impl Table {
         let slot = self.slots.get_mut(id)?;
         slot.phase = Phase::Free;
         slot.evicted = false;
+        slot.finishing = false;
         slot.stream.take()
     }
 
@@ -224,9 +232,18 @@ impl Table {
         if self.stopping {
             return false;
         }
-        let Some(slot) = self.slots.get_mut(id).filter(|s| !s.evicted) else {
+        let Some(slot) = self.slots.get_mut(id) else {
             return false;
         };
+        if slot.evicted {
+            // The last answer of an evicted connection is still recorded, so
+            // that its body counts against the budget.
+            if matches!(phase, Phase::Writing { .. }) {
+                slot.phase = phase;
+                slot.finishing = true;
+            }
+            return false;
+        }
         slot.phase = phase;
         if let Phase::Writing {
             piece_started,
@@ -246,22 +263,26 @@ impl Table {
 
     /// Records a finished piece of the response worker `id` is writing.
     pub(super) fn progressed(&mut self, id: usize, now: Instant) -> bool {
-        let Some(slot) = self.slots.get_mut(id).filter(|s| !s.evicted && !self.stopping) else {
+        let stopping = self.stopping;
+        let Some(slot) = self.slots.get_mut(id) else {
             return false;
         };
+        // Recorded for a finishing connection too, so that it is not taken
+        // for stalled while its client reads.
         if let Phase::Writing { piece_started, .. } = &mut slot.phase {
             *piece_started = now;
         }
-        true
+        !slot.evicted && !stopping
     }
 
-    /// The distinct bodies being written by connections not evicted,
+    /// The distinct bodies being written by connections not evicted (or
+    /// finishing their last answer),
     /// oldest first (body ids grow with time).
     fn bodies_written(&self) -> Vec<u64> {
         let mut bodies: Vec<u64> = self
             .slots
             .iter()
-            .filter(|s| !s.evicted)
+            .filter(|s| !s.evicted || s.finishing)
             .filter_map(|s| match s.phase {
                 Phase::Writing { body, .. } => body,
                 _ => None,
@@ -291,8 +312,10 @@ impl Table {
             if excess == 0 {
                 return;
             }
-            let writes =
-                |slot: &Slot| !slot.evicted && matches!(slot.phase, Phase::Writing { body: Some(b), .. } if b == body);
+            let writes = |slot: &Slot| {
+                (!slot.evicted || slot.finishing)
+                    && matches!(slot.phase, Phase::Writing { body: Some(b), .. } if b == body)
+            };
             let stalled = |slot: &Slot| matches!(slot.phase, Phase::Writing { piece_started, .. } if piece_started + STALL <= now);
             if self.slots.iter().filter(|s| writes(s)).all(stalled) {
                 for slot in self.slots.iter_mut().filter(|s| writes(s)) {
@@ -391,5 +414,28 @@ mod tests {
         assert!(!table.bodies_full(later + STALL));
         let evicted: Vec<bool> = table.slots.iter().map(|s| s.evicted).collect();
         assert_eq!(evicted, [true, true, true, false, false, false]);
+    }
+
+    #[test]
+    fn the_last_answer_of_an_evicted_connection_counts_against_the_budget() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut table = Table::default();
+        let t0 = Instant::now();
+        table.slots.push(Slot::default());
+        table.take(0, &pair(&listener), t0);
+        assert!(table.evict_oldest(t0));
+        let writing = Phase::Writing {
+            piece_started: t0,
+            body: Some(3),
+            pipelined: false,
+        };
+        assert!(!table.set_phase(0, writing), "evicted");
+        assert_eq!(table.bodies_written(), [3]);
+        assert!(!table.progressed(0, t0 + STALL));
+        // Progress keeps it from counting as stalled.
+        table.shed_stalled(0, t0 + STALL);
+        assert_eq!(table.bodies_written(), [3]);
+        table.shed_stalled(0, t0 + STALL * 2);
+        assert!(table.bodies_written().is_empty());
     }
 }
