@@ -34,6 +34,7 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+mod serve_load;
 mod skips;
 mod victoria;
 
