@@ -87,6 +87,10 @@ mod family;
 mod gauge;
 mod handler;
 mod histogram;
+#[cfg(feature = "hyper")]
+mod hyper;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+mod middleware;
 mod name;
 mod process;
 mod registry;
@@ -94,6 +98,8 @@ mod routes;
 mod serve;
 mod sharded;
 mod text;
+#[cfg(feature = "tower")]
+mod tower;
 mod unlabelled;
 
 #[cfg(fuzzing)]
@@ -113,9 +119,20 @@ pub use family::{
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub use hyper::HyperTimer;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "hyper", feature = "tower"))))]
+pub use middleware::{
+    Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
+};
 pub use process::ProcessCollector;
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
-pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
+pub use routes::{CANCELLED_STATUS, HTTP_BUCKETS, InFlight, RouteSchema, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
 pub use sharded::{SHARDS, ShardedCounter, ShardedCounterCell};
 pub use text::CONTENT_TYPE;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use tower::InstrumentLayer;

@@ -17,6 +17,8 @@ mod corpus;
 mod exposition;
 mod fuzz_checks;
 mod handler;
+#[cfg(feature = "hyper")]
+mod hyper_adapter;
 mod oracle;
 mod oracle_tests;
 mod panics;
@@ -28,6 +30,10 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+#[cfg(feature = "tower")]
+mod tower_adapter;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+mod web;
 
 use bareprom::Registry;
 
