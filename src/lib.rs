@@ -73,7 +73,25 @@
 //!
 //! # Features
 //!
-//! None yet: the default build depends on `std` alone.
+//! The default build depends on `std` alone. Each feature depends only on
+//! the crates it adapts, without their default features:
+//!
+//! - `hyper`: [`MetricsService`] (the `/metrics` endpoint) and
+//!   [`Instrument`] (every request recorded in a [`RouteTable`], panics
+//!   answered 500 and counted, dropped requests recorded as
+//!   [`CANCELLED_STATUS`], an optional deadline answering 504) as hyper 1.x
+//!   services; [`HyperTimer`] for the deadline. Adds `hyper` and `http`.
+//! - `tower`: the same as tower services, and [`InstrumentLayer`] for axum
+//!   and tonic routers. Adds `tower-service`, `tower-layer` and `http`.
+//!
+//! ```
+//! # #[cfg(feature = "hyper")] {
+//! static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("app_");
+//! let handler = (); // your hyper service
+//! let app = bareprom::Instrument::new(handler, &ROUTES);
+//! let service = bareprom::MetricsService::<Vec<u8>>::new(bareprom::default_registry()).beside(app);
+//! # }
+//! ```
 //!
 //! # Minimum supported Rust version
 //!
@@ -108,6 +126,12 @@ pub mod fuzzing;
 
 #[cfg(test)]
 mod corpus_tests;
+
+// Every Rust block of the README is compiled (and run) as a doctest; its
+// hyper and axum blocks need both adapters, so with all features.
+#[cfg(all(doctest, feature = "hyper", feature = "tower"))]
+#[doc = include_str!("../README.md")]
+mod readme {}
 
 pub use alloc::CountingAlloc;
 pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};

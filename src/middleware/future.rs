@@ -210,7 +210,7 @@ impl<F: Future, R: AsRef<str>, T: Borrow<RouteTable>> fmt::Debug for Instrumente
 /// # Examples
 ///
 /// ```
-/// type Answer<F> = bareprom::BesideFuture<F, String>;
+/// type Answer<F> = bareprom::BesideFuture<F, Vec<u8>>;
 /// ```
 pub struct BesideFuture<F, ResBody> {
     answer: Either<F, ResBody>,

@@ -78,12 +78,10 @@ async fn handle(request: Request<Incoming>, state: Arc<State>) -> Result<Respons
 }
 
 /// The application service, panicking in `call` itself on `/panic-call`.
-fn app(state: &Arc<State>) -> impl hyper::service::Service<
-    Request<Incoming>,
-    Response = Response<Body>,
-    Error = Infallible,
-    Future: Send + 'static,
-> + Clone
+fn app(
+    state: &Arc<State>,
+) -> impl hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible, Future: Send + 'static>
++ Clone
 + Send
 + 'static {
     let state = Arc::clone(state);
@@ -108,7 +106,9 @@ where
     runtime.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let service = service.clone();
             tokio::spawn(async move {
                 let connection = hyper::server::conn::http1::Builder::new();
@@ -225,7 +225,11 @@ fn scripted_requests_give_exact_counts_and_labels() {
     };
     assert_eq!(requests("GET", "/hello", "200"), 3);
     assert_eq!(requests("POST", "/hello", "200"), 1);
-    assert_eq!(requests("GET", "unmatched", "404"), 1, "the raw path never becomes a label");
+    assert_eq!(
+        requests("GET", "unmatched", "404"),
+        1,
+        "the raw path never becomes a label"
+    );
     assert_eq!(requests("DELETE", "unmatched", "404"), 1);
     assert_eq!(requests("other", "unmatched", "404"), 1);
     let family = exposition.family("hs_http_requests_total").unwrap();
@@ -285,7 +289,10 @@ fn a_hundred_panics_are_answered_counted_and_leave_every_route_working() {
     assert_eq!(fetch(addr, "GET", "/nope").status, 404);
     let exposition = scrape(addr);
     assert_eq!(
-        int(exposition.value("hp_http_request_panics_total", &[("method", "GET"), ("route", "/panic")])),
+        int(exposition.value(
+            "hp_http_request_panics_total",
+            &[("method", "GET"), ("route", "/panic")]
+        )),
         100
     );
     assert_eq!(
@@ -318,7 +325,9 @@ fn a_client_gone_mid_request_is_recorded_as_499_and_leaves_in_flight_at_zero() {
     let addr = serve(&runtime, s.service(None));
     let mut client = Client::connect(addr);
     client.start("GET", "/slow?ms=8000");
-    wait_until("the slow request is in flight", || s.table.in_flight("GET", "/slow") == 1);
+    wait_until("the slow request is in flight", || {
+        s.table.in_flight("GET", "/slow") == 1
+    });
     drop(client);
     wait_until("the dropped request is recorded", || {
         s.requests("GET", "/slow", bareprom::CANCELLED_STATUS) == 1
@@ -369,7 +378,11 @@ fn two_thousand_requests_from_sixteen_clients_give_exact_totals() {
             thread::spawn(move || {
                 let mut client = Client::connect(addr);
                 for i in 0..125 {
-                    let (target, want) = if (c + i) % 5 == 0 { ("/nope", 404) } else { ("/hello", 200) };
+                    let (target, want) = if (c + i) % 5 == 0 {
+                        ("/nope", 404)
+                    } else {
+                        ("/hello", 200)
+                    };
                     assert_eq!(client.send("GET", target).status, want);
                 }
             })
@@ -378,7 +391,9 @@ fn two_thousand_requests_from_sixteen_clients_give_exact_totals() {
     for client in clients {
         client.join().unwrap();
     }
-    let hello = (0..16).map(|c| (0..125).filter(|i| (c + i) % 5 != 0).count() as u64).sum::<u64>();
+    let hello = (0..16)
+        .map(|c| (0..125).filter(|i| (c + i) % 5 != 0).count() as u64)
+        .sum::<u64>();
     assert_eq!(s.requests("GET", "/hello", 200), hello);
     assert_eq!(s.requests("GET", UNMATCHED_ROUTE, 404), 2000 - hello);
     let exposition = scrape(addr);
@@ -398,7 +413,11 @@ struct Hits(Arc<State>);
 
 impl Collect for Hits {
     fn collect(&self, out: &mut Scrape<'_>) {
-        out.gauge("hyper_test_hits", "Lock holders so far.", *self.0.hits.lock().unwrap() as i64);
+        out.gauge(
+            "hyper_test_hits",
+            "Lock holders so far.",
+            *self.0.hits.lock().unwrap() as i64,
+        );
     }
 }
 

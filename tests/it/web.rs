@@ -58,7 +58,10 @@ impl Client {
     /// Sends a request without reading the reply.
     pub(crate) fn start(&mut self, method: &str, target: &str) {
         let request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes()).expect("write request");
+        self.reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .expect("write request");
     }
 
     #[track_caller]
@@ -157,6 +160,13 @@ pub(crate) fn promtool(text: &str) -> Option<String> {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success() || !findings.trim().is_empty(), "promtool failed silently");
-    Some(if output.status.success() { findings } else { format!("{:?}: {findings}", output.status) })
+    assert!(
+        output.status.success() || !findings.trim().is_empty(),
+        "promtool failed silently"
+    );
+    Some(if output.status.success() {
+        findings
+    } else {
+        format!("{:?}: {findings}", output.status)
+    })
 }
