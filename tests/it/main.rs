@@ -25,6 +25,7 @@ mod panics;
 mod process;
 mod prometheus;
 mod promtool;
+mod readme_servers;
 mod registry;
 mod replay;
 mod roundtrip;
@@ -32,7 +33,6 @@ mod routes;
 mod serve;
 #[cfg(feature = "tower")]
 mod tower_adapter;
-#[cfg(any(feature = "hyper", feature = "tower"))]
 mod web;
 
 use bareprom::Registry;
