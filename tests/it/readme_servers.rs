@@ -14,7 +14,11 @@ static UP: bareprom::Gauge = bareprom::Gauge::new("readme_tiny_http_up", "Up.");
 /// The README's tiny_http snippet, verbatim.
 fn serve_one(server: &tiny_http::Server) -> Result<(), Box<dyn std::error::Error>> {
     let req = server.recv()?;
-    let method = if *req.method() == Method::Head { "GET" } else { req.method().as_str() };
+    let method = if *req.method() == Method::Head {
+        "GET"
+    } else {
+        req.method().as_str()
+    };
     let res = bareprom::handle(&bareprom::Request::new(method, req.url()));
     let mut out = Response::from_data(res.body).with_status_code(res.status);
     out.add_header(Header::from_bytes("Content-Type", res.content_type).map_err(|()| "header")?);

@@ -191,7 +191,10 @@ fn a_schema_renames_the_labels_and_adds_the_seconds_counter() {
     // compared with each other instead of with a literal.
     let export = |name: &str| {
         let head = format!("{name}{{method=\"GET\",path=\"/export\",code=\"499\"}} ");
-        let line = text.lines().find(|l| l.starts_with(&head)).unwrap_or_else(|| panic!("{head}\n{text}"));
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&head))
+            .unwrap_or_else(|| panic!("{head}\n{text}"));
         line[head.len()..].to_owned()
     };
     assert_eq!(
@@ -220,6 +223,9 @@ fn a_schema_renames_the_labels_and_adds_the_seconds_counter() {
         ],
         "{text}"
     );
-    assert!(text.contains("# TYPE gin_http_request_seconds_total counter\n"), "{text}");
+    assert!(
+        text.contains("# TYPE gin_http_request_seconds_total counter\n"),
+        "{text}"
+    );
     parse(&text);
 }
