@@ -1,8 +1,9 @@
 //! The request boundary shared by the hyper and tower adapters: the
 //! `/metrics` service and the instrumenting wrapper, written once against
 //! the `http` crate's request and response types. `hyper.rs` and `tower.rs`
-//! only implement their crate's `Service` trait on these types; this module
-//! (with `middleware/`) is the only one naming `http`'s types.
+//! only implement their crate's `Service` trait on these types (naming
+//! `http`'s request and response in those impls); everything else about
+//! requests is here.
 //!
 //! What the wrapper does around every request, in order:
 //!

@@ -11,7 +11,7 @@ use crate::web::fetch;
 
 static UP: bareprom::Gauge = bareprom::Gauge::new("readme_tiny_http_up", "Up.");
 
-/// The README's tiny_http snippet, verbatim.
+/// The README's `tiny_http` snippet, verbatim.
 fn serve_one(server: &tiny_http::Server) -> Result<(), Box<dyn std::error::Error>> {
     let req = server.recv()?;
     let method = if *req.method() == Method::Head {
