@@ -431,7 +431,15 @@ impl<C, T> Boundary<C, T> {
                 gauge.inc();
                 let progress =
                     InProgress::new(self.table.clone(), method, Some(route), gauge, start, self.hook.clone());
-                (progress, catch_unwind(AssertUnwindSafe(|| call(request))))
+                // The timer is user code too: a panic making the sleep (a
+                // tokio timer outside a runtime) is answered like the
+                // handler's.
+                let called = catch_unwind(AssertUnwindSafe(|| {
+                    let future = call(request);
+                    let deadline = self.deadline.as_ref().map(|(after, timer)| timer.sleep(*after));
+                    (future, deadline)
+                }));
+                (progress, called)
             }
             Err(payload) => {
                 let gauge = self.table.borrow().in_flight_gauge(method.as_str(), UNMATCHED_ROUTE);
@@ -441,10 +449,7 @@ impl<C, T> Boundary<C, T> {
             }
         };
         match called {
-            Ok(future) => {
-                let deadline = self.deadline.as_ref().map(|(after, timer)| timer.sleep(*after));
-                Instrumented::new(State::Running(Box::pin(future)), Some(route), deadline)
-            }
+            Ok((future, deadline)) => Instrumented::new(State::Running(Box::pin(future)), Some(route), deadline),
             Err(payload) => Instrumented::new(State::Answered(Some(Ok(route.panicked(&*payload)))), None, None),
         }
     }

@@ -44,6 +44,13 @@ pub(super) enum State<F: Future> {
     Answered(Option<F::Output>),
 }
 
+/// One poll of the inner future, raced against the deadline.
+enum Polled<T> {
+    Ready(T),
+    Pending,
+    TimedOut,
+}
+
 /// The request's labels and in-flight handle, until it is recorded.
 pub(super) struct InProgress<R, T> {
     table: T,
@@ -145,20 +152,22 @@ where
                 );
             }
         };
-        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+        // The deadline's sleep is polled inside the same `catch_unwind`: a
+        // user's timer may panic too.
+        let deadline = &mut this.deadline;
+        let polled = catch_unwind(AssertUnwindSafe(|| match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Polled::Ready(output),
+            Poll::Pending if deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) => Polled::TimedOut,
+            Poll::Pending => Polled::Pending,
+        }));
         let (answer, status) = match polled {
-            Ok(Poll::Ready(Ok(response))) => {
+            Ok(Polled::Ready(Ok(response))) => {
                 let status = response.status().as_u16();
                 (Ok(response), status)
             }
-            Ok(Poll::Ready(Err(e))) => (Err(e), 500),
-            Ok(Poll::Pending) => {
-                let expired = this.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready());
-                if !expired {
-                    return Poll::Pending;
-                }
-                (Ok(status_only(StatusCode::GATEWAY_TIMEOUT)), 504)
-            }
+            Ok(Polled::Ready(Err(e))) => (Err(e), 500),
+            Ok(Polled::Pending) => return Poll::Pending,
+            Ok(Polled::TimedOut) => (Ok(status_only(StatusCode::GATEWAY_TIMEOUT)), 504),
             Err(payload) => {
                 this.drop_inner();
                 let answer = match this.progress.take() {

@@ -8,7 +8,8 @@ use std::thread;
 use std::time::Duration;
 
 use bareprom::{
-    Collect, CounterVec, HyperTimer, Instrument, MetricsService, Registry, RouteTable, Scrape, UNMATCHED_ROUTE,
+    Collect, CounterVec, DeadlineTimer, HyperTimer, Instrument, MetricsService, Registry, RouteTable, Scrape,
+    UNMATCHED_ROUTE,
 };
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -150,6 +151,16 @@ impl Setup {
     + Clone
     + Send
     + 'static {
+        self.service_timed(deadline.map(|after| (after, HyperTimer(TokioTimer::new()))))
+    }
+
+    fn service_timed(
+        &self,
+        deadline: Option<(Duration, impl DeadlineTimer + 'static)>,
+    ) -> impl hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + 'static {
         let calls = Arc::clone(&self.hook_calls);
         let reports = Arc::clone(&self.reports);
         let mut app = Instrument::new(app(&self.state), Arc::clone(&self.table))
@@ -159,8 +170,8 @@ impl Setup {
                 let line = format!("{} {}: {}", report.method(), report.route(), report.message());
                 reports.lock().unwrap_or_else(PoisonError::into_inner).push(line);
             });
-        if let Some(after) = deadline {
-            app = app.deadline(after, HyperTimer(TokioTimer::new()));
+        if let Some((after, timer)) = deadline {
+            app = app.deadline(after, timer);
         }
         MetricsService::<Body, _>::new(Arc::clone(&self.registry)).beside(app)
     }
@@ -456,5 +467,34 @@ fn a_lock_poisoned_by_a_panicking_handler_reaches_no_bareprom_path() {
             int(exposition.value("hl_http_request_panics_total", &[("method", "GET"), ("route", "/lock")])),
             3
         );
+    }
+}
+
+/// A timer that panics making its sleep for 1 ms, and while polling it
+/// otherwise.
+struct BrokenTimer;
+
+impl DeadlineTimer for BrokenTimer {
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        assert!(duration != Duration::from_millis(1), "timer bug");
+        Box::pin(async { panic!("sleep bug") })
+    }
+}
+
+#[test]
+fn a_panicking_timer_is_answered_like_a_panicking_handler() {
+    let runtime = runtime();
+    for (after, message) in [(1, "timer bug"), (2, "sleep bug")] {
+        let s = setup("hz_", &bareprom::HTTP_BUCKETS);
+        let addr = serve(
+            &runtime,
+            s.service_timed(Some((Duration::from_millis(after), BrokenTimer))),
+        );
+        assert_eq!(fetch(addr, "GET", "/slow?ms=50").status, 500, "{message}");
+        assert_eq!(s.table.panics("GET", "/slow"), 1, "{message}");
+        assert_eq!(s.requests("GET", "/slow", 500), 1, "{message}");
+        assert_eq!(s.table.in_flight("GET", "/slow"), 0, "{message}");
+        assert_eq!(s.reports.lock().unwrap().as_slice(), [format!("GET /slow: {message}")]);
+        assert_eq!(fetch(addr, "GET", "/metrics").status, 200);
     }
 }
