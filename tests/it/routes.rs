@@ -228,4 +228,7 @@ fn a_schema_renames_the_labels_and_adds_the_seconds_counter() {
         "{text}"
     );
     parse(&text);
+    if let Some(findings) = crate::web::promtool(&text) {
+        assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
+    }
 }

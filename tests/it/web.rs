@@ -5,7 +5,8 @@
 //! Every socket has timeouts and every wait a deadline, so a broken adapter
 //! fails a test instead of hanging it.
 
-// Without the adapters, only the README's tiny_http test uses this module.
+// Without the adapters, only the README's tiny_http test and the route
+// schema test use this module.
 #![cfg_attr(not(all(feature = "hyper", feature = "tower")), allow(dead_code))]
 
 use std::io::{BufRead, BufReader, Read, Write};
