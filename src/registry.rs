@@ -16,8 +16,10 @@ use crate::error::{Error, ErrorKind};
 use crate::name;
 use crate::text::{self, Buffers, Encoder, Kind, Labels, Value};
 
+mod claim;
 mod collect;
 
+use claim::Claim;
 pub use collect::{Collect, Scrape};
 
 /// The sealed parts of [`Metric`] and [`Cell`](crate::Cell): what the
@@ -81,29 +83,23 @@ impl Describe<'_> {
         }
     }
 
-    /// Whether two families would write a sample name, or a family name,
-    /// in common (a histogram `x` writes `x_bucket`, `x_sum`, `x_count`).
-    fn collides(&self, other: &Describe<'_>) -> bool {
-        self.name == other.name
-            || self.sample_suffixes().iter().any(|a| {
-                other
-                    .sample_suffixes()
-                    .iter()
-                    .any(|b| same_sample(&self.name, a, &other.name, b))
-            })
+    /// What this family claims (see [`Claim`]).
+    pub(super) fn claim(&self) -> Claim<'_> {
+        Claim::of(&self.name, self.kind)
     }
 
-    fn sample_suffixes(&self) -> &'static [&'static str] {
-        match self.kind {
-            Kind::Histogram => &["_bucket", "_sum", "_count"],
-            Kind::Counter | Kind::Gauge => &[""],
-        }
+    /// Whether the two families clash: their claims intersect.
+    fn collides(&self, other: &Describe<'_>) -> bool {
+        self.claim().intersects(other.claim())
     }
 }
 
-fn same_sample(a: &str, a_suffix: &str, b: &str, b_suffix: &str) -> bool {
-    a.len() + a_suffix.len() == b.len() + b_suffix.len()
-        && a.bytes().chain(a_suffix.bytes()).eq(b.bytes().chain(b_suffix.bytes()))
+/// Whether a family of this name and kind clashes with one of the
+/// registry's own health families.
+fn claims_health_name(claim: Claim<'_>) -> bool {
+    SELF_FAMILIES
+        .iter()
+        .any(|name| claim.intersects(Claim::of(name, Kind::Counter)))
 }
 
 /// A metric's validated name and help text.
@@ -260,18 +256,39 @@ impl Registry {
 
     /// Registers a metric that lives in a `static`.
     ///
+    /// Families must not clash, so that no parser can mistake one for
+    /// another. A family claims every name that a parser we serve maps back
+    /// to it: its own name; for a histogram `x` also `x_bucket`, `x_sum`
+    /// and `x_count` (text format 0.0.4, whose Go `expfmt` parser folds
+    /// those samples and their `# HELP` and `# TYPE` lines into `x`) and
+    /// `x_created` (OpenMetrics 1.0); for a counter `x_total`, or `x`, also
+    /// `x`, `x_total` and `x_created` (OpenMetrics 1.0 names that counter's
+    /// family `x`). A gauge claims its own name only. Two families clash
+    /// when their claims intersect, whatever the order they are registered
+    /// in; the registry's own health families (`bareprom_series_dropped_total`,
+    /// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`)
+    /// take part as counters. So histogram `hsp` clashes with `hsp_count` of
+    /// any kind, gauge `jobs` with counter `jobs_total`; gauges `jobs` and
+    /// `jobs_total` do not clash.
+    ///
     /// # Errors
     ///
-    /// [`ErrorKind::DuplicateMetric`] if a registered family already writes
-    /// the same family or sample name; [`ErrorKind::LabelClash`] if one of
-    /// its labels is also a constant label of this registry.
+    /// [`ErrorKind::DuplicateMetric`] if one of its families clashes with a
+    /// registered family or a health family; [`ErrorKind::LabelClash`] if
+    /// one of its labels is also a constant label of this registry.
     ///
     /// # Examples
     ///
     /// ```
-    /// static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Whether the app is up.");
-    /// let registry = bareprom::Registry::new();
+    /// use bareprom::{ErrorKind, Gauge, Histogram, Registry};
+    ///
+    /// static UP: Gauge = Gauge::new("app_up", "Whether the app is up.");
+    /// static LATENCY: Histogram = Histogram::new("rpc_seconds", "Latency.");
+    /// static CHILD: Gauge = Gauge::new("rpc_seconds_count", "Read as LATENCY's count.");
+    /// let registry = Registry::new();
     /// registry.register(&UP)?;
+    /// registry.register(&LATENCY)?;
+    /// assert_eq!(registry.register(&CHILD).unwrap_err().kind(), ErrorKind::DuplicateMetric);
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register<M: Metric + 'static>(&self, metric: &'static M) -> Result<(), Error> {
@@ -334,14 +351,7 @@ impl Registry {
             }
             let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
             for new in &families {
-                let reserved = SELF_FAMILIES.iter().any(|name| {
-                    new.collides(&Describe {
-                        name: Cow::Borrowed(name),
-                        kind: Kind::Counter,
-                        labels: Vec::new(),
-                    })
-                });
-                if reserved || entries.iter().any(|e| e.any_family(|old| old.collides(new))) {
+                if claims_health_name(new.claim()) || entries.iter().any(|e| e.any_family(|old| old.collides(new))) {
                     return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
                 }
             }
@@ -436,7 +446,7 @@ impl Registry {
         c: &CollectorEntry,
         out: &mut Vec<u8>,
         registered: &[Describe<'_>],
-        emitted: &mut Vec<String>,
+        emitted: &mut Vec<(String, Kind)>,
     ) {
         let (start, names) = (out.len(), emitted.len());
         let mut scrape = Scrape {

@@ -1,9 +1,8 @@
 //! Collectors: metrics computed at scrape time, and where they write.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use super::Describe;
+use super::{Claim, Describe, claims_health_name};
 use crate::name;
 use crate::text::{Encoder, Kind, Labels, Value};
 
@@ -44,16 +43,45 @@ pub trait Collect: Send + Sync {
 /// Where a [`Collect`] writes during a scrape.
 ///
 /// Each call writes one whole unlabelled family. A family whose name is
-/// invalid, clashes with a registered metric or with another family of this
-/// scrape, or whose counter value is negative or NaN, is left out and
-/// counted in `bareprom_collector_rejected_total{collector="<name>"}`
-/// (rendered once non-zero): a collector bug never produces an exposition a
-/// scraper would reject.
+/// invalid, clashes with a registered metric, with one of the registry's
+/// own health families (`bareprom_series_dropped_total`,
+/// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`)
+/// or with another family of this scrape, or whose counter value is
+/// negative or NaN, is left out and counted in
+/// `bareprom_collector_rejected_total{collector="<name>"}` (rendered once
+/// non-zero): a collector bug never produces an exposition a scraper would
+/// reject.
+///
+/// Clashes follow the rule of [`Registry::register`](crate::Registry::register):
+/// a family claims every name that a parser we serve maps back to it (its
+/// own name; for a histogram `x` also `x_bucket`, `x_sum`, `x_count` and
+/// `x_created`; for a counter `x_total`, or `x`, also `x`, `x_total` and
+/// `x_created`; a gauge only its name), and two families clash when their
+/// claims intersect, whichever is written first. A collector writing gauge
+/// `jobs` and then counter `jobs_total` gets the gauge only.
+///
+/// # Examples
+///
+/// ```
+/// struct Twice;
+/// impl bareprom::Collect for Twice {
+///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
+///         out.gauge("jobs", "Jobs.", 1);
+///         out.counter("jobs_total", "Clashes: OpenMetrics names it `jobs`.", 2);
+///     }
+/// }
+/// let registry = bareprom::Registry::new();
+/// registry.register_collector("twice", Twice)?;
+/// let text = registry.render();
+/// assert!(text.contains("jobs 1\n") && !text.contains("jobs_total 2"));
+/// assert!(text.contains("bareprom_collector_rejected_total{collector=\"twice\"} 1\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
 pub struct Scrape<'a> {
     pub(super) out: &'a mut Vec<u8>,
     pub(super) const_labels: &'a str,
     pub(super) registered: &'a [Describe<'a>],
-    pub(super) emitted: &'a mut Vec<String>,
+    pub(super) emitted: &'a mut Vec<(String, Kind)>,
     pub(super) rejected: u64,
 }
 
@@ -143,20 +171,25 @@ impl Scrape<'_> {
     }
 
     fn single(&mut self, name: &str, help: &str, kind: Kind, value: Value) {
-        let describe = Describe {
-            name: Cow::Borrowed(name),
-            kind,
-            labels: Vec::new(),
-        };
-        let taken = self.registered.iter().any(|d| d.collides(&describe)) || self.emitted.iter().any(|n| n == name);
-        if name::metric_name(name).is_err() || taken {
+        if name::metric_name(name).is_err() || self.taken(Claim::of(name, kind)) {
             self.rejected += 1;
             return;
         }
-        self.emitted.push(name.to_owned());
+        self.emitted.push((name.to_owned(), kind));
         let mut enc = Encoder::new(self.out, self.const_labels);
         enc.header(name, help, kind);
         enc.sample(name, "", Labels::NONE, None, value);
+    }
+
+    /// Whether a family clashes with a registered one, a health family or
+    /// one written earlier in this scrape.
+    fn taken(&self, claim: Claim<'_>) -> bool {
+        claims_health_name(claim)
+            || self.registered.iter().any(|d| d.claim().intersects(claim))
+            || self
+                .emitted
+                .iter()
+                .any(|(name, kind)| Claim::of(name, *kind).intersects(claim))
     }
 }
 
