@@ -498,3 +498,50 @@ fn a_panicking_timer_is_answered_like_a_panicking_handler() {
         assert_eq!(fetch(addr, "GET", "/metrics").status, 200);
     }
 }
+
+/// Polls a future that needs no I/O to completion.
+fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+#[test]
+fn an_inner_error_is_passed_on_and_recorded_as_500_and_a_dropped_future_as_499() {
+    use http_body_util::Empty;
+    use hyper::service::Service;
+
+    let table = Arc::new(RouteTable::try_new("he_", bareprom::HTTP_BUCKETS.to_vec()).unwrap());
+    let failing = service_fn(|request: Request<Empty<Bytes>>| async move {
+        if request.uri().path() == "/fail" {
+            Err("backend down")
+        } else {
+            Ok(Response::new(Full::<Bytes>::from("ok")))
+        }
+    });
+    let service =
+        Instrument::new(failing, Arc::clone(&table)).classify(
+            |r: &Request<Empty<Bytes>>| {
+                if r.uri().path() == "/fail" { "/fail" } else { "/ok" }
+            },
+        );
+    let request = |path: &str| Request::get(path).body(Empty::new()).unwrap();
+
+    assert_eq!(ready(service.call(request("/fail"))).unwrap_err(), "backend down");
+    assert_eq!(table.requests("GET", "/fail", 500), 1);
+    assert_eq!(ready(service.call(request("/ok"))).unwrap().status(), 200);
+
+    // Dropped before its first poll, as a server does when the client is
+    // gone: recorded as cancelled, in flight back to zero.
+    let pending = service.call(request("/ok"));
+    assert_eq!(table.in_flight("GET", "/ok"), 1);
+    drop(pending);
+    assert_eq!(table.in_flight("GET", "/ok"), 0);
+    assert_eq!(table.requests("GET", "/ok", bareprom::CANCELLED_STATUS), 1);
+    assert_eq!(table.requests("GET", "/ok", 200), 1);
+    assert_eq!(table.panics("GET", "/ok") + table.panics("GET", "/fail"), 0);
+}
