@@ -63,6 +63,10 @@
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
 //!
+//! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
+//!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
+//!   a `std` `TcpStream` or a stream of its own (for TLS).
+//!
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
@@ -111,6 +115,7 @@ mod hyper;
 mod middleware;
 mod name;
 mod process;
+mod push;
 mod registry;
 mod routes;
 mod serve;
@@ -152,6 +157,7 @@ pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
 pub use process::ProcessCollector;
+pub use push::{PushFormat, Pusher};
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
 pub use routes::{CANCELLED_STATUS, HTTP_BUCKETS, InFlight, RouteSchema, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};

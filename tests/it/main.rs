@@ -20,12 +20,14 @@ mod fuzz_checks;
 mod handler;
 #[cfg(feature = "hyper")]
 mod hyper_adapter;
+mod json;
 mod oracle;
 mod oracle_tests;
 mod panics;
 mod process;
 mod prometheus;
 mod promtool;
+mod push;
 mod readme_servers;
 mod registry;
 mod replay;
