@@ -62,6 +62,10 @@
 //!   and [`render`]) decide what a scrape shows, in registration order,
 //!   with optional constant labels. [`Collect`] computes values at scrape
 //!   time; a collector that panics is left out of that scrape and counted.
+//! - **Serving**: [`Registry::handle`] answers a request's method, path,
+//!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
+//!   std-only one); it [`negotiate`]s the format and gzips
+//!   ([`gzip`]) when the scraper allows it, as every Prometheus does.
 //!
 //! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
 //!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
@@ -107,6 +111,7 @@ mod counter;
 mod error;
 mod family;
 mod gauge;
+mod gzip;
 mod handler;
 mod histogram;
 #[cfg(feature = "hyper")]
@@ -114,6 +119,7 @@ mod hyper;
 #[cfg(any(feature = "hyper", feature = "tower"))]
 mod middleware;
 mod name;
+mod negotiate;
 mod process;
 mod push;
 mod registry;
@@ -146,6 +152,7 @@ pub use family::{
     OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use gzip::gzip;
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 #[cfg(feature = "hyper")]
@@ -156,6 +163,7 @@ pub use hyper::HyperTimer;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
+pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};

@@ -46,7 +46,10 @@ use future::{InProgress, State};
 /// The `/metrics` endpoint as a service: answers `GET` with a registry's
 /// exposition and its `Content-Type`, `HEAD` with the same headers
 /// (including the `Content-Length` a `GET` would have) and no body, and any
-/// other method with 405 and `Allow: GET, HEAD`.
+/// other method with 405 and `Allow: GET, HEAD`. The request's `Accept` and
+/// `Accept-Encoding` go to [`Registry::handle`]: with `Accept-Encoding:
+/// gzip` the body is gzip-compressed and sent with `Content-Encoding:
+/// gzip`, and every 200 carries `Vary: Accept-Encoding`.
 ///
 /// It answers whatever path it is called for: mount it on the path you
 /// want scraped. `ResBody` is the response body type of your server, built
@@ -120,13 +123,23 @@ impl<ResBody, R: Borrow<Registry>> MetricsService<ResBody, R> {
         // HEAD is answered as GET without the body, so Content-Length is the
         // one a GET gets, as RFC 9110 asks.
         let mut query = MetricsRequest::new(if head { "GET" } else { request.method().as_str() }, path);
-        query.accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let headers = request.headers();
+        query.accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        query.accept_encoding = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
         let answer = self.registry.borrow().handle_at(path, &query);
         let length = answer.body.len();
         let mut response = Response::new(ResBody::from(if head { Vec::new() } else { answer.body }));
         *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+        if let Some(coding) = answer.content_encoding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        if answer.status == 200 {
+            // The body depends on Accept-Encoding: no cache may hand a gzip
+            // body to a client that did not ask for one.
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         if let Some(allow) = answer.allow {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }

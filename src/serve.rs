@@ -108,6 +108,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| Response {
 ///     status: 200,
 ///     content_type: "text/plain",
+///     content_encoding: None,
 ///     allow: None,
 ///     body: Vec::new(),
 /// })?;
@@ -129,7 +130,7 @@ impl Server {
     ///
     /// ```
     /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
-    ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
+    ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// assert_ne!(server.local_addr().port(), 0);
     /// # Ok::<(), std::io::Error>(())
@@ -144,7 +145,7 @@ impl Server {
     ///
     /// ```
     /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
-    ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
+    ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// server.stop();
     /// # Ok::<(), std::io::Error>(())
@@ -483,6 +484,7 @@ mod tests {
             .serve("127.0.0.1:0", |_| Response {
                 status: 200,
                 content_type: "text/plain",
+                content_encoding: None,
                 allow: None,
                 body: Vec::new(),
             })

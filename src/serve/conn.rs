@@ -162,18 +162,18 @@ impl Conn<'_> {
                 method: head.method,
                 path: head.path,
                 accept: head.accept.as_deref(),
+                accept_encoding: head.accept_encoding.as_deref(),
             };
             // The handler is user code: a panic becomes a 500 and the
             // connection carries on. No lock is held here.
             match catch_unwind(AssertUnwindSafe(|| (shared.handler)(&request))) {
-                Ok(response) if is_sendable(&response) => self.send(
-                    response.status,
-                    response.content_type,
-                    &response.body,
-                    close,
-                    &[],
-                    head_only,
-                ),
+                Ok(response) if is_sendable(&response) => {
+                    // The body depends on Accept-Encoding: caches must key on it.
+                    let mut extra = vec![("Vary", "Accept-Encoding")];
+                    extra.extend(response.content_encoding.map(|coding| ("Content-Encoding", coding)));
+                    let body = &response.body;
+                    self.send(response.status, response.content_type, body, close, &extra, head_only)
+                }
                 _ => self.send_plain(500, "the metrics handler failed", close, &[], head_only),
             }
         };
@@ -273,6 +273,9 @@ fn is_sendable(response: &Response) -> bool {
     (200..=599).contains(&response.status)
         && ![204, 205, 304].contains(&response.status)
         && response.content_type.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && response
+            .content_encoding
+            .is_none_or(|coding| !coding.is_empty() && coding.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// The status line and headers of a response, ending with the empty line.
@@ -378,6 +381,7 @@ mod tests {
             is_sendable(&Response {
                 status,
                 content_type,
+                content_encoding: None,
                 allow: None,
                 body: Vec::new(),
             })

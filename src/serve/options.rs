@@ -28,6 +28,7 @@ pub(crate) type ResponseHook = Arc<dyn Fn(u16) + Send + Sync>;
 ///     .serve("127.0.0.1:0", |_req| Response {
 ///         status: 200,
 ///         content_type: "text/plain; version=0.0.4",
+///         content_encoding: None,
 ///         allow: None,
 ///         body: b"up 1\n".to_vec(),
 ///     })?;
@@ -79,7 +80,7 @@ impl ServeOptions {
     /// ```
     /// let options = bareprom::ServeOptions::new().path("/internal/metrics");
     /// # let server = options.serve("127.0.0.1:0", |_| bareprom::Response {
-    /// #     status: 200, content_type: "text/plain", allow: None, body: Vec::new() })?;
+    /// #     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() })?;
     /// # server.stop();
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -220,6 +221,7 @@ impl ServeOptions {
     /// let server = ServeOptions::new().serve("127.0.0.1:0", |req| Response {
     ///     status: 200,
     ///     content_type: "text/plain",
+    ///     content_encoding: None,
     ///     allow: None,
     ///     body: format!("you asked for {}\n", req.path).into_bytes(),
     /// })?;

@@ -226,6 +226,20 @@ fn scripted_requests_give_exact_counts_and_labels() {
     assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));
     let post = client.send("POST", "/metrics?x=1");
     assert_eq!((post.status, post.header("allow")), (405, Some("GET, HEAD")));
+    assert_eq!(get.header("content-encoding"), None);
+    assert_eq!(get.header("vary"), Some("accept-encoding"));
+
+    // Accept-Encoding reaches the handler: a gzip body that inflates to the
+    // plain one, and a HEAD with the gzip body's length.
+    let gzip = client.send_with("GET", "/metrics", "Accept-Encoding: gzip\r\n");
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzip.header("vary"), Some("accept-encoding"));
+    assert_eq!(crate::inflate::gunzip(&gzip.body).unwrap(), get.body);
+    let gzip_head = client.send_with("HEAD", "/metrics", "Accept-Encoding: gzip\r\n");
+    assert_eq!(
+        gzip_head.header("content-length"),
+        Some(gzip.body.len().to_string().as_str())
+    );
 
     let exposition = scrape(addr);
     let requests = |method: &str, route: &str, status: &str| {

@@ -17,10 +17,13 @@ mod concurrency;
 mod corpus;
 mod exposition;
 mod fuzz_checks;
+mod gzip;
 mod handler;
 #[cfg(feature = "hyper")]
 mod hyper_adapter;
+mod inflate;
 mod json;
+mod negotiate;
 mod oracle;
 mod oracle_tests;
 mod panics;
@@ -37,6 +40,7 @@ mod serve;
 mod skips;
 #[cfg(feature = "tower")]
 mod tower_adapter;
+mod victoria;
 mod web;
 
 use bareprom::Registry;
@@ -50,6 +54,7 @@ pub fn check(registry: &Registry, expected: &str) {
     if let Err(e) = oracle::parse(&text) {
         panic!("oracle rejects the exposition: {e}\n{text}");
     }
+    gzip::round_trip(text.as_bytes());
 }
 
 /// Parses with the oracle, panicking with the text on error.

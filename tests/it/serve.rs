@@ -17,7 +17,9 @@ use bareprom::{Request, Response, ServeOptions, Server};
 
 static SERIAL: RwLock<()> = RwLock::new(());
 
-fn shared() -> RwLockReadGuard<'static, ()> {
+/// Taken shared by the other tests that serve over sockets (the adapter
+/// tests too, through `web::runtime`), so the exclusive ones run alone.
+pub(crate) fn shared() -> RwLockReadGuard<'static, ()> {
     SERIAL.read().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -34,6 +36,7 @@ fn metrics(_: &Request<'_>) -> Response {
     Response {
         status: 200,
         content_type: TEXT,
+        content_encoding: None,
         allow: None,
         body: BODY.to_vec(),
     }
@@ -572,4 +575,41 @@ fn dropping_the_server_stops_it() {
     let addr = server.local_addr();
     drop(server);
     assert!(TcpStream::connect_timeout(&addr, TIMEOUT).is_err());
+}
+
+#[test]
+fn gzip_is_sent_when_accept_encoding_allows_it() {
+    let _serial = shared();
+    let registry = Arc::new(bareprom::Registry::new());
+    let gauge = Arc::new(bareprom::Gauge::try_new("app_up", "Up.").expect("valid"));
+    gauge.set(1);
+    registry.register_arc(gauge).expect("registers");
+    let for_server = Arc::clone(&registry);
+    let server = ServeOptions::new()
+        .serve("127.0.0.1:0", move |request| for_server.handle(request))
+        .expect("bind 127.0.0.1:0");
+    let addr = server.local_addr();
+    let text = registry.render();
+
+    let reply = fetch(addr, &get("/metrics", "Accept-Encoding: gzip"));
+    assert_eq!(reply.with("Content-Encoding"), (200, Some("gzip")));
+    assert_eq!(reply.header("Vary"), Some("Accept-Encoding"));
+    assert_eq!(reply.header("Content-Type"), Some(TEXT));
+    let body = crate::inflate::gunzip(&reply.body).expect("a gzip body");
+    assert_eq!(String::from_utf8(body).expect("UTF-8"), text);
+
+    // Two fields are joined; the refusal of gzip in the second wins.
+    let request =
+        b"GET /metrics HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip;q=0.5\r\nAccept-Encoding: identity\r\n\r\n";
+    for request in [
+        &get("/metrics", ""),
+        &get("/metrics", "Accept-Encoding: gzip;q=0"),
+        &request[..],
+    ] {
+        let reply = fetch(addr, request);
+        assert_eq!(reply.with("Content-Encoding"), (200, None));
+        assert_eq!(reply.header("Vary"), Some("Accept-Encoding"));
+        assert_eq!(String::from_utf8_lossy(&reply.body), text);
+    }
+    server.stop();
 }

@@ -59,6 +59,18 @@ impl Client {
         self.read_reply(method == "HEAD")
     }
 
+    /// Sends `method target` with extra header lines (each ending in
+    /// `\r\n`) and reads the reply.
+    #[track_caller]
+    pub(crate) fn send_with(&mut self, method: &str, target: &str, headers: &str) -> Reply {
+        let request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n");
+        self.reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .expect("write request");
+        self.read_reply(method == "HEAD")
+    }
+
     /// Sends a request without reading the reply.
     pub(crate) fn start(&mut self, method: &str, target: &str) {
         let request = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
@@ -130,13 +142,33 @@ pub(crate) fn millis(query: Option<&str>) -> u64 {
         .unwrap_or(0)
 }
 
-/// A two-worker tokio runtime, dropped with the test.
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// A two-worker tokio runtime, dropped with the test, and the serve
+/// tests' lock held shared meanwhile: their exclusive tests (200 idle
+/// connections, a saturated server) measure with no other server busy.
+pub(crate) struct Runtime {
+    // Dropped first: the servers stop before the lock is released.
+    runtime: tokio::runtime::Runtime,
+    _serial: std::sync::RwLockReadGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+}
+
+pub(crate) fn runtime() -> Runtime {
+    let serial = crate::serve::shared();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("tokio runtime")
+        .expect("tokio runtime");
+    Runtime {
+        runtime,
+        _serial: serial,
+    }
 }
 
 /// Runs promtool on `text`: `None` if promtool is missing (after
