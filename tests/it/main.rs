@@ -37,6 +37,7 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+mod serve_load;
 mod skips;
 #[cfg(feature = "tower")]
 mod tower_adapter;
