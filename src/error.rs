@@ -12,6 +12,10 @@ use std::fmt;
 ///
 /// let err = Counter::try_new("http-requests", "Requests.").unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidMetricName);
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid metric name: \"http-requests\" (character '-' at position 4)"
+/// );
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +37,12 @@ pub enum ErrorKind {
     DuplicateMetric,
     /// A registry constant label has the same name as a label of a metric.
     LabelClash,
+    /// A family has the name of a family of another kind, help text or
+    /// label names (or would write the same series) in the registries a
+    /// scrape merges.
+    FamilyClash,
+    /// A registry would include itself.
+    IncludeCycle,
 }
 
 impl ErrorKind {
@@ -47,6 +57,8 @@ impl ErrorKind {
             ErrorKind::InvalidBuckets => "invalid histogram buckets",
             ErrorKind::DuplicateMetric => "metric already registered",
             ErrorKind::LabelClash => "constant label clashes with a metric label",
+            ErrorKind::FamilyClash => "family clashes with a family of the same name",
+            ErrorKind::IncludeCycle => "registry would include itself",
         }
     }
 }
@@ -74,6 +86,8 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     subject: String,
+    /// What exactly is wrong with the subject, when there is more to say.
+    detail: Option<String>,
 }
 
 impl Error {
@@ -81,7 +95,14 @@ impl Error {
         Error {
             kind,
             subject: subject.to_owned(),
+            detail: None,
         }
+    }
+
+    /// The same error, saying what exactly is wrong (e.g. which character).
+    pub(crate) fn with_detail(mut self, detail: String) -> Self {
+        self.detail = Some(detail);
+        self
     }
 
     /// What kind of mistake this is.
@@ -101,7 +122,11 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {:?}", self.kind.message(), self.subject)
+        write!(f, "{}: {:?}", self.kind.message(), self.subject)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -80,21 +80,33 @@
 //! 1.88 (let-chains); clippy's `incompatible_msrv` lint checks the `std`
 //! API used against it.
 
-mod alloc;
-mod counter;
+// Layers, bottom up; a module names only modules of its own layer or
+// below (see ARCHITECTURE.md, "Layers").
+// base: errors, validation, the format-neutral exposition, the formats
 mod error;
-mod family;
-mod gauge;
-mod handler;
-mod histogram;
+mod expose;
 mod name;
+mod text;
+// contracts: sealed metric and series traits, bucket layouts, label hash
+mod hash;
+mod layout;
+mod metric;
+// cells: the atomic values
+mod counter;
+mod gauge;
+mod histogram;
+mod sharded;
+// containers: named metrics holding cells
+mod family;
+mod routes;
+mod unlabelled;
+// registry, and the collectors built on it
+mod alloc;
 mod process;
 mod registry;
-mod routes;
+// transports
+mod handler;
 mod serve;
-mod sharded;
-mod text;
-mod unlabelled;
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -104,18 +116,22 @@ pub mod fuzzing;
 mod corpus_tests;
 
 pub use alloc::CountingAlloc;
-pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
+pub use counter::{CounterCell, FloatCounterCell};
 pub use error::{Error, ErrorKind};
 pub use family::{
     Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
     OVERFLOW_LABEL_VALUE,
 };
-pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
-pub use handler::{METRICS_PATH, Request, Response, handle};
+pub use gauge::{FloatGaugeCell, GaugeCell};
+pub use handler::{METRICS_PATH, MetricsRequest, MetricsResponse, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+pub use metric::Metric;
 pub use process::ProcessCollector;
-pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
+pub use registry::{
+    Collect, FamilyWriter, HistogramWriter, Registry, Scrape, default_registry, register, register_collector, render,
+};
 pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
-pub use sharded::{SHARDS, ShardedCounter, ShardedCounterCell};
+pub use sharded::{SHARDS, ShardedCounterCell};
 pub use text::CONTENT_TYPE;
+pub use unlabelled::{Counter, FloatCounter, FloatGauge, Gauge, ShardedCounter};

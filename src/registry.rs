@@ -1,143 +1,31 @@
-//! The registry: which metrics and collectors a scrape renders, in what
-//! order, with which constant labels.
+//! The registry: which metrics, collectors and included registries a
+//! scrape renders, in what order, with which constant labels.
 //!
-//! Registration validates (names, clashes between families, constant label
-//! clashes); encoding copies the entry list out under the read lock and
-//! formats with no lock held. Collectors run with no lock held; one that
-//! panics is cut out of that scrape and counted.
+//! Registration and inclusion validate (names, clashes between families,
+//! constant label clashes) against the whole tree of included registries;
+//! a scrape copies each entry list out under its read lock, runs the
+//! collectors and formats with no lock held. A collector that panics is cut
+//! out of that scrape and counted.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::error::{Error, ErrorKind};
+use crate::expose::Sink;
+use crate::metric::Metric;
 use crate::name;
-use crate::text::{self, Buffers, Encoder, Kind, Labels, Value};
+use crate::text::{self, TextEncoder};
 
 mod collect;
+mod health;
+mod plan;
 
-pub use collect::{Collect, Scrape};
+pub use collect::{Collect, FamilyWriter, HistogramWriter, Scrape};
 
-/// The sealed parts of [`Metric`] and [`Cell`](crate::Cell): what the
-/// registry and families call on a metric, invisible to users.
-pub(crate) mod seal {
-    use super::Describe;
-    use crate::family::Layout;
-    use crate::text::{Encoder, Kind, Labels};
-
-    /// What the registry needs of a metric.
-    pub trait Encode {
-        /// Name, type and label names of every family it writes, for clash
-        /// checks at registration; the first names it in health families.
-        fn describe(&self) -> Vec<Describe<'_>>;
-        /// Writes the whole family: HELP, TYPE and every sample.
-        fn encode(&self, enc: &mut Encoder<'_>);
-        /// For labelled families, how many lookups went to overflow.
-        fn dropped(&self) -> Option<u64> {
-            None
-        }
-    }
-
-    /// What a family needs of its series type.
-    pub trait Series: Send + Sync + Sized + 'static {
-        /// The family's `# TYPE`.
-        const KIND: Kind;
-        /// A fresh value for const construction; for a type that needs a
-        /// layout it is a panic, so using it fails to compile.
-        #[allow(clippy::declare_interior_mutable_const)] // a fresh copy at every use is the point
-        const ZERO: Self;
-        /// A fresh value for a new series.
-        fn create(layout: &Layout) -> Self;
-        /// Writes this series' sample lines.
-        fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>);
-        /// This thread's cache of label lookups in families of this type
-        /// (made by `family::cache::lookups!`).
-        fn lookups() -> &'static std::thread::LocalKey<crate::family::cache::Lookups<Self>>;
-    }
-}
-
-/// A metric a [`Registry`] can hold: every metric type of this crate
-/// ([`Counter`](crate::Counter), [`CounterVec`](crate::CounterVec),
-/// [`Histogram`](crate::Histogram), …). Sealed; for values computed at
-/// scrape time implement [`Collect`] instead.
-pub trait Metric: seal::Encode + Send + Sync {}
-
-/// What registration checks a family against.
-pub struct Describe<'a> {
-    pub(crate) name: Cow<'a, str>,
-    pub(crate) kind: Kind,
-    pub(crate) labels: Vec<&'a str>,
-}
-
-impl Describe<'_> {
-    /// A family whose name is built at run time (a prefix plus a suffix).
-    pub(crate) fn owned(name: String, kind: Kind, labels: Vec<&str>) -> Describe<'_> {
-        Describe {
-            name: Cow::Owned(name),
-            kind,
-            labels,
-        }
-    }
-
-    /// Whether two families would write a sample name, or a family name,
-    /// in common (a histogram `x` writes `x_bucket`, `x_sum`, `x_count`).
-    fn collides(&self, other: &Describe<'_>) -> bool {
-        self.name == other.name
-            || self.sample_suffixes().iter().any(|a| {
-                other
-                    .sample_suffixes()
-                    .iter()
-                    .any(|b| same_sample(&self.name, a, &other.name, b))
-            })
-    }
-
-    fn sample_suffixes(&self) -> &'static [&'static str] {
-        match self.kind {
-            Kind::Histogram => &["_bucket", "_sum", "_count"],
-            Kind::Counter | Kind::Gauge => &[""],
-        }
-    }
-}
-
-fn same_sample(a: &str, a_suffix: &str, b: &str, b_suffix: &str) -> bool {
-    a.len() + a_suffix.len() == b.len() + b_suffix.len()
-        && a.bytes().chain(a_suffix.bytes()).eq(b.bytes().chain(b_suffix.bytes()))
-}
-
-/// A metric's validated name and help text.
-pub(crate) struct Meta {
-    pub(crate) name: Cow<'static, str>,
-    help: Cow<'static, str>,
-}
-
-impl Meta {
-    pub(crate) const fn new(name: &'static str, help: &'static str) -> Meta {
-        name::unwrap(name::metric_name(name));
-        Meta {
-            name: Cow::Borrowed(name),
-            help: Cow::Borrowed(help),
-        }
-    }
-
-    pub(crate) fn try_new(name: Cow<'static, str>, help: Cow<'static, str>) -> Result<Meta, Error> {
-        name::metric_name(&name).map_err(|kind| Error::new(kind, &name))?;
-        Ok(Meta { name, help })
-    }
-
-    pub(crate) fn describe<'a>(&'a self, kind: Kind, labels: Vec<&'a str>) -> Vec<Describe<'a>> {
-        vec![Describe {
-            name: Cow::Borrowed(&self.name),
-            kind,
-            labels,
-        }]
-    }
-
-    pub(crate) fn header(&self, enc: &mut Encoder<'_>, kind: Kind) {
-        enc.header(&self.name, &self.help, kind);
-    }
-}
+use collect::Collected;
+use plan::{Source, Tree};
 
 /// A registered collector and its own health counters.
 struct CollectorEntry {
@@ -147,11 +35,33 @@ struct CollectorEntry {
     collector: Box<dyn Collect>,
 }
 
+/// A registry included in another, with what the including one adds.
+struct Included {
+    registry: Sub,
+    prefix: String,
+    labels: Vec<(String, String)>,
+}
+
+enum Sub {
+    Static(&'static Registry),
+    Shared(Arc<Registry>),
+}
+
+impl Included {
+    fn registry(&self) -> &Registry {
+        match &self.registry {
+            Sub::Static(r) => r,
+            Sub::Shared(r) => r,
+        }
+    }
+}
+
 #[derive(Clone)]
 enum Entry {
     Static(&'static dyn Metric),
     Shared(Arc<dyn Metric>),
     Collector(Arc<CollectorEntry>),
+    Include(Arc<Included>),
 }
 
 impl Entry {
@@ -159,36 +69,49 @@ impl Entry {
         match self {
             Entry::Static(m) => Some(*m),
             Entry::Shared(m) => Some(&**m),
-            Entry::Collector(_) => None,
+            Entry::Collector(_) | Entry::Include(_) => None,
         }
     }
 
-    /// Whether any family this entry writes satisfies `f`.
-    fn any_family(&self, f: impl Fn(&Describe<'_>) -> bool) -> bool {
-        self.metric().is_some_and(|m| m.describe().iter().any(f))
+    /// Whether this entry is the metric or collector registered as `name`.
+    fn is_named(&self, name: &str) -> bool {
+        match self {
+            Entry::Collector(c) => c.name == name,
+            Entry::Include(_) => false,
+            other => other
+                .metric()
+                .is_some_and(|m| (0..).map_while(|i| m.describe(i)).any(|d| d.name == name)),
+        }
     }
 }
 
-/// Families the registry writes about itself; user metrics may not take
-/// these names.
-const SELF_FAMILIES: [&str; 3] = [
-    "bareprom_series_dropped_total",
-    "bareprom_collector_panics_total",
-    "bareprom_collector_rejected_total",
-];
+/// Registrations and inclusions, one at a time process-wide: a check reads
+/// the entry lists of a whole tree, and two inclusions racing could
+/// otherwise make a cycle. Never held while user code runs.
+static CHANGES: Mutex<()> = Mutex::new(());
 
-/// The labels of [`SELF_FAMILIES`], which constant labels may not use.
-const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
-
-/// A set of metrics and collectors rendered together, optionally with
-/// constant labels added to every series.
+/// A set of metrics, collectors and included registries rendered together,
+/// optionally with constant labels added to every series.
 ///
 /// Families are rendered in registration order, series of a family in
-/// first-seen order, then the registry's own health families: one
-/// `bareprom_series_dropped_total{family}` series per labelled family and
-/// one `bareprom_collector_panics_total{collector}` series per collector,
-/// each present from zero on so that `rate()` and `increase()` see the
-/// first event.
+/// first-seen order. Then, unless turned off with
+/// [`set_health`](Registry::set_health), the registry's own health
+/// families: one `bareprom_series_dropped_total{family}` series per
+/// labelled family and one `bareprom_collector_panics_total{collector}`
+/// series per collector, each present from zero on so that `rate()` and
+/// `increase()` see the first event, and, once non-zero,
+/// `bareprom_collector_rejected_total{collector}` and
+/// `bareprom_families_rejected_total{family}` (families left out of a
+/// scrape for a clash, see [`include`](Registry::include)).
+///
+/// # Composition
+///
+/// A registry can [`include`](Registry::include) other registries, each
+/// with a name prefix and constant labels, as `client_golang`'s
+/// `WrapRegistererWith` and `prometheus-client`'s `sub_registry_with_label`
+/// do: a component takes a `Registry` of its own, and the application
+/// includes one per instance. Same-named families of different included
+/// registries are written as one family.
 ///
 /// # Examples
 ///
@@ -204,9 +127,13 @@ const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
 /// # Ok::<(), bareprom::Error>(())
 /// ```
 pub struct Registry {
-    const_labels: String,
-    const_names: Vec<String>,
+    const_labels: Vec<(String, String)>,
+    /// `const_labels` rendered for the text formats.
+    const_escaped: String,
+    health: AtomicBool,
     entries: RwLock<Vec<Entry>>,
+    /// Families left out of scrapes for a clash, by name.
+    clashes: Mutex<Vec<(String, u64)>>,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -221,9 +148,11 @@ impl Registry {
     /// ```
     pub const fn new() -> Self {
         Registry {
-            const_labels: String::new(),
-            const_names: Vec::new(),
+            const_labels: Vec::new(),
+            const_escaped: String::new(),
+            health: AtomicBool::new(true),
             entries: RwLock::new(Vec::new()),
+            clashes: Mutex::new(Vec::new()),
         }
     }
 
@@ -244,27 +173,77 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn with_const_labels(labels: &[(&str, &str)]) -> Result<Self, Error> {
-        let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
-        name::label_names(&names, true).map_err(|kind| Error::new(kind, &names.join(",")))?;
-        // The registry's own health families label by these; a constant
-        // label of the same name would write it twice on their series.
-        if let Some(reserved) = names.iter().find(|n| HEALTH_LABELS.contains(n)) {
-            return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
-        }
+        check_const_labels(labels, &[])?;
+        let const_labels: Vec<(String, String)> =
+            labels.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
         Ok(Registry {
-            const_labels: text::render_labels(labels.iter().copied()),
-            const_names: names.iter().map(|n| (*n).to_owned()).collect(),
-            entries: RwLock::new(Vec::new()),
+            const_escaped: text::render_labels(labels.iter().copied()),
+            const_labels,
+            ..Registry::new()
         })
+    }
+
+    /// The same registry without its health families (they are on by
+    /// default); for a `static`, where [`set_health`](Registry::set_health)
+    /// cannot be called first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static REGISTRY: bareprom::Registry = bareprom::Registry::new().without_health();
+    /// static HITS: bareprom::CounterVec<1> = bareprom::CounterVec::new("hits_total", "Hits.", ["path"]);
+    /// REGISTRY.register(&HITS)?;
+    /// assert_eq!(REGISTRY.render(), "# HELP hits_total Hits.\n# TYPE hits_total counter\n");
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn without_health(mut self) -> Self {
+        self.health = AtomicBool::new(false);
+        self
+    }
+
+    /// Turns the registry's health families on or off. Only the registry
+    /// scraped writes them, for its whole tree: an included registry's
+    /// setting does not matter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Nothing;
+    /// impl bareprom::Collect for Nothing {
+    ///     fn collect(&self, _: &mut bareprom::Scrape<'_>) {}
+    /// }
+    /// let registry = bareprom::Registry::new();
+    /// registry.register_collector("nothing", Nothing)?;
+    /// assert!(registry.render().contains("bareprom_collector_panics_total{collector=\"nothing\"} 0\n"));
+    /// registry.set_health(false);
+    /// assert_eq!(registry.render(), "");
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn set_health(&self, on: bool) {
+        self.health.store(on, Relaxed);
+    }
+
+    /// Whether the registry writes its health families.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(bareprom::Registry::new().health());
+    /// ```
+    pub fn health(&self) -> bool {
+        self.health.load(Relaxed)
     }
 
     /// Registers a metric that lives in a `static`.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::DuplicateMetric`] if a registered family already writes
-    /// the same family or sample name; [`ErrorKind::LabelClash`] if one of
-    /// its labels is also a constant label of this registry.
+    /// [`ErrorKind::DuplicateMetric`] if a family of this registry already
+    /// writes the same family or sample name (or it is a health family's);
+    /// [`ErrorKind::FamilyClash`] if an included registry does;
+    /// [`ErrorKind::LabelClash`] if one of its labels is also a constant
+    /// label of this registry.
     ///
     /// # Examples
     ///
@@ -275,7 +254,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register<M: Metric + 'static>(&self, metric: &'static M) -> Result<(), Error> {
-        self.add(&Entry::Static(metric))
+        self.add(Entry::Static(metric))
     }
 
     /// Registers a metric shared through an `Arc`, such as one built at run
@@ -297,7 +276,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register_arc<M: Metric + 'static>(&self, metric: Arc<M>) -> Result<(), Error> {
-        self.add(&Entry::Shared(metric))
+        self.add(Entry::Shared(metric))
     }
 
     /// Registers a collector under `name` (the `collector` label of its
@@ -312,7 +291,7 @@ impl Registry {
     ///
     /// See [`Collect`].
     pub fn register_collector(&self, name: &str, collector: impl Collect + 'static) -> Result<(), Error> {
-        self.add(&Entry::Collector(Arc::new(CollectorEntry {
+        self.add(Entry::Collector(Arc::new(CollectorEntry {
             name: name.to_owned(),
             panics: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -320,43 +299,201 @@ impl Registry {
         })))
     }
 
-    fn add(&self, entry: &Entry) -> Result<(), Error> {
-        if let Some(metric) = entry.metric() {
-            let families = metric.describe();
-            for new in &families {
-                let clash = self
-                    .const_names
-                    .iter()
-                    .find(|c| new.labels.contains(&c.as_str()) || (new.kind == Kind::Histogram && *c == "le"));
-                if let Some(clash) = clash {
-                    return Err(Error::new(ErrorKind::LabelClash, clash));
-                }
-            }
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            for new in &families {
-                let reserved = SELF_FAMILIES.iter().any(|name| {
-                    new.collides(&Describe {
-                        name: Cow::Borrowed(name),
-                        kind: Kind::Counter,
-                        labels: Vec::new(),
-                    })
-                });
-                if reserved || entries.iter().any(|e| e.any_family(|old| old.collides(new))) {
-                    return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
-                }
-            }
-            entries.push(entry.clone());
-        } else if let Entry::Collector(new) = entry {
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            if entries
+    /// Includes `registry`: a scrape of this registry renders everything
+    /// `registry` holds (and includes), each family's name prefixed with
+    /// `prefix` and each series given `labels` as constant labels (after
+    /// this registry's own, before `registry`'s).
+    ///
+    /// Same-named families of included registries are written as one
+    /// family (one `# HELP`/`# TYPE`, the series of each), provided they
+    /// agree on type, help text and label names and differ in constant
+    /// label values: two instances of one component, each with a registry
+    /// of its own, included with `backend="openai"` and
+    /// `backend="anthropic"`, give one family with a series per backend.
+    ///
+    /// What is registered into `registry` after it is included cannot be
+    /// checked here; a family that clashes at scrape time is left out of
+    /// the scrape (the first one of the name stays) and counted in
+    /// `bareprom_families_rejected_total{family}`. The included registry's
+    /// own health families are not written: the including registry writes
+    /// one set for the whole tree.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`] for a bad prefix;
+    /// [`ErrorKind::InvalidLabelName`], [`ErrorKind::ReservedLabelName`] or
+    /// [`ErrorKind::DuplicateLabelName`] for bad labels (or labels that
+    /// repeat constant labels above or below);
+    /// [`ErrorKind::IncludeCycle`] if `registry` is this registry or
+    /// includes it; [`ErrorKind::FamilyClash`], [`ErrorKind::DuplicateMetric`]
+    /// or [`ErrorKind::LabelClash`] if one of its families clashes with a
+    /// family already in this registry's tree.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use bareprom::{Counter, Registry};
+    ///
+    /// /// A component that takes the registry it reports to.
+    /// struct Breaker {
+    ///     trips: Arc<Counter>,
+    /// }
+    /// impl Breaker {
+    ///     fn new(registry: &Registry) -> Result<Self, bareprom::Error> {
+    ///         let trips = Arc::new(Counter::try_new("breaker_trips_total", "Times the breaker opened.")?);
+    ///         registry.register_arc(Arc::clone(&trips))?;
+    ///         Ok(Breaker { trips })
+    ///     }
+    /// }
+    ///
+    /// let app = Registry::new();
+    /// let openai = Arc::new(Registry::new());
+    /// let anthropic = Arc::new(Registry::new());
+    /// let a = Breaker::new(&openai)?;
+    /// let b = Breaker::new(&anthropic)?;
+    /// app.include(Arc::clone(&openai), "llm_", &[("backend", "openai")])?;
+    /// app.include(Arc::clone(&anthropic), "llm_", &[("backend", "anthropic")])?;
+    /// a.trips.inc();
+    /// assert_eq!(
+    ///     app.render(),
+    ///     "# HELP llm_breaker_trips_total Times the breaker opened.\n\
+    ///      ## TYPE llm_breaker_trips_total counter\n\
+    ///      llm_breaker_trips_total{backend=\"openai\"} 1\n\
+    ///      llm_breaker_trips_total{backend=\"anthropic\"} 0\n"
+    /// );
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn include(&self, registry: Arc<Registry>, prefix: &str, labels: &[(&str, &str)]) -> Result<(), Error> {
+        self.include_sub(Sub::Shared(registry), prefix, labels)
+    }
+
+    /// As [`include`](Registry::include), for a registry in a `static`.
+    ///
+    /// # Errors
+    ///
+    /// As [`include`](Registry::include).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static JOBS: bareprom::Registry = bareprom::Registry::new();
+    /// static RUNS: bareprom::Counter = bareprom::Counter::new("runs_total", "Runs.");
+    /// JOBS.register(&RUNS)?;
+    /// let app = bareprom::Registry::new();
+    /// app.include_static(&JOBS, "jobs_", &[])?;
+    /// assert!(app.render().contains("jobs_runs_total 0\n"));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn include_static(
+        &self,
+        registry: &'static Registry,
+        prefix: &str,
+        labels: &[(&str, &str)],
+    ) -> Result<(), Error> {
+        self.include_sub(Sub::Static(registry), prefix, labels)
+    }
+
+    /// A new, empty registry included in this one with `prefix` and
+    /// `labels` (see [`include`](Registry::include)), for a component to
+    /// register into.
+    ///
+    /// # Errors
+    ///
+    /// As [`include`](Registry::include).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let app = bareprom::Registry::new();
+    /// let db = app.sub_registry("", &[("db", "users")])?;
+    /// let queries = Arc::new(bareprom::Counter::try_new("db_queries_total", "Queries.")?);
+    /// db.register_arc(Arc::clone(&queries))?;
+    /// queries.inc();
+    /// assert!(app.render().contains("db_queries_total{db=\"users\"} 1\n"));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn sub_registry(&self, prefix: &str, labels: &[(&str, &str)]) -> Result<Arc<Registry>, Error> {
+        let sub = Arc::new(Registry::new());
+        self.include(Arc::clone(&sub), prefix, labels)?;
+        Ok(sub)
+    }
+
+    fn include_sub(&self, registry: Sub, prefix: &str, labels: &[(&str, &str)]) -> Result<(), Error> {
+        name::prefix(prefix).map_err(|kind| Error::new(kind, prefix))?;
+        let sub = match &registry {
+            Sub::Static(r) => *r,
+            Sub::Shared(r) => &**r,
+        };
+        let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
+        if std::ptr::eq(sub, self) || sub.reaches(self) {
+            return Err(Error::new(ErrorKind::IncludeCycle, prefix));
+        }
+        let above: Vec<&str> = self.const_labels.iter().map(|(n, _)| n.as_str()).collect();
+        let below: Vec<&str> = sub.const_names_below();
+        let taken: Vec<&str> = above.iter().chain(&below).copied().collect();
+        check_const_labels(labels, &taken)?;
+        let included = Entry::Include(Arc::new(Included {
+            registry,
+            prefix: prefix.to_owned(),
+            labels: labels.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+        }));
+        self.check_and_push(included)
+    }
+
+    /// Whether `target` is in the tree under this registry.
+    fn reaches(&self, target: &Registry) -> bool {
+        self.snapshot().iter().any(|e| match e {
+            Entry::Include(inc) => std::ptr::eq(inc.registry(), target) || inc.registry().reaches(target),
+            _ => false,
+        })
+    }
+
+    /// The constant label names of this registry and everything it
+    /// includes.
+    fn const_names_below(&self) -> Vec<&str> {
+        // Names of included registries below are owned by entries that may
+        // go away; only this registry's own are borrowed. Deeper ones are
+        // checked when the scrape flattens (a clash there is a label clash
+        // of the families).
+        self.const_labels.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    fn add(&self, entry: Entry) -> Result<(), Error> {
+        let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Entry::Collector(new) = &entry
+            && self
+                .snapshot()
                 .iter()
                 .any(|e| matches!(e, Entry::Collector(old) if old.name == new.name))
-            {
-                return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
-            }
-            entries.push(entry.clone());
+        {
+            return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
         }
+        self.check_and_push(entry)
+    }
+
+    /// Checks the families `entry` adds against the tree, then adds it.
+    /// Called with [`CHANGES`] held.
+    fn check_and_push(&self, entry: Entry) -> Result<(), Error> {
+        let mut entries = self.snapshot();
+        let before = self.tree(entries.clone()).sources.len();
+        entries.push(entry.clone());
+        let tree = self.tree(entries);
+        // Collectors' families are not known before a scrape.
+        let plan = plan::plan(&tree, &[]);
+        if let Some(rejected) = plan.rejections.iter().find(|r| r.source >= before) {
+            return Err(Error::new(rejected.kind, &rejected.name));
+        }
+        drop(plan);
+        drop(tree);
+        self.entries.write().unwrap_or_else(PoisonError::into_inner).push(entry);
         Ok(())
+    }
+
+    /// A copy of the entry list, taken under the read lock.
+    fn snapshot(&self) -> Vec<Entry> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Removes the metric or collector registered under `name`; returns
@@ -373,14 +510,31 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn unregister(&self, name: &str) -> bool {
+        self.remove_where(|e| e.is_named(name))
+    }
+
+    /// Removes an included registry; returns whether it was included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let app = bareprom::Registry::new();
+    /// let part = app.sub_registry("part_", &[])?;
+    /// assert!(app.exclude(&part));
+    /// assert!(!app.exclude(&part));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn exclude(&self, registry: &Registry) -> bool {
+        self.remove_where(|e| matches!(e, Entry::Include(inc) if std::ptr::eq(inc.registry(), registry)))
+    }
+
+    fn remove_where(&self, gone: impl Fn(&Entry) -> bool) -> bool {
         let removed: Vec<Entry> = {
             let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            let (gone, kept) = entries.drain(..).partition(|e| match e {
-                Entry::Collector(c) => c.name == name,
-                other => other.any_family(|d| d.name == name),
-            });
+            let (removed, kept) = entries.drain(..).partition(gone);
             *entries = kept;
-            gone
+            removed
         };
         // Dropped here, after the lock: a collector's `Drop` is user code.
         !removed.is_empty()
@@ -402,114 +556,63 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner).clone();
-        // What collectors must not clash with, described once per scrape and
-        // only when there is a collector to check.
-        let registered: Vec<Describe<'_>> = if entries.iter().any(|e| matches!(e, Entry::Collector(_))) {
-            entries
-                .iter()
-                .filter_map(Entry::metric)
-                .flat_map(seal::Encode::describe)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut emitted = Vec::new();
-        let mut buffers = Buffers::default();
-        for entry in &entries {
-            match entry {
-                Entry::Static(_) | Entry::Shared(_) => {
-                    if let Some(metric) = entry.metric() {
-                        let mut enc = Encoder::reusing(out, &self.const_labels, std::mem::take(&mut buffers));
-                        metric.encode(&mut enc);
-                        buffers = enc.into_buffers();
+        self.expose(&mut TextEncoder::new(out));
+    }
+
+    /// Hands everything registered to `sink`, whatever its format: the one
+    /// way every encoder is fed.
+    pub(crate) fn expose(&self, sink: &mut dyn Sink) {
+        let tree = self.tree(self.snapshot());
+        let has_collectors = tree.sources.iter().any(|(_, e)| matches!(e, Entry::Collector(_)));
+        if !tree.nested && !has_collectors {
+            // One registry, no collectors: every family is unique by
+            // registration, so it is written as it is walked.
+            let scope = tree.ctxs[0].scope();
+            for (_, entry) in &tree.sources {
+                if let Some(metric) = entry.metric() {
+                    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                        sink.family(desc.name, &desc);
+                        sink.scope(scope);
+                        metric.expose(i, sink);
                     }
                 }
-                Entry::Collector(c) => self.run_collector(c, out, &registered, &mut emitted),
             }
+        } else {
+            let collected = run_collectors(&tree);
+            let plan = plan::plan(&tree, &collected);
+            for group in &plan.groups {
+                let Some(first) = group.members.first() else { continue };
+                sink.family(&group.name, &first.desc);
+                for member in &group.members {
+                    sink.scope(tree.ctxs[member.ctx].scope());
+                    match member.from {
+                        Source::Metric(metric, i) => metric.expose(i, sink),
+                        Source::Collected(family) => family.expose(sink),
+                    }
+                }
+            }
+            self.count_rejections(&tree, &plan.rejections);
         }
-        self.encode_health(out, &entries);
-    }
-
-    fn run_collector(
-        &self,
-        c: &CollectorEntry,
-        out: &mut Vec<u8>,
-        registered: &[Describe<'_>],
-        emitted: &mut Vec<String>,
-    ) {
-        let (start, names) = (out.len(), emitted.len());
-        let mut scrape = Scrape {
-            out,
-            const_labels: &self.const_labels,
-            registered,
-            emitted,
-            rejected: 0,
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| c.collector.collect(&mut scrape)));
-        c.rejected.fetch_add(scrape.rejected, Relaxed);
-        if outcome.is_err() {
-            out.truncate(start);
-            emitted.truncate(names);
-            c.panics.fetch_add(1, Relaxed);
+        if self.health() {
+            let clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            health::expose(sink, tree.ctxs[0].scope(), &tree, &clashes);
         }
     }
 
-    fn encode_health(&self, out: &mut Vec<u8>, entries: &[Entry]) {
-        let mut enc = Encoder::new(out, &self.const_labels);
-        let families: Vec<(String, u64)> = entries
-            .iter()
-            .filter_map(|e| {
-                let metric = e.metric()?;
-                let dropped = metric.dropped()?;
-                Some((metric.describe().first()?.name.to_string(), dropped))
-            })
-            .collect();
-        let collectors: Vec<&CollectorEntry> = entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Collector(c) => Some(&**c),
-                _ => None,
-            })
-            .collect();
-        let rejected: Vec<(&str, u64)> = collectors
-            .iter()
-            .map(|c| (c.name.as_str(), c.rejected.load(Relaxed)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        let panics: Vec<(&str, u64)> = collectors
-            .iter()
-            .map(|c| (c.name.as_str(), c.panics.load(Relaxed)))
-            .collect();
-        let dropped: Vec<(&str, u64)> = families.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-        let health = [
-            (
-                SELF_FAMILIES[0],
-                "Lookups of new label sets sent to the overflow series by the series limit.",
-                "family",
-                dropped,
-            ),
-            (
-                SELF_FAMILIES[1],
-                "Scrapes in which a collector panicked and was left out.",
-                "collector",
-                panics,
-            ),
-            (
-                SELF_FAMILIES[2],
-                "Families a collector wrote that were invalid or clashed, and were left out.",
-                "collector",
-                rejected,
-            ),
-        ];
-        for (family, help, label, series) in health {
-            if series.is_empty() {
-                continue;
-            }
-            enc.header(family, help, Kind::Counter);
-            for (value, count) in series {
-                let labels = text::render_labels([(label, value)]);
-                enc.sample(family, "", Labels::Block(labels.as_bytes()), None, Value::U64(count));
+    fn count_rejections(&self, tree: &Tree<'_>, rejections: &[plan::Rejection]) {
+        if rejections.is_empty() {
+            return;
+        }
+        let mut clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner);
+        for rejection in rejections {
+            match tree.sources.get(rejection.source) {
+                Some((_, Entry::Collector(c))) => {
+                    c.rejected.fetch_add(1, Relaxed);
+                }
+                _ => match clashes.iter_mut().find(|(n, _)| *n == rejection.name) {
+                    Some((_, count)) => *count += 1,
+                    None => clashes.push((rejection.name.clone(), 1)),
+                },
             }
         }
     }
@@ -552,6 +655,45 @@ impl Registry {
         self.encode(&mut out);
         w.write_all(&out)
     }
+}
+
+/// Runs every collector of the tree, with no lock held; `None` for the
+/// other sources and for a collector that panicked (counted).
+fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
+    tree.sources
+        .iter()
+        .map(|(_, entry)| {
+            let Entry::Collector(c) = entry else { return None };
+            let mut families = Vec::new();
+            let mut scrape = Scrape {
+                families: &mut families,
+                rejected: 0,
+            };
+            let outcome = catch_unwind(AssertUnwindSafe(|| c.collector.collect(&mut scrape)));
+            c.rejected.fetch_add(scrape.rejected, Relaxed);
+            if outcome.is_err() {
+                c.panics.fetch_add(1, Relaxed);
+                return None;
+            }
+            Some(families)
+        })
+        .collect()
+}
+
+/// Checks constant label names: valid, not reserved (`__`, `le`, the
+/// health families' labels), none repeated, none in `taken`.
+fn check_const_labels(labels: &[(&str, &str)], taken: &[&str]) -> Result<(), Error> {
+    let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
+    name::check_label_names(&names, true)?;
+    // The registry's own health families label by these; a constant
+    // label of the same name would write it twice on their series.
+    if let Some(reserved) = names.iter().find(|n| health::LABELS.contains(n)) {
+        return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
+    }
+    if let Some(repeated) = names.iter().find(|n| taken.contains(n)) {
+        return Err(Error::new(ErrorKind::DuplicateLabelName, repeated));
+    }
+    Ok(())
 }
 
 impl Default for Registry {

@@ -10,16 +10,18 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::counter::CounterCell;
 use crate::error::Error;
+use crate::expose::{FamilyDesc, Kind, Names, Sink, Value};
 use crate::family::{Child, Family};
 use crate::gauge::GaugeCell;
-use crate::histogram::{self, HistogramCell};
+use crate::histogram::HistogramCell;
+use crate::layout;
+use crate::metric::{Metric, seal};
 use crate::name;
-use crate::registry::{Describe, Metric, seal};
-use crate::text::{Encoder, Kind, Value};
 
 /// The route label of requests that matched no route.
 ///
@@ -85,6 +87,9 @@ const METHODS: [&str; 9] = [
 /// ```
 pub struct RouteTable {
     prefix: Cow<'static, str>,
+    /// The four family names, prefix applied, made on first use (a
+    /// `const fn` cannot concatenate).
+    names: OnceLock<[String; 4]>,
     durations: Family<HistogramCell, 3>,
     in_flight: Family<GaugeCell, 2>,
     panics: Family<CounterCell, 2>,
@@ -124,6 +129,7 @@ impl RouteTable {
         name::unwrap(name::prefix(prefix));
         RouteTable {
             prefix: Cow::Borrowed(prefix),
+            names: OnceLock::new(),
             durations: Family::with_buckets("route_table", "", ["method", "route", "status"], bounds),
             in_flight: Family::new("route_table", "", ["method", "route"]),
             panics: Family::new("route_table", "", ["method", "route"]),
@@ -155,7 +161,8 @@ impl RouteTable {
         let labels = ["method", "route", "status"];
         Ok(RouteTable {
             prefix,
-            durations: Family::try_with_buckets("route_table", "", labels, histogram::layout(bounds.into())?)?,
+            names: OnceLock::new(),
+            durations: Family::try_with_buckets("route_table", "", labels, layout::validated(bounds.into())?)?,
             in_flight: Family::try_new("route_table", "", ["method", "route"])?,
             panics: Family::try_new("route_table", "", ["method", "route"])?,
         })
@@ -261,8 +268,9 @@ impl RouteTable {
         self.panics.with([method_label(method), route_label(route)]).get()
     }
 
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+    fn names(&self) -> &[String; 4] {
+        self.names
+            .get_or_init(|| FAMILIES.map(|(suffix, ..)| format!("{}{suffix}", self.prefix)))
     }
 }
 
@@ -353,55 +361,64 @@ impl fmt::Debug for RouteTable {
 
 impl Metric for RouteTable {}
 impl seal::Encode for RouteTable {
-    fn describe(&self) -> Vec<Describe<'_>> {
-        let three = vec!["method", "route", "status"];
-        let two = vec!["method", "route"];
-        vec![
-            Describe::owned(self.name("http_requests_total"), Kind::Counter, three.clone()),
-            Describe::owned(self.name("http_request_duration_seconds"), Kind::Histogram, three),
-            Describe::owned(self.name("http_requests_in_flight"), Kind::Gauge, two.clone()),
-            Describe::owned(self.name("http_request_panics_total"), Kind::Counter, two),
-        ]
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        let (_, help, kind, labels) = FAMILIES.get(i)?;
+        Some(FamilyDesc {
+            name: self.names().get(i)?,
+            help,
+            unit: "",
+            kind: *kind,
+            labels: Names::Strs(labels),
+        })
     }
 
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        let name = self.name("http_requests_total");
-        enc.header(
-            &name,
-            "HTTP requests served, by method, route and status.",
-            Kind::Counter,
-        );
-        self.durations.for_each_line(enc, &name, |enc, labels, h| {
-            enc.sample(&name, "", labels, None, Value::U64(h.count()));
-        });
-
-        let name = self.name("http_request_duration_seconds");
-        enc.header(
-            &name,
-            "HTTP request latency, by method, route and status.",
-            Kind::Histogram,
-        );
-        self.durations
-            .for_each_series(|labels, h| seal::Series::encode_series(h, enc, &name, labels));
-
-        let name = self.name("http_requests_in_flight");
-        enc.header(&name, "HTTP requests being handled, by method and route.", Kind::Gauge);
-        self.in_flight.for_each_line(enc, &name, |enc, labels, g| {
-            seal::Series::encode_series(g, enc, &name, labels);
-        });
-
-        let name = self.name("http_request_panics_total");
-        enc.header(
-            &name,
-            "HTTP handlers that panicked, by method and route.",
-            Kind::Counter,
-        );
-        self.panics.for_each_line(enc, &name, |enc, labels, c| {
-            seal::Series::encode_series(c, enc, &name, labels);
-        });
+    fn expose(&self, i: usize, sink: &mut dyn Sink) {
+        match i {
+            0 => self
+                .durations
+                .for_each_series(|labels, h| sink.series(labels, Value::U64(h.count()))),
+            1 => self
+                .durations
+                .for_each_series(|labels, h| seal::Series::expose(h, sink, labels)),
+            2 => self
+                .in_flight
+                .for_each_series(|labels, g| seal::Series::expose(g, sink, labels)),
+            3 => self
+                .panics
+                .for_each_series(|labels, c| seal::Series::expose(c, sink, labels)),
+            _ => {}
+        }
     }
 
     fn dropped(&self) -> Option<u64> {
         Some(self.durations.dropped() + self.in_flight.dropped() + self.panics.dropped())
     }
 }
+
+/// The table's families: name suffix, help, type, labels.
+const FAMILIES: [(&str, &str, Kind, &[&str]); 4] = [
+    (
+        "http_requests_total",
+        "HTTP requests served, by method, route and status.",
+        Kind::Counter,
+        &["method", "route", "status"],
+    ),
+    (
+        "http_request_duration_seconds",
+        "HTTP request latency, by method, route and status.",
+        Kind::Histogram,
+        &["method", "route", "status"],
+    ),
+    (
+        "http_requests_in_flight",
+        "HTTP requests being handled, by method and route.",
+        Kind::Gauge,
+        &["method", "route"],
+    ),
+    (
+        "http_request_panics_total",
+        "HTTP handlers that panicked, by method and route.",
+        Kind::Counter,
+        &["method", "route"],
+    ),
+];

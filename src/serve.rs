@@ -51,7 +51,7 @@ use http::Limits;
 use options::ResponseHook;
 
 use crate::family::CounterVec;
-use crate::handler::{Request, Response};
+use crate::handler::{MetricsRequest, MetricsResponse};
 
 /// The std server's own responses, by status code.
 static EXPOSITION_REQUESTS: CounterVec<1> = CounterVec::new(
@@ -103,9 +103,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// returns; it cannot write to its closed socket.
 ///
 /// ```
-/// use bareprom::{Response, ServeOptions};
+/// use bareprom::{MetricsResponse, ServeOptions};
 ///
-/// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| Response {
+/// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| MetricsResponse {
 ///     status: 200,
 ///     content_type: "text/plain",
 ///     allow: None,
@@ -128,7 +128,7 @@ impl Server {
     /// The bound address, useful after binding port 0.
     ///
     /// ```
-    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
+    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
     ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
     /// })?;
     /// assert_ne!(server.local_addr().port(), 0);
@@ -143,7 +143,7 @@ impl Server {
     /// within about a second.
     ///
     /// ```
-    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
+    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
     ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
     /// })?;
     /// server.stop();
@@ -208,7 +208,7 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, addr.port())
 }
 
-type Handler = Box<dyn Fn(&Request<'_>) -> Response + Send + Sync>;
+type Handler = Box<dyn Fn(&MetricsRequest<'_>) -> MetricsResponse + Send + Sync>;
 
 /// What the server's threads share.
 struct Shared {
@@ -480,7 +480,7 @@ mod tests {
         });
         let server = ServeOptions::new()
             .on_response(hook)
-            .serve("127.0.0.1:0", |_| Response {
+            .serve("127.0.0.1:0", |_| MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
                 allow: None,

@@ -195,9 +195,12 @@ fn random_adds_and_removes_match_a_model() {
     }
     let mut scraped = Vec::new();
     family.for_each_series(|labels, cell| {
-        let mut block = Vec::new();
-        labels.render_into(&mut block);
-        scraped.push((String::from_utf8(block).expect("UTF-8"), cell.get()));
+        let block: Vec<String> = ["k", "v"]
+            .iter()
+            .zip(labels.escaped_values())
+            .map(|(name, value)| format!("{name}=\"{value}\""))
+            .collect();
+        scraped.push((block.join(","), cell.get()));
     });
     let mut expected: Vec<(String, u64)> = model
         .iter()
@@ -233,7 +236,7 @@ fn cache_key_hashes_as_the_table_does() {
     ] {
         assert_eq!(
             cache::Key::new(&values).hash(),
-            table::hash_values(&values),
+            crate::hash::hash_values(&values),
             "{values:?}"
         );
     }

@@ -1,6 +1,6 @@
 //! The framework-agnostic handler: statuses, headers and bodies.
 
-use bareprom::{CONTENT_TYPE, Counter, Registry, Request};
+use bareprom::{CONTENT_TYPE, Counter, MetricsRequest, Registry};
 
 fn registry() -> Registry {
     static SERVED: Counter = Counter::new("h_served_total", "Served.");
@@ -12,12 +12,12 @@ fn registry() -> Registry {
 #[test]
 fn get_and_head_on_the_metrics_path() {
     let r = registry();
-    let get = r.handle(&Request::new("GET", "/metrics"));
+    let get = r.handle(&MetricsRequest::new("GET", "/metrics"));
     assert_eq!((get.status, get.content_type, get.allow), (200, CONTENT_TYPE, None));
     assert_eq!(get.body, r.render().into_bytes());
-    let with_query = r.handle(&Request::new("GET", "/metrics?name[]=x"));
+    let with_query = r.handle(&MetricsRequest::new("GET", "/metrics?name[]=x"));
     assert_eq!(with_query.status, 200);
-    let head = r.handle(&Request::new("HEAD", "/metrics"));
+    let head = r.handle(&MetricsRequest::new("HEAD", "/metrics"));
     assert_eq!((head.status, head.body.len()), (200, 0));
 }
 
@@ -25,16 +25,16 @@ fn get_and_head_on_the_metrics_path() {
 fn other_paths_and_methods() {
     let r = registry();
     for path in ["/", "/metrics/", "/Metrics", "metrics", "/metricsx", ""] {
-        assert_eq!(r.handle(&Request::new("GET", path)).status, 404, "{path:?}");
+        assert_eq!(r.handle(&MetricsRequest::new("GET", path)).status, 404, "{path:?}");
     }
     for method in ["POST", "PUT", "DELETE", "get", "OPTIONS", ""] {
-        let response = r.handle(&Request::new(method, "/metrics"));
+        let response = r.handle(&MetricsRequest::new(method, "/metrics"));
         assert_eq!(
             (response.status, response.allow),
             (405, Some("GET, HEAD")),
             "{method:?}"
         );
     }
-    let custom = r.handle_at("/internal/m", &Request::new("GET", "/internal/m"));
+    let custom = r.handle_at("/internal/m", &MetricsRequest::new("GET", "/internal/m"));
     assert_eq!(custom.status, 200);
 }

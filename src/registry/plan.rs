@@ -1,0 +1,255 @@
+//! A scrape's plan: the registry tree flattened, its families grouped by
+//! name, clashes found before a byte is written.
+//!
+//! Flattening walks the registry and every registry it includes (each
+//! entry list copied out under its read lock, the lock released before the
+//! next), giving each source (metric or collector) a context: the name
+//! prefix and constant labels of the registries above it. Grouping then
+//! puts same-named families of different contexts into one group, written
+//! as one family (one HELP/TYPE) whose members differ by constant label
+//! values. A member that cannot join is rejected: another type, help text
+//! or label names; the same constant label values as a member already in
+//! (it would repeat series); a constant label that is also one of its own
+//! labels; or a sample name another family writes (`x_count` next to a
+//! histogram `x`, a health family's name).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::collect::Collected;
+use super::{Entry, Registry, health};
+use crate::error::ErrorKind;
+use crate::expose::{FamilyDesc, Kind, Scope};
+use crate::metric::Metric;
+use crate::text;
+
+/// How deep includes nest before the walk stops (includes are checked for
+/// cycles; this bounds a cycle made by two racing includes all the same).
+const MAX_DEPTH: usize = 32;
+
+/// The name prefix and constant labels of the sources of one registry in
+/// the tree.
+pub(super) struct Ctx<'r> {
+    pub(super) prefix: Cow<'r, str>,
+    pub(super) pairs: Cow<'r, [(String, String)]>,
+    pub(super) escaped: Cow<'r, str>,
+    /// Whether a constant label name repeats (two includes that add the
+    /// same label at different depths): its families cannot be written.
+    pub(super) repeats: bool,
+}
+
+impl Ctx<'_> {
+    pub(super) fn scope(&self) -> Scope<'_> {
+        Scope {
+            pairs: &self.pairs,
+            escaped: &self.escaped,
+        }
+    }
+}
+
+/// A registry tree, flattened.
+pub(super) struct Tree<'r> {
+    pub(super) ctxs: Vec<Ctx<'r>>,
+    /// Every metric and collector, in order, with its context.
+    pub(super) sources: Vec<(usize, Entry)>,
+    /// Whether anything was included.
+    pub(super) nested: bool,
+}
+
+impl Registry {
+    /// The tree under this registry, `entries` standing for its own.
+    pub(super) fn tree(&self, entries: Vec<Entry>) -> Tree<'_> {
+        let mut tree = Tree {
+            ctxs: vec![Ctx {
+                prefix: Cow::Borrowed(""),
+                pairs: Cow::Borrowed(&self.const_labels),
+                escaped: Cow::Borrowed(&self.const_escaped),
+                repeats: false,
+            }],
+            sources: Vec::new(),
+            nested: false,
+        };
+        walk(entries, 0, &mut tree, 0);
+        tree
+    }
+}
+
+fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
+    for entry in entries {
+        let Entry::Include(include) = &entry else {
+            tree.sources.push((ctx, entry));
+            continue;
+        };
+        if depth >= MAX_DEPTH {
+            continue;
+        }
+        tree.nested = true;
+        let sub = include.registry();
+        let parent = &tree.ctxs[ctx];
+        let mut pairs = parent.pairs.to_vec();
+        pairs.extend(include.labels.iter().cloned());
+        pairs.extend(sub.const_labels.iter().cloned());
+        let escaped = text::render_labels(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let prefix = format!("{}{}", parent.prefix, include.prefix);
+        let repeats = pairs
+            .iter()
+            .enumerate()
+            .any(|(i, (n, _))| pairs[..i].iter().any(|(m, _)| m == n));
+        tree.ctxs.push(Ctx {
+            prefix: Cow::Owned(prefix),
+            pairs: Cow::Owned(pairs),
+            escaped: Cow::Owned(escaped),
+            repeats,
+        });
+        let entries = sub.snapshot();
+        walk(entries, tree.ctxs.len() - 1, tree, depth + 1);
+    }
+}
+
+/// Where a member's series come from.
+pub(super) enum Source<'t> {
+    /// Family `i` of a metric.
+    Metric(&'t dyn Metric, usize),
+    /// A family a collector wrote.
+    Collected(&'t Collected),
+}
+
+/// One source's share of a family.
+pub(super) struct Member<'t> {
+    pub(super) ctx: usize,
+    pub(super) from: Source<'t>,
+    pub(super) desc: FamilyDesc<'t>,
+}
+
+/// One family as written: its name (prefix applied) and members.
+pub(super) struct Group<'t> {
+    pub(super) name: String,
+    pub(super) members: Vec<Member<'t>>,
+}
+
+/// A family left out, and why.
+pub(super) struct Rejection {
+    pub(super) source: usize,
+    pub(super) kind: ErrorKind,
+    pub(super) name: String,
+}
+
+/// The groups in first-seen order, and what was left out.
+pub(super) struct Plan<'t> {
+    pub(super) groups: Vec<Group<'t>>,
+    pub(super) rejections: Vec<Rejection>,
+}
+
+/// A claim on a sample name by the group with this index; `usize::MAX`
+/// for the registry's own health families.
+const RESERVED: usize = usize::MAX;
+
+/// Groups the tree's families; `collected[i]` holds what source `i` wrote
+/// if it is a collector that ran.
+pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>>]) -> Plan<'t> {
+    let mut plan = Plan {
+        groups: Vec::new(),
+        rejections: Vec::new(),
+    };
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut claims: HashMap<String, usize> = health::NAMES.iter().map(|n| ((*n).to_owned(), RESERVED)).collect();
+    for (source, (ctx, entry)) in tree.sources.iter().enumerate() {
+        let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
+            let member = Member { ctx: *ctx, from, desc };
+            if let Err(kind) = admit(tree, &mut plan.groups, &mut by_name, &mut claims, member) {
+                plan.rejections.push(Rejection {
+                    source,
+                    kind,
+                    name: format!("{}{}", tree.ctxs[*ctx].prefix, desc.name),
+                });
+            }
+        };
+        match entry {
+            Entry::Static(_) | Entry::Shared(_) => {
+                let Some(metric) = entry.metric() else { continue };
+                for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                    add(Source::Metric(metric, i), desc);
+                }
+            }
+            Entry::Collector(_) => {
+                for family in collected.get(source).and_then(Option::as_ref).into_iter().flatten() {
+                    add(Source::Collected(family), family.desc());
+                }
+            }
+            Entry::Include(_) => {}
+        }
+    }
+    plan
+}
+
+/// Puts a member into its group, or says why it cannot join.
+fn admit<'t>(
+    tree: &Tree<'_>,
+    groups: &mut Vec<Group<'t>>,
+    by_name: &mut HashMap<String, usize>,
+    claims: &mut HashMap<String, usize>,
+    member: Member<'t>,
+) -> Result<(), ErrorKind> {
+    let ctx = &tree.ctxs[member.ctx];
+    if ctx.repeats || member.desc.labels.iter().any(|l| ctx.pairs.iter().any(|(n, _)| n == l)) {
+        return Err(ErrorKind::LabelClash);
+    }
+    let name = format!("{}{}", ctx.prefix, member.desc.name);
+    if let Some(&at) = by_name.get(&name) {
+        let group = &mut groups[at];
+        let first = &group.members[0];
+        let same_shape = first.desc.kind == member.desc.kind
+            && first.desc.help == member.desc.help
+            && first.desc.labels.same(member.desc.labels)
+            && tree.ctxs[first.ctx]
+                .pairs
+                .iter()
+                .map(|(n, _)| n)
+                .eq(ctx.pairs.iter().map(|(n, _)| n));
+        let distinct = group
+            .members
+            .iter()
+            .all(|m| m.ctx != member.ctx && tree.ctxs[m.ctx].pairs != ctx.pairs);
+        if same_shape && distinct {
+            group.members.push(member);
+            return Ok(());
+        }
+        return Err(clash(group.members.iter().any(|m| m.ctx == member.ctx)));
+    }
+    let samples = sample_names(&name, member.desc.kind);
+    if let Some(&owner) = samples.iter().find_map(|s| claims.get(s)) {
+        let same_ctx = owner == RESERVED || groups[owner].members.iter().any(|m| m.ctx == member.ctx);
+        return Err(clash(same_ctx));
+    }
+    let at = groups.len();
+    for sample in samples {
+        claims.insert(sample, at);
+    }
+    by_name.insert(name.clone(), at);
+    groups.push(Group {
+        name,
+        members: vec![member],
+    });
+    Ok(())
+}
+
+/// Within one registry a clash is a duplicate; across registries, a
+/// clash between families.
+fn clash(same_registry: bool) -> ErrorKind {
+    if same_registry {
+        ErrorKind::DuplicateMetric
+    } else {
+        ErrorKind::FamilyClash
+    }
+}
+
+/// The names a family's samples (and its own name) take.
+fn sample_names(name: &str, kind: Kind) -> Vec<String> {
+    match kind {
+        Kind::Histogram => ["", "_bucket", "_sum", "_count"]
+            .iter()
+            .map(|suffix| format!("{name}{suffix}"))
+            .collect(),
+        Kind::Counter | Kind::Gauge => vec![name.to_owned()],
+    }
+}
