@@ -477,7 +477,7 @@ impl Registry {
     /// Called with [`CHANGES`] held.
     fn check_and_push(&self, entry: Entry) -> Result<(), Error> {
         let mut entries = self.snapshot();
-        let before = self.tree(entries.clone()).sources.len();
+        let before = self.tree(entries.clone()).len();
         entries.push(entry.clone());
         let tree = self.tree(entries);
         // Collectors' families are not known before a scrape.
@@ -563,12 +563,12 @@ impl Registry {
     /// way every encoder is fed.
     pub(crate) fn expose(&self, sink: &mut dyn Sink) {
         let tree = self.tree(self.snapshot());
-        let has_collectors = tree.sources.iter().any(|(_, e)| matches!(e, Entry::Collector(_)));
-        if !tree.nested && !has_collectors {
+        let has_collectors = tree.sources().any(|(_, e)| matches!(e, Entry::Collector(_)));
+        if !tree.is_nested() && !has_collectors {
             // One registry, no collectors: every family is unique by
             // registration, so it is written as it is walked.
-            let scope = tree.ctxs[0].scope();
-            for (_, entry) in &tree.sources {
+            let scope = tree.ctx(0).scope();
+            for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
                     for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
                         sink.family(desc.name, &desc);
@@ -584,7 +584,7 @@ impl Registry {
                 let Some(first) = group.members.first() else { continue };
                 sink.family(&group.name, &first.desc);
                 for member in &group.members {
-                    sink.scope(tree.ctxs[member.ctx].scope());
+                    sink.scope(tree.ctx(member.ctx).scope());
                     match member.from {
                         Source::Metric(metric, i) => metric.expose(i, sink),
                         Source::Collected(family) => family.expose(sink),
@@ -595,7 +595,7 @@ impl Registry {
         }
         if self.health() {
             let clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            health::expose(sink, tree.ctxs[0].scope(), &tree, &clashes);
+            health::expose(sink, tree.ctx(0).scope(), &tree, &clashes);
         }
     }
 
@@ -605,8 +605,8 @@ impl Registry {
         }
         let mut clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner);
         for rejection in rejections {
-            match tree.sources.get(rejection.source) {
-                Some((_, Entry::Collector(c))) => {
+            match tree.source(rejection.source) {
+                Some(Entry::Collector(c)) => {
                     c.rejected.fetch_add(1, Relaxed);
                 }
                 _ => match clashes.iter_mut().find(|(n, _)| *n == rejection.name) {
@@ -660,8 +660,7 @@ impl Registry {
 /// Runs every collector of the tree, with no lock held; `None` for the
 /// other sources and for a collector that panicked (counted).
 fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
-    tree.sources
-        .iter()
+    tree.sources()
         .map(|(_, entry)| {
             let Entry::Collector(c) = entry else { return None };
             let mut families = Vec::new();

@@ -46,7 +46,7 @@ impl Tally {
 /// left out of scrapes, by name.
 pub(super) fn expose(sink: &mut dyn Sink, scope: Scope<'_>, tree: &Tree<'_>, clashes: &[(String, u64)]) {
     let (mut dropped, mut panics, mut rejected) = (Tally::default(), Tally::default(), Tally::default());
-    for (ctx, entry) in &tree.sources {
+    for (ctx, entry) in tree.sources() {
         match entry {
             Entry::Collector(c) => {
                 panics.add(c.name.clone(), c.panics.load(Relaxed));
@@ -57,7 +57,7 @@ pub(super) fn expose(sink: &mut dyn Sink, scope: Scope<'_>, tree: &Tree<'_>, cla
                     && let Some(n) = metric.dropped()
                     && let Some(desc) = metric.describe(0)
                 {
-                    dropped.add(format!("{}{}", tree.ctxs[*ctx].prefix, desc.name), n);
+                    dropped.add(format!("{}{}", tree.ctx(ctx).prefix, desc.name), n);
                 }
             }
         }

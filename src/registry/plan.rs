@@ -49,27 +49,63 @@ impl Ctx<'_> {
 
 /// A registry tree, flattened.
 pub(super) struct Tree<'r> {
-    pub(super) ctxs: Vec<Ctx<'r>>,
-    /// Every metric and collector, in order, with its context.
-    pub(super) sources: Vec<(usize, Entry)>,
+    /// The context of the registry scraped (context 0), then those of the
+    /// included registries.
+    root: Ctx<'r>,
+    nested: Vec<Ctx<'r>>,
+    /// Every metric and collector, in order.
+    sources: Vec<Entry>,
+    /// The context of each source; empty when nothing is included (all
+    /// are the root's), so that a plain scrape allocates nothing for it.
+    ctx_of: Vec<usize>,
+}
+
+impl<'r> Tree<'r> {
     /// Whether anything was included.
-    pub(super) nested: bool,
+    pub(super) fn is_nested(&self) -> bool {
+        !self.nested.is_empty()
+    }
+
+    pub(super) fn ctx(&self, i: usize) -> &Ctx<'r> {
+        i.checked_sub(1).and_then(|i| self.nested.get(i)).unwrap_or(&self.root)
+    }
+
+    /// Every source with its context, in order.
+    pub(super) fn sources(&self) -> impl Iterator<Item = (usize, &Entry)> {
+        self.sources
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (self.ctx_of.get(i).copied().unwrap_or(0), e))
+    }
+
+    pub(super) fn source(&self, i: usize) -> Option<&Entry> {
+        self.sources.get(i)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.sources.len()
+    }
 }
 
 impl Registry {
     /// The tree under this registry, `entries` standing for its own.
     pub(super) fn tree(&self, entries: Vec<Entry>) -> Tree<'_> {
         let mut tree = Tree {
-            ctxs: vec![Ctx {
+            root: Ctx {
                 prefix: Cow::Borrowed(""),
                 pairs: Cow::Borrowed(&self.const_labels),
                 escaped: Cow::Borrowed(&self.const_escaped),
                 repeats: false,
-            }],
+            },
+            nested: Vec::new(),
             sources: Vec::new(),
-            nested: false,
+            ctx_of: Vec::new(),
         };
-        walk(entries, 0, &mut tree, 0);
+        if entries.iter().any(|e| matches!(e, Entry::Include(_))) {
+            walk(entries, 0, &mut tree, 0);
+        } else {
+            tree.sources = entries;
+        }
         tree
     }
 }
@@ -77,15 +113,15 @@ impl Registry {
 fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
     for entry in entries {
         let Entry::Include(include) = &entry else {
-            tree.sources.push((ctx, entry));
+            tree.sources.push(entry);
+            tree.ctx_of.push(ctx);
             continue;
         };
         if depth >= MAX_DEPTH {
             continue;
         }
-        tree.nested = true;
         let sub = include.registry();
-        let parent = &tree.ctxs[ctx];
+        let parent = tree.ctx(ctx);
         let mut pairs = parent.pairs.to_vec();
         pairs.extend(include.labels.iter().cloned());
         pairs.extend(sub.const_labels.iter().cloned());
@@ -95,14 +131,14 @@ fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
             .iter()
             .enumerate()
             .any(|(i, (n, _))| pairs[..i].iter().any(|(m, _)| m == n));
-        tree.ctxs.push(Ctx {
+        tree.nested.push(Ctx {
             prefix: Cow::Owned(prefix),
             pairs: Cow::Owned(pairs),
             escaped: Cow::Owned(escaped),
             repeats,
         });
         let entries = sub.snapshot();
-        walk(entries, tree.ctxs.len() - 1, tree, depth + 1);
+        walk(entries, tree.nested.len(), tree, depth + 1);
     }
 }
 
@@ -153,14 +189,14 @@ pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>
     };
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut claims: HashMap<String, usize> = health::NAMES.iter().map(|n| ((*n).to_owned(), RESERVED)).collect();
-    for (source, (ctx, entry)) in tree.sources.iter().enumerate() {
+    for (source, (ctx, entry)) in tree.sources().enumerate() {
         let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
-            let member = Member { ctx: *ctx, from, desc };
+            let member = Member { ctx, from, desc };
             if let Err(kind) = admit(tree, &mut plan.groups, &mut by_name, &mut claims, member) {
                 plan.rejections.push(Rejection {
                     source,
                     kind,
-                    name: format!("{}{}", tree.ctxs[*ctx].prefix, desc.name),
+                    name: format!("{}{}", tree.ctx(ctx).prefix, desc.name),
                 });
             }
         };
@@ -190,7 +226,7 @@ fn admit<'t>(
     claims: &mut HashMap<String, usize>,
     member: Member<'t>,
 ) -> Result<(), ErrorKind> {
-    let ctx = &tree.ctxs[member.ctx];
+    let ctx = tree.ctx(member.ctx);
     if ctx.repeats || member.desc.labels.iter().any(|l| ctx.pairs.iter().any(|(n, _)| n == l)) {
         return Err(ErrorKind::LabelClash);
     }
@@ -201,7 +237,8 @@ fn admit<'t>(
         let same_shape = first.desc.kind == member.desc.kind
             && first.desc.help == member.desc.help
             && first.desc.labels.same(member.desc.labels)
-            && tree.ctxs[first.ctx]
+            && tree
+                .ctx(first.ctx)
                 .pairs
                 .iter()
                 .map(|(n, _)| n)
@@ -209,7 +246,7 @@ fn admit<'t>(
         let distinct = group
             .members
             .iter()
-            .all(|m| m.ctx != member.ctx && tree.ctxs[m.ctx].pairs != ctx.pairs);
+            .all(|m| m.ctx != member.ctx && tree.ctx(m.ctx).pairs != ctx.pairs);
         if same_shape && distinct {
             group.members.push(member);
             return Ok(());

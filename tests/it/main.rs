@@ -12,6 +12,8 @@
     clippy::format_collect
 )]
 
+mod collectors;
+mod compose;
 mod concurrency;
 mod corpus;
 mod exposition;
@@ -22,7 +24,7 @@ mod oracle_tests;
 mod panics;
 mod process;
 mod prometheus;
-mod promtool;
+pub mod promtool;
 mod registry;
 mod replay;
 mod roundtrip;
