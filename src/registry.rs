@@ -134,6 +134,8 @@ pub struct Registry {
     entries: RwLock<Vec<Entry>>,
     /// Families left out of scrapes for a clash, by name.
     clashes: Mutex<Vec<(String, u64)>>,
+    /// Whether `clashes` may be non-empty (a scrape without skips the lock).
+    clashed: AtomicBool,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -153,6 +155,7 @@ impl Registry {
             health: AtomicBool::new(true),
             entries: RwLock::new(Vec::new()),
             clashes: Mutex::new(Vec::new()),
+            clashed: AtomicBool::new(false),
         }
     }
 
@@ -594,7 +597,11 @@ impl Registry {
             self.count_rejections(&tree, &plan.rejections);
         }
         if self.health() {
-            let clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let clashes = if self.clashed.load(Relaxed) {
+                self.clashes.lock().unwrap_or_else(PoisonError::into_inner).clone()
+            } else {
+                Vec::new()
+            };
             health::expose(sink, tree.ctx(0).scope(), &tree, &clashes);
         }
     }
@@ -604,6 +611,7 @@ impl Registry {
             return;
         }
         let mut clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner);
+        self.clashed.store(true, Relaxed);
         for rejection in rejections {
             match tree.source(rejection.source) {
                 Some(Entry::Collector(c)) => {

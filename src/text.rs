@@ -70,11 +70,17 @@ fn put(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
     }
 }
 
+/// Family names up to this long are kept without an allocation.
+const SHORT_NAME: usize = 128;
+
 /// The text 0.0.4 sink: appends the exposition to a byte buffer.
 pub(crate) struct TextEncoder<'a> {
     out: &'a mut Vec<u8>,
-    /// The open family's name (prefix applied) and type.
-    name: Vec<u8>,
+    /// The open family's name (prefix applied), in `short` when it fits
+    /// (no allocation per scrape for the usual name), else in `long`.
+    short: [u8; SHORT_NAME],
+    short_len: usize,
+    long: Vec<u8>,
     kind: Kind,
     /// The glue before each label value of the open family (`a="`, then
     /// `",b="`, ...), each followed by [`GLUE_PAD`] bytes, one after the
@@ -97,7 +103,9 @@ impl<'a> TextEncoder<'a> {
     pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         TextEncoder {
             out,
-            name: Vec::new(),
+            short: [0; SHORT_NAME],
+            short_len: 0,
+            long: Vec::new(),
             kind: Kind::Gauge,
             glue: Vec::new(),
             glue_at: Vec::new(),
@@ -108,12 +116,25 @@ impl<'a> TextEncoder<'a> {
         }
     }
 
+    fn set_name(&mut self, name: &str) {
+        let bytes = name.as_bytes();
+        if let Some(short) = self.short.get_mut(..bytes.len()) {
+            short.copy_from_slice(bytes);
+            self.short_len = bytes.len();
+        } else {
+            self.short_len = usize::MAX;
+            self.long.clear();
+            self.long.extend_from_slice(bytes);
+        }
+    }
+
     fn make_head(&mut self) {
         self.head.clear();
         let Some(&(start, len)) = self.glue_at.first() else {
             return;
         };
-        self.head.extend_from_slice(&self.name);
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        self.head.extend_from_slice(name);
         self.head.push(b'{');
         if !self.const_labels.is_empty() {
             self.head.extend_from_slice(&self.const_labels);
@@ -163,8 +184,9 @@ impl<'a> TextEncoder<'a> {
 
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
     fn line(&mut self, suffix: &str, block: &[u8], le: Option<&str>, value: Value) {
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
         let out = &mut *self.out;
-        out.extend_from_slice(&self.name);
+        out.extend_from_slice(name);
         out.extend_from_slice(suffix.as_bytes());
         let mut open = false;
         if !block.is_empty() {
@@ -196,8 +218,7 @@ impl Sink for TextEncoder<'_> {
         out.push(b' ');
         out.extend_from_slice(kind_str(family.kind).as_bytes());
         out.push(b'\n');
-        self.name.clear();
-        self.name.extend_from_slice(name.as_bytes());
+        self.set_name(name);
         self.kind = family.kind;
         self.glue.clear();
         self.glue_at.clear();
@@ -216,7 +237,10 @@ impl Sink for TextEncoder<'_> {
     }
 
     fn scope(&mut self, scope: Scope<'_>) {
-        if self.const_labels != scope.escaped.as_bytes() {
+        // Mostly the same scope as the family before (often none): the
+        // length decides without a call to `memcmp`.
+        let escaped = scope.escaped.as_bytes();
+        if self.const_labels.len() != escaped.len() || (!escaped.is_empty() && self.const_labels != escaped) {
             self.const_labels.clear();
             self.const_labels.extend_from_slice(scope.escaped.as_bytes());
             self.make_head();

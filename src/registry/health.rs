@@ -27,17 +27,34 @@ pub(super) const LABELS: [&str; 2] = ["family", "collector"];
 #[derive(Default)]
 struct Tally {
     order: Vec<(String, u64)>,
-    at: HashMap<String, usize>,
+    /// Where each key is in `order`, once there are enough keys for a
+    /// linear search to cost more than hashing.
+    at: Option<HashMap<String, usize>>,
 }
 
 impl Tally {
     fn add(&mut self, key: String, n: u64) {
-        if let Some(&i) = self.at.get(&key) {
+        let found = match &self.at {
+            Some(at) => at.get(&key).copied(),
+            None => self.order.iter().position(|(k, _)| *k == key),
+        };
+        if let Some(i) = found {
             self.order[i].1 += n;
-        } else {
-            self.at.insert(key.clone(), self.order.len());
-            self.order.push((key, n));
+            return;
         }
+        if let Some(at) = &mut self.at {
+            at.insert(key.clone(), self.order.len());
+        } else if self.order.len() >= 16 {
+            let mut at: HashMap<String, usize> = self
+                .order
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
+            at.insert(key.clone(), self.order.len());
+            self.at = Some(at);
+        }
+        self.order.push((key, n));
     }
 }
 
