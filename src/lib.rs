@@ -60,13 +60,22 @@
 //!   overflow series and are counted.
 //! - **Registries** ([`Registry`], or the default one behind [`register`]
 //!   and [`render`]) decide what a scrape shows, in registration order,
-//!   with optional constant labels. [`Collect`] computes values at scrape
-//!   time; a collector that panics is left out of that scrape and counted.
+//!   with optional constant labels. A registry
+//!   [includes](Registry::include) others, each with a name prefix and
+//!   constant labels; same-named families of included registries are
+//!   written as one family, and clashes are refused or left out and
+//!   counted, never written. [`Collect`] computes values at scrape time,
+//!   unlabelled or as labelled families of every kind; a collector that
+//!   panics is left out of that scrape and counted.
+//! - **Formats**: metrics describe themselves to a format-neutral sink;
+//!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
 //!
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
-//! `try_new` and hands them over as `Arc`s), so two instances never collide;
+//! `try_new` and hands them over as `Arc`s), so two instances never collide:
+//! the application gives each instance a [`Registry::sub_registry`] with
+//! its own constant labels;
 //! an application registers its statics in the default registry once at
 //! start-up and serves [`render`] with [`CONTENT_TYPE`] on its metrics
 //! endpoint.

@@ -66,6 +66,12 @@ static EXPOSITION_REQUESTS: CounterVec<1> = CounterVec::new(
 ///
 /// Bind to loopback unless the metrics are meant for the network.
 ///
+/// Adds one family to the default registry, as
+/// [`ServeOptions::serve_registry`] does: the server's responses by status
+/// code, `bareprom_exposition_requests_total{code}`, present from its first
+/// scrape on (`code="200"` at zero). Nothing else; the registry's health
+/// families are the registry's (see [`Registry::set_health`](crate::Registry::set_health)).
+///
 /// # Errors
 ///
 /// Whatever binding the address returns.

@@ -241,7 +241,9 @@ impl ServeOptions {
 
     /// Serves `registry` at the configured path, and counts every response
     /// by status code in `bareprom_exposition_requests_total{code}`,
-    /// registered in `registry` (once, however many servers share it).
+    /// registered in `registry` (once, however many servers share it, and
+    /// present from the first scrape on with `code="200"` at zero). That
+    /// family is all it adds to `registry`.
     ///
     /// # Errors
     ///
