@@ -425,73 +425,95 @@ impl Registry {
 
     fn include_sub(&self, registry: Sub, prefix: &str, labels: &[(&str, &str)]) -> Result<(), Error> {
         name::prefix(prefix).map_err(|kind| Error::new(kind, prefix))?;
-        let sub = match &registry {
-            Sub::Static(r) => *r,
-            Sub::Shared(r) => &**r,
-        };
-        let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
-        if std::ptr::eq(sub, self) || sub.reaches(self) {
-            return Err(Error::new(ErrorKind::IncludeCycle, prefix));
-        }
-        let above: Vec<&str> = self.const_labels.iter().map(|(n, _)| n.as_str()).collect();
-        let below: Vec<&str> = sub.const_names_below();
-        let taken: Vec<&str> = above.iter().chain(&below).copied().collect();
-        check_const_labels(labels, &taken)?;
         let included = Entry::Include(Arc::new(Included {
             registry,
             prefix: prefix.to_owned(),
             labels: labels.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
         }));
-        self.check_and_push(included)
-    }
-
-    /// Whether `target` is in the tree under this registry.
-    fn reaches(&self, target: &Registry) -> bool {
-        self.snapshot().iter().any(|e| match e {
-            Entry::Include(inc) => std::ptr::eq(inc.registry(), target) || inc.registry().reaches(target),
-            _ => false,
+        self.change(included, |entry, graveyard| {
+            let Entry::Include(include) = entry else {
+                return Ok(());
+            };
+            let sub = include.registry();
+            if std::ptr::eq(sub, self) || sub.reaches(self, graveyard) {
+                return Err(Error::new(ErrorKind::IncludeCycle, prefix));
+            }
+            let taken: Vec<&str> = self
+                .const_labels
+                .iter()
+                .chain(&sub.const_labels)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            check_const_labels(labels, &taken)
         })
     }
 
-    /// The constant label names of this registry and everything it
-    /// includes.
-    fn const_names_below(&self) -> Vec<&str> {
-        // Names of included registries below are owned by entries that may
-        // go away; only this registry's own are borrowed. Deeper ones are
-        // checked when the scrape flattens (a clash there is a label clash
-        // of the families).
-        self.const_labels.iter().map(|(n, _)| n.as_str()).collect()
+    /// Whether `target` is in the tree under this registry; the entry lists
+    /// read go to `graveyard`.
+    fn reaches(&self, target: &Registry, graveyard: &mut Vec<Entry>) -> bool {
+        let entries = self.snapshot();
+        let found = entries.iter().any(|e| match e {
+            Entry::Include(inc) => std::ptr::eq(inc.registry(), target) || inc.registry().reaches(target, graveyard),
+            _ => false,
+        });
+        graveyard.extend(entries);
+        found
     }
 
     fn add(&self, entry: Entry) -> Result<(), Error> {
-        let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Entry::Collector(new) = &entry
-            && self
-                .snapshot()
-                .iter()
-                .any(|e| matches!(e, Entry::Collector(old) if old.name == new.name))
-        {
-            return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
-        }
-        self.check_and_push(entry)
+        self.change(entry, |entry, graveyard| {
+            let entries = self.snapshot();
+            let taken = matches!(entry, Entry::Collector(new)
+                if entries.iter().any(|e| matches!(e, Entry::Collector(old) if old.name == new.name)));
+            graveyard.extend(entries);
+            match entry {
+                Entry::Collector(new) if taken => Err(Error::new(ErrorKind::DuplicateMetric, &new.name)),
+                _ => Ok(()),
+            }
+        })
     }
 
-    /// Checks the families `entry` adds against the tree, then adds it.
-    /// Called with [`CHANGES`] held.
-    fn check_and_push(&self, entry: Entry) -> Result<(), Error> {
+    /// Adds `entry` if `check` and the family checks against the whole tree
+    /// pass, with [`CHANGES`] held. Whatever the checks copied out, and
+    /// `entry` if it is refused, is dropped after [`CHANGES`] is released:
+    /// it may hold the last reference to a collector, whose `Drop` is user
+    /// code.
+    fn change(
+        &self,
+        entry: Entry,
+        check: impl FnOnce(&Entry, &mut Vec<Entry>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut graveyard = Vec::new();
+        let result = {
+            let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = check(&entry, &mut graveyard).and_then(|()| self.check_families(&entry, &mut graveyard));
+            if result.is_ok() {
+                self.entries.write().unwrap_or_else(PoisonError::into_inner).push(entry);
+            } else {
+                graveyard.push(entry);
+            }
+            result
+        };
+        drop(graveyard);
+        result
+    }
+
+    /// Checks the families `entry` adds against the tree (collectors' are
+    /// not known before a scrape); the entries read go to `graveyard`.
+    fn check_families(&self, entry: &Entry, graveyard: &mut Vec<Entry>) -> Result<(), Error> {
         let mut entries = self.snapshot();
-        let before = self.tree(entries.clone()).len();
+        let before = self.tree(entries.clone());
+        let mark = before.len();
+        graveyard.extend(before.into_sources());
         entries.push(entry.clone());
         let tree = self.tree(entries);
-        // Collectors' families are not known before a scrape.
-        let plan = plan::plan(&tree, &[]);
-        if let Some(rejected) = plan.rejections.iter().find(|r| r.source >= before) {
-            return Err(Error::new(rejected.kind, &rejected.name));
-        }
-        drop(plan);
-        drop(tree);
-        self.entries.write().unwrap_or_else(PoisonError::into_inner).push(entry);
-        Ok(())
+        let refused = plan::plan(&tree, &[])
+            .rejections
+            .iter()
+            .find(|r| r.source >= mark)
+            .map(|r| Error::new(r.kind, &r.name));
+        graveyard.extend(tree.into_sources());
+        refused.map_or(Ok(()), Err)
     }
 
     /// A copy of the entry list, taken under the read lock.

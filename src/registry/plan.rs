@@ -58,6 +58,9 @@ pub(super) struct Tree<'r> {
     /// The context of each source; empty when nothing is included (all
     /// are the root's), so that a plain scrape allocates nothing for it.
     ctx_of: Vec<usize>,
+    /// The include entries walked, kept so that they are dropped with the
+    /// tree (never inside the walk).
+    includes: Vec<Entry>,
 }
 
 impl<'r> Tree<'r> {
@@ -82,8 +85,16 @@ impl<'r> Tree<'r> {
         self.sources.get(i)
     }
 
+    /// How many sources.
     pub(super) fn len(&self) -> usize {
         self.sources.len()
+    }
+
+    /// The sources (and include entries), to be dropped where no lock of
+    /// ours is held.
+    pub(super) fn into_sources(mut self) -> Vec<Entry> {
+        self.sources.append(&mut self.includes);
+        self.sources
     }
 }
 
@@ -100,6 +111,7 @@ impl Registry {
             nested: Vec::new(),
             sources: Vec::new(),
             ctx_of: Vec::new(),
+            includes: Vec::new(),
         };
         if entries.iter().any(|e| matches!(e, Entry::Include(_))) {
             walk(entries, 0, &mut tree, 0);
@@ -139,6 +151,7 @@ fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
         });
         let entries = sub.snapshot();
         walk(entries, tree.nested.len(), tree, depth + 1);
+        tree.includes.push(entry);
     }
 }
 

@@ -245,3 +245,28 @@ fn health_families_are_written_once_for_the_tree_and_can_be_turned_off() {
     assert!(app.render().contains("bareprom_collector_panics_total"));
     assert!(!part.render().contains("bareprom_"));
 }
+
+#[test]
+fn a_refused_collector_is_dropped_with_no_lock_of_ours_held() {
+    struct Quiet;
+    impl Collect for Quiet {
+        fn collect(&self, _: &mut Scrape<'_>) {}
+    }
+    /// Registers into another registry when dropped: under a lock of ours
+    /// that would deadlock.
+    struct Reentrant(Arc<Registry>);
+    impl Collect for Reentrant {
+        fn collect(&self, _: &mut Scrape<'_>) {}
+    }
+    impl Drop for Reentrant {
+        fn drop(&mut self) {
+            self.0.register_collector("from_drop", Quiet).unwrap();
+        }
+    }
+    let registry = Registry::new();
+    registry.register_collector("taken", Quiet).unwrap();
+    let other = Arc::new(Registry::new());
+    let refused = registry.register_collector("taken", Reentrant(Arc::clone(&other)));
+    assert_eq!(refused.unwrap_err().kind(), ErrorKind::DuplicateMetric);
+    assert!(other.render().contains("collector=\"from_drop\""), "{}", other.render());
+}
