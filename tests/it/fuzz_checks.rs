@@ -104,10 +104,11 @@ fn registry(input: &mut Input<'_>) -> (Registry, Vec<(String, String)>) {
 }
 
 /// The registry's own families, whose names no metric may take.
-const HEALTH: [&str; 3] = [
+const HEALTH: [&str; 4] = [
     "bareprom_series_dropped_total",
     "bareprom_collector_panics_total",
     "bareprom_collector_rejected_total",
+    "bareprom_families_rejected_total",
 ];
 
 /// One registered metric: the real thing and what it should render as.
