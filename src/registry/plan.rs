@@ -266,6 +266,9 @@ fn admit<'t>(
         }
         return Err(clash(group.members.iter().any(|m| m.ctx == member.ctx)));
     }
+    if health::NAMES.contains(&name.as_str()) {
+        return Err(ErrorKind::DuplicateMetric);
+    }
     let samples = sample_names(&name, member.desc.kind);
     if let Some(&owner) = samples.iter().find_map(|s| claims.get(s)) {
         let same_ctx = owner == RESERVED || groups[owner].members.iter().any(|m| m.ctx == member.ctx);
@@ -293,10 +296,12 @@ fn clash(same_registry: bool) -> ErrorKind {
     }
 }
 
-/// The names a family's samples (and its own name) take.
+/// The sample names a family writes, which no other family may write (a
+/// histogram's own name is not one: `x_sum` may be a histogram next to
+/// histogram `x`, as the text format attributes samples by block).
 fn sample_names(name: &str, kind: Kind) -> Vec<String> {
     match kind {
-        Kind::Histogram => ["", "_bucket", "_sum", "_count"]
+        Kind::Histogram => ["_bucket", "_sum", "_count"]
             .iter()
             .map(|suffix| format!("{name}{suffix}"))
             .collect(),
