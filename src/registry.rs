@@ -18,6 +18,7 @@ use crate::metric::Metric;
 use crate::name;
 use crate::text::{self, TextEncoder};
 
+mod claim;
 mod collect;
 mod health;
 mod plan;
@@ -240,20 +241,43 @@ impl Registry {
 
     /// Registers a metric that lives in a `static`.
     ///
+    /// Families must not clash, so that no parser can mistake one for
+    /// another. A family claims every name that a parser we serve maps back
+    /// to it: its own name; for a histogram `x` also `x_bucket`, `x_sum`
+    /// and `x_count` (text format 0.0.4, whose Go `expfmt` parser folds
+    /// those samples and their `# HELP` and `# TYPE` lines into `x`) and
+    /// `x_created` (`OpenMetrics` 1.0); for a counter `x_total`, or `x`, also
+    /// `x`, `x_total` and `x_created` (`OpenMetrics` 1.0 names that counter's
+    /// family `x`). A gauge claims its own name only. Two families clash
+    /// when their claims intersect, whatever the order they are registered
+    /// in; the registry's own health families (`bareprom_series_dropped_total`,
+    /// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`,
+    /// `bareprom_families_rejected_total`) take part as counters. So
+    /// histogram `hsp` clashes with `hsp_count` of any kind, gauge `jobs`
+    /// with counter `jobs_total`; gauges `jobs` and `jobs_total` do not
+    /// clash. The check covers every registry this one includes, with
+    /// their prefixes (see [`include`](Registry::include)).
+    ///
     /// # Errors
     ///
-    /// [`ErrorKind::DuplicateMetric`] if a family of this registry already
-    /// writes the same family or sample name (or it is a health family's);
-    /// [`ErrorKind::FamilyClash`] if an included registry does;
-    /// [`ErrorKind::LabelClash`] if one of its labels is also a constant
-    /// label of this registry.
+    /// [`ErrorKind::DuplicateMetric`] if one of its families clashes with a
+    /// family of this registry or a health family;
+    /// [`ErrorKind::FamilyClash`] if it clashes with a family of an
+    /// included registry; [`ErrorKind::LabelClash`] if one of its labels is
+    /// also a constant label of this registry.
     ///
     /// # Examples
     ///
     /// ```
-    /// static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Whether the app is up.");
-    /// let registry = bareprom::Registry::new();
+    /// use bareprom::{ErrorKind, Gauge, Histogram, Registry};
+    ///
+    /// static UP: Gauge = Gauge::new("app_up", "Whether the app is up.");
+    /// static LATENCY: Histogram = Histogram::new("rpc_seconds", "Latency.");
+    /// static CHILD: Gauge = Gauge::new("rpc_seconds_count", "Read as LATENCY's count.");
+    /// let registry = Registry::new();
     /// registry.register(&UP)?;
+    /// registry.register(&LATENCY)?;
+    /// assert_eq!(registry.register(&CHILD).unwrap_err().kind(), ErrorKind::DuplicateMetric);
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register<M: Metric + 'static>(&self, metric: &'static M) -> Result<(), Error> {

@@ -16,6 +16,14 @@
 //! numbers are compacted once most pages are gone, so label churn with
 //! `remove` does not grow the table.
 //!
+//! Identity is exact whatever the hash: the index only narrows a lookup to
+//! the series whose 32-bit tag matches, and `holds` compares the values.
+//! Each page keeps a mask of the series whose values needed escaping; the
+//! others' stored text is their raw text, so a plain comparison decides,
+//! and only a series with a `\`, `"` or newline in some value compares the
+//! looked-up values as escaped (plain equality would take raw `\n` for a
+//! stored newline).
+//!
 //! Scrapes take a [`Snapshot`] under the read lock: the page `Arc`s, their
 //! live-slot masks and a copy of the labels of the page still filling (at
 //! most 64 series); a full page's labels are immutable and shared.
@@ -77,11 +85,14 @@ impl PageLabels {
 }
 
 /// One page: the cells, the labels once the page is full (before that they
-/// are the table's `open` labels), and which slots hold live series.
+/// are the table's `open` labels), which slots hold live series, and which
+/// slots' stored values differ from the raw ones (some value had a `\`,
+/// `"` or newline to escape).
 struct Page<C> {
     cells: Arc<[C]>,
     sealed: Option<Arc<PageLabels>>,
     live: u64,
+    escaped: u64,
 }
 
 /// The labels of a page that has none yet.
@@ -154,20 +165,25 @@ impl<C, const N: usize> Table<C, N> {
                 cells,
                 sealed: None,
                 live: 0,
+                escaped: 0,
             }));
         }
         let slot = if full { 0 } else { used };
         let open = Arc::make_mut(self.open.get_or_insert_with(Arc::default));
+        let text_before = open.text.len();
         if N == 0 {
             // Nothing to store, but a slot must still be counted as used.
             open.ends.push(0);
         } else if !open.push(values) {
             return None;
         }
+        // Escaping lengthens exactly the values it changes.
+        let escaped = open.text.len() - text_before != values.iter().map(|v| v.len()).sum::<usize>();
         let page_no = self.pages.len() - 1;
         let at = At::try_from(page_no * PAGE + slot).ok()?;
         let page = self.pages.last_mut()?.as_mut()?;
         page.live |= 1 << slot;
+        page.escaped |= u64::from(escaped) << slot;
         self.len += 1;
         if self.len * 4 > self.index.len() * 3 {
             self.grow_index();
@@ -253,7 +269,10 @@ impl<C, const N: usize> Table<C, N> {
     }
 
     /// Whether the series at `at` has exactly these values: every stored
-    /// value equal, or equal once the given one is escaped.
+    /// (escaped) value is the given one, escaped. A series none of whose
+    /// values needed escaping stored them as they are, so plain equality
+    /// decides; otherwise the given values are compared as escaped, since
+    /// plain equality would take raw `\n` for a stored newline.
     fn holds(&self, page: &Page<C>, at: At, values: &[&str; N]) -> bool {
         let labels = page.sealed.as_deref().unwrap_or_else(|| self.open());
         let (text, first) = (labels.text.as_bytes(), at as usize % PAGE * N);
@@ -264,14 +283,18 @@ impl<C, const N: usize> Table<C, N> {
             Some(end) => *end as usize,
             None => 0,
         };
+        let plain = page.escaped >> (at as usize % PAGE) & 1 == 0;
         for (end, value) in ends.iter().zip(values) {
             let Some(stored) = text.get(start..*end as usize) else {
                 return false;
             };
             let value = value.as_bytes();
-            // Escaping only ever lengthens a value, so the plain comparison
-            // decides every value without `\`, `"` or newline.
-            if !(same_bytes(stored, value) || (stored.len() > value.len() && is_escaped(stored, value))) {
+            let same = if plain {
+                same_bytes(stored, value)
+            } else {
+                is_escaped(stored, value)
+            };
+            if !same {
                 return false;
             }
             start = *end as usize;

@@ -149,6 +149,8 @@ fn escaped_values_match_exactly() {
     assert_eq!(F.with(["a\\nb"]).get(), 0);
 }
 
+use crate::hash::collide;
+
 /// xorshift64*: deterministic randomness without crates.
 struct Rng(u64);
 
@@ -161,37 +163,52 @@ impl Rng {
     }
 }
 
-#[test]
-fn random_adds_and_removes_match_a_model() {
-    // The model: live label sets in first-seen order (a removed set that
-    // comes back is new, so it goes last), each with its count.
-    let family = CounterVec::<2>::try_new("model_total", "Model.", ["k", "v"]).expect("valid");
-    family.set_series_limit(200);
-    let mut model: Vec<(String, u64)> = Vec::new();
+/// Label values of up to `longest` characters drawn from `alphabet`.
+fn random_value(rng: &mut Rng, alphabet: &[char], longest: u64) -> String {
+    let len = rng.below(longest + 1);
+    (0..len)
+        .map(|_| alphabet[usize::try_from(rng.below(alphabet.len() as u64)).expect("small")])
+        .collect()
+}
+
+/// Adds and removes label sets drawn by `draw` in `family` and checks it
+/// against a model after every step, and the scrape at the end. The model:
+/// live label sets in first-seen order (a removed set that comes back is
+/// new, so it goes last), each with its count.
+fn check_against_model(
+    family: &CounterVec<2>,
+    limit: usize,
+    steps: u32,
+    mut draw: impl FnMut(&mut Rng) -> [String; 2],
+) {
+    family.set_series_limit(limit);
+    let mut model: Vec<([String; 2], u64)> = Vec::new();
     let mut overflow = 0_u64;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for step in 0..40_000 {
-        let key = format!("{}", rng.below(300));
-        // Values with escapes too, so that stored text differs from input.
-        let value = if rng.below(4) == 0 { "a\"b\n" } else { "x" };
-        let id = format!("{key}|{value}");
+    for step in 0..steps {
+        let id = draw(&mut rng);
+        let [key, value] = [id[0].as_str(), id[1].as_str()];
         if rng.below(3) == 0 {
             let existed = model.iter().position(|(m, _)| *m == id);
-            assert_eq!(family.remove([&key, value]), existed.is_some(), "step {step}");
+            assert_eq!(family.remove([key, value]), existed.is_some(), "step {step}: {id:?}");
             if let Some(at) = existed {
                 model.remove(at);
             }
         } else {
-            family.with([&key, value]).inc();
+            family.with([key, value]).inc();
             // The overflow series, once it exists, counts towards the limit.
-            let room = model.len() + usize::from(overflow > 0) < 200;
+            let room = model.len() + usize::from(overflow > 0) < limit;
             match model.iter().position(|(m, _)| *m == id) {
                 Some(at) => model[at].1 += 1,
-                None if room => model.push((id, 1)),
+                None if room => model.push((id.clone(), 1)),
                 None => overflow += 1,
             }
         }
-        assert_eq!(family.len(), model.len() + usize::from(overflow > 0), "step {step}");
+        assert_eq!(
+            family.len(),
+            model.len() + usize::from(overflow > 0),
+            "step {step}: {id:?}"
+        );
     }
     let mut scraped = Vec::new();
     family.for_each_series(|labels, cell| {
@@ -202,13 +219,10 @@ fn random_adds_and_removes_match_a_model() {
             .collect();
         scraped.push((block.join(","), cell.get()));
     });
+    let escape = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     let mut expected: Vec<(String, u64)> = model
         .iter()
-        .map(|(id, n)| {
-            let (k, v) = id.split_once('|').expect("id");
-            let v = v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-            (format!("k=\"{k}\",v=\"{v}\""), *n)
-        })
+        .map(|([k, v], n)| (format!("k=\"{}\",v=\"{}\"", escape(k), escape(v)), *n))
         .collect();
     if overflow > 0 {
         // The overflow series sits where it was first needed; compare it
@@ -222,6 +236,59 @@ fn random_adds_and_removes_match_a_model() {
         expected.retain(|(b, _)| !b.contains(OVERFLOW_LABEL_VALUE));
     }
     assert_eq!(scraped, expected);
+}
+
+#[test]
+fn random_adds_and_removes_match_a_model() {
+    let family = CounterVec::<2>::try_new("model_total", "Model.", ["k", "v"]).expect("valid");
+    check_against_model(&family, 200, 40_000, |rng| {
+        let key = format!("{}", rng.below(300));
+        // Values with escapes too, so that stored text differs from input.
+        let value = if rng.below(4) == 0 { "a\"b\n" } else { "x" };
+        [key, value.to_owned()]
+    });
+}
+
+/// The model test again with every label set hashed alike, so that every
+/// lookup compares against every live series: values of escapable
+/// characters and of the text their escapes are made of (raw `\n` against
+/// a newline, raw `\\` against `\`) must never be taken for each other.
+#[test]
+fn random_adds_and_removes_match_a_model_when_every_hash_collides() {
+    const ALPHABET: [char; 5] = ['\\', '"', '\n', 'n', 'a'];
+    let family = CounterVec::<2>::try_new("collide_total", "Collide.", ["k", "v"]).expect("valid");
+    collide::during(|| {
+        assert_eq!(hash_values(&["a", "b"]), hash_values(&["\\", "n"]));
+        check_against_model(&family, 400, 20_000, |rng| {
+            [random_value(rng, &ALPHABET, 1), random_value(rng, &ALPHABET, 3)]
+        });
+    });
+}
+
+/// The table itself, one hash for every series: a value is found only by
+/// itself, never by the text of its escape, nor the other way round.
+#[test]
+fn colliding_hashes_tell_escapes_from_raw_text() {
+    let pairs = [
+        ("\n", "\\n"),
+        ("\\", "\\\\"),
+        ("\"", "\\\""),
+        ("a\nb\"", "a\\nb\\\""),
+        ("0123456789\n", "0123456789\\n"),
+        ("a long value with a \\ in it", "a long value with a \\\\ in it"),
+    ];
+    for (raw, escape) in pairs {
+        for (first, second) in [(raw, escape), (escape, raw)] {
+            let mut table: Table<CounterCell, 1> = Table::new();
+            table.insert(7, &[first], CounterCell::new).expect("stored");
+            assert!(table.find(7, &[first]).is_some(), "{first:?}");
+            assert!(table.find(7, &[second]).is_none(), "{second:?} found as {first:?}");
+            assert!(!table.remove(7, &[second]), "{second:?} removed as {first:?}");
+            table.insert(7, &[second], CounterCell::new).expect("stored");
+            assert_eq!(table.len(), 2);
+            assert!(table.remove(7, &[first]) && table.remove(7, &[second]));
+        }
+    }
 }
 
 /// The cache's hash of short values is the table's: a lookup that misses

@@ -131,6 +131,33 @@ impl Collected {
 /// - a series, if its label values repeat an earlier series of the family,
 ///   its counter value is negative or NaN, or its histogram counts do not
 ///   fit the bounds.
+///
+/// Clashes follow the rule of [`Registry::register`](crate::Registry::register):
+/// a family claims every name that a parser we serve maps back to it (its
+/// own name; for a histogram `x` also `x_bucket`, `x_sum`, `x_count` and
+/// `x_created`; for a counter `x_total`, or `x`, also `x`, `x_total` and
+/// `x_created`; a gauge only its name), and two families clash when their
+/// claims intersect, whichever is written first. The registry's own health
+/// families take part as counters. A collector writing gauge `jobs` and
+/// then counter `jobs_total` gets the gauge only.
+///
+/// # Examples
+///
+/// ```
+/// struct Twice;
+/// impl bareprom::Collect for Twice {
+///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
+///         out.gauge("jobs", "Jobs.", 1);
+///         out.counter("jobs_total", "Clashes: OpenMetrics names it `jobs`.", 2);
+///     }
+/// }
+/// let registry = bareprom::Registry::new();
+/// registry.register_collector("twice", Twice)?;
+/// let text = registry.render();
+/// assert!(text.contains("jobs 1\n") && !text.contains("jobs_total 2"));
+/// assert!(text.contains("bareprom_collector_rejected_total{collector=\"twice\"} 1\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
 pub struct Scrape<'a> {
     pub(super) families: &'a mut Vec<Collected>,
     pub(super) rejected: u64,

@@ -10,12 +10,14 @@
 //! values. A member that cannot join is rejected: another type, help text
 //! or label names; the same constant label values as a member already in
 //! (it would repeat series); a constant label that is also one of its own
-//! labels; or a sample name another family writes (`x_count` next to a
-//! histogram `x`, a health family's name).
+//! labels; or a name another family claims (see `claim.rs`: `x_count` next
+//! to a histogram `x`, gauge `jobs` next to counter `jobs_total`, a health
+//! family's names).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::claim::Claim;
 use super::collect::Collected;
 use super::{Entry, Registry, health};
 use crate::error::ErrorKind;
@@ -201,7 +203,11 @@ pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>
         rejections: Vec::new(),
     };
     let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut claims: HashMap<String, usize> = health::NAMES.iter().map(|n| ((*n).to_owned(), RESERVED)).collect();
+    let mut claims: HashMap<String, usize> = health::NAMES
+        .iter()
+        .flat_map(|n| Claim::of(n, Kind::Counter).built())
+        .map(|n| (n, RESERVED))
+        .collect();
     for (source, (ctx, entry)) in tree.sources().enumerate() {
         let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
             let member = Member { ctx, from, desc };
@@ -266,18 +272,13 @@ fn admit<'t>(
         }
         return Err(clash(group.members.iter().any(|m| m.ctx == member.ctx)));
     }
-    if health::NAMES.contains(&name.as_str()) {
-        return Err(ErrorKind::DuplicateMetric);
-    }
-    let samples = sample_names(&name, member.desc.kind);
-    if let Some(&owner) = samples.iter().find_map(|s| claims.get(s)) {
+    let claim = Claim::of(&name, member.desc.kind);
+    if let Some(&owner) = claim.built().find_map(|n| claims.get(&n)) {
         let same_ctx = owner == RESERVED || groups[owner].members.iter().any(|m| m.ctx == member.ctx);
         return Err(clash(same_ctx));
     }
     let at = groups.len();
-    for sample in samples {
-        claims.insert(sample, at);
-    }
+    claims.extend(claim.built().map(|n| (n, at)));
     by_name.insert(name.clone(), at);
     groups.push(Group {
         name,
@@ -293,18 +294,5 @@ fn clash(same_registry: bool) -> ErrorKind {
         ErrorKind::DuplicateMetric
     } else {
         ErrorKind::FamilyClash
-    }
-}
-
-/// The sample names a family writes, which no other family may write (a
-/// histogram's own name is not one: `x_sum` may be a histogram next to
-/// histogram `x`, as the text format attributes samples by block).
-fn sample_names(name: &str, kind: Kind) -> Vec<String> {
-    match kind {
-        Kind::Histogram => ["_bucket", "_sum", "_count"]
-            .iter()
-            .map(|suffix| format!("{name}{suffix}"))
-            .collect(),
-        Kind::Counter | Kind::Gauge => vec![name.to_owned()],
     }
 }

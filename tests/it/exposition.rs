@@ -252,3 +252,38 @@ fn family_lines_whatever_the_head_length() {
         }
     }
 }
+
+/// Series identity is exact for values made of escapable characters and
+/// of the text their escapes are made of: raw `\n` is not a newline, raw
+/// `\\` not one backslash (issue 11's third defect; the table compares
+/// these only when two hash tags collide, which the unit test
+/// `random_adds_and_removes_match_a_model_when_every_hash_collides` forces).
+#[test]
+fn escapes_and_the_text_of_escapes_are_different_series() {
+    let alphabet = ['\\', '"', '\n', 'n', 'a'];
+    let mut values = vec![String::new()];
+    for _ in 0..3 {
+        let longer: Vec<String> = values
+            .iter()
+            .filter(|v| v.chars().count() == values.last().map_or(0, |l| l.chars().count()))
+            .flat_map(|v| alphabet.iter().map(move |c| format!("{v}{c}")))
+            .collect();
+        values.extend(longer);
+    }
+    assert_eq!(values.len(), 1 + 5 + 25 + 125);
+    let family = GaugeVec::<1>::try_new("identity", "Identity.", ["v"]).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        family.with([v.as_str()]).set(i as i64);
+    }
+    assert_eq!(family.len(), values.len());
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(family.with([v.as_str()]).get(), i as i64, "{v:?}");
+    }
+    let registry = Registry::new();
+    registry.register_arc(std::sync::Arc::new(family)).unwrap();
+    let parsed = crate::parse(&registry.render());
+    for (i, v) in values.iter().enumerate() {
+        let value = parsed.value("identity", &[("v", v)]).map(crate::oracle::Value::as_f64);
+        assert_eq!(value, Some(i as f64), "{v:?}");
+    }
+}

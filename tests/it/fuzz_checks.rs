@@ -463,17 +463,19 @@ fn registration_ok(
     const_labels: &[(String, String)],
     entries: &[Entry],
 ) -> bool {
-    let samples = |name: &str, kind: Kind| -> Vec<String> {
-        let suffixes: &[&str] = if kind == Kind::Histogram {
-            &["_bucket", "_sum", "_count"]
-        } else {
-            &[""]
+    // The claim rule of `Registry::register`, built out as names: every
+    // name a text 0.0.4 or OpenMetrics 1.0 parser maps back to the family.
+    let claims = |name: &str, kind: Kind| -> Vec<String> {
+        let (base, suffixes): (&str, &[&str]) = match kind {
+            Kind::Counter => (name.strip_suffix("_total").unwrap_or(name), &["", "_total", "_created"]),
+            Kind::Histogram => (name, &["", "_bucket", "_sum", "_count", "_created"]),
+            // Gauges; the check registers no other kind.
+            _ => (name, &[""]),
         };
-        suffixes.iter().map(|s| format!("{name}{s}")).collect()
+        suffixes.iter().map(|s| format!("{base}{s}")).collect()
     };
-    let mine = samples(name, kind);
-    let clashes =
-        |other: &str, other_kind: Kind| other == name || samples(other, other_kind).iter().any(|s| mine.contains(s));
+    let mine = claims(name, kind);
+    let clashes = |other: &str, other_kind: Kind| claims(other, other_kind).iter().any(|s| mine.contains(s));
     let label_clash = const_labels.iter().any(|(c, _)| labels.contains(c));
     let taken = HEALTH.iter().any(|h| clashes(h, Kind::Counter))
         || entries.iter().any(|e| clashes(&e.model.name, e.model.kind));

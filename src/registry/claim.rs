@@ -1,0 +1,100 @@
+//! The name-claim rule: which names a family owns, so that no two families
+//! of one exposition can be mistaken for each other by a parser.
+//!
+//! A family claims every name that a parser we serve maps back to it:
+//!
+//! - its own name;
+//! - a histogram `x` also `x_bucket`, `x_sum` and `x_count` (text format
+//!   0.0.4: the Go `expfmt` parser folds those samples, and their `# HELP`
+//!   and `# TYPE` lines, into `x`) and `x_created` (OpenMetrics 1.0);
+//! - a counter `x_total`, or `x`, also `x`, `x_total` and `x_created`
+//!   (OpenMetrics 1.0 names that counter's family `x` and writes samples
+//!   `x_total` and `x_created`).
+//!
+//! A gauge claims its own name only. Kinds this crate does not write yet
+//! would claim as OpenMetrics maps them: a summary as a histogram without
+//! `_bucket`, an info `x` also `x_info`, a gauge histogram `x_bucket`,
+//! `x_gsum` and `x_gcount`.
+//!
+//! Two families clash when their claims intersect, whatever the order they
+//! are registered or written in. The registry's plan (`plan.rs`) builds
+//! every claimed name into one lookup table per check, so a scrape checks
+//! each family once, not against every other; [`Claim::intersects`]
+//! (test-only) is the pairwise definition that table is tested against.
+
+use crate::expose::Kind;
+
+/// The names a family claims: `base` followed by each of `suffixes`.
+#[derive(Clone, Copy)]
+pub(crate) struct Claim<'a> {
+    base: &'a str,
+    suffixes: &'static [&'static str],
+}
+
+impl<'a> Claim<'a> {
+    /// What a family of this name and kind claims.
+    pub(crate) fn of(name: &'a str, kind: Kind) -> Claim<'a> {
+        match kind {
+            Kind::Counter => Claim {
+                base: name.strip_suffix("_total").unwrap_or(name),
+                suffixes: &["", "_total", "_created"],
+            },
+            Kind::Gauge => Claim {
+                base: name,
+                suffixes: &[""],
+            },
+            Kind::Histogram => Claim {
+                base: name,
+                suffixes: &["", "_bucket", "_sum", "_count", "_created"],
+            },
+        }
+    }
+
+    /// Every name claimed, built (for a lookup table of claims).
+    pub(crate) fn built(self) -> impl Iterator<Item = String> {
+        self.suffixes.iter().map(move |s| format!("{}{s}", self.base))
+    }
+
+    /// Whether some name is claimed by both.
+    #[cfg(test)]
+    pub(crate) fn intersects(self, other: Claim<'_>) -> bool {
+        self.suffixes
+            .iter()
+            .any(|a| other.suffixes.iter().any(|b| concat_eq(self.base, a, other.base, b)))
+    }
+}
+
+/// `a + a_suffix == b + b_suffix`, without building either.
+#[cfg(test)]
+fn concat_eq(a: &str, a_suffix: &str, b: &str, b_suffix: &str) -> bool {
+    a.len() + a_suffix.len() == b.len() + b_suffix.len()
+        && a.bytes().chain(a_suffix.bytes()).eq(b.bytes().chain(b_suffix.bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name a claim holds, built, for checking the pairwise test.
+    fn names(claim: Claim<'_>) -> Vec<String> {
+        claim.suffixes.iter().map(|s| format!("{}{s}", claim.base)).collect()
+    }
+
+    #[test]
+    fn intersection_is_symmetric_and_agrees_with_the_built_names() {
+        let kinds = [Kind::Counter, Kind::Gauge, Kind::Histogram];
+        let names_tried = ["x", "x_total", "x_count", "x_created", "x_total_total", "y", "x_bucket"];
+        for a_kind in kinds {
+            for b_kind in kinds {
+                for a in names_tried {
+                    for b in names_tried {
+                        let (ca, cb) = (Claim::of(a, a_kind), Claim::of(b, b_kind));
+                        let built = names(ca).iter().any(|n| names(cb).contains(n));
+                        assert_eq!(ca.intersects(cb), built, "{a} {a_kind:?} / {b} {b_kind:?}");
+                        assert_eq!(cb.intersects(ca), built, "{b} {b_kind:?} / {a} {a_kind:?}");
+                    }
+                }
+            }
+        }
+    }
+}
