@@ -270,3 +270,30 @@ fn a_refused_collector_is_dropped_with_no_lock_of_ours_held() {
     assert_eq!(refused.unwrap_err().kind(), ErrorKind::DuplicateMetric);
     assert!(other.render().contains("collector=\"from_drop\""), "{}", other.render());
 }
+
+#[test]
+fn the_name_claim_rule_holds_across_included_registries_and_prefixes() {
+    static JOBS: Gauge = Gauge::new("jobs", "Jobs.");
+    static JOBS_TOTAL: Counter = Counter::new("jobs_total", "Jobs done.");
+    static LAT: Histogram = Histogram::new("lat", "Latency.");
+    static LAT_COUNT: Gauge = Gauge::new("svc_lat_count", "Read as svc_lat's count.");
+    let app = Registry::new();
+    let a = Arc::new(Registry::new());
+    a.register(&JOBS).unwrap();
+    app.include(a, "", &[("i", "a")]).unwrap();
+    let b = Arc::new(Registry::new());
+    b.register(&JOBS_TOTAL).unwrap();
+    // OpenMetrics names counter `jobs_total` `jobs`: it clashes with the gauge.
+    assert_eq!(
+        app.include(b, "", &[("i", "b")]).unwrap_err().kind(),
+        ErrorKind::FamilyClash
+    );
+    let c = Arc::new(Registry::new());
+    c.register(&LAT).unwrap();
+    app.include(c, "svc_", &[]).unwrap();
+    // The prefix is part of the name the rule sees.
+    assert_eq!(app.register(&LAT_COUNT).unwrap_err().kind(), ErrorKind::FamilyClash);
+    let text = app.render();
+    crate::parse(&text);
+    assert!(text.contains("# TYPE svc_lat histogram\n"), "{text}");
+}
