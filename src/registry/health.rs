@@ -62,6 +62,15 @@ impl Tally {
 /// registry's constant labels; `clashes` are the families the registry
 /// left out of scrapes, by name.
 pub(super) fn expose(sink: &mut dyn Sink, scope: Scope<'_>, tree: &Tree<'_>, clashes: &[(String, u64)]) {
+    // Most small registries have nothing to say: no labelled family, no
+    // collector, no clash. Deciding that first keeps a scrape of them cheap.
+    let anything = !clashes.is_empty()
+        || tree
+            .sources()
+            .any(|(_, e)| matches!(e, Entry::Collector(_)) || e.metric().is_some_and(|m| m.dropped().is_some()));
+    if !anything {
+        return;
+    }
     let (mut dropped, mut panics, mut rejected) = (Tally::default(), Tally::default(), Tally::default());
     for (ctx, entry) in tree.sources() {
         match entry {
