@@ -349,18 +349,11 @@ impl Registry {
     /// not known before a scrape); the entries read go to `graveyard`.
     fn check_families(&self, entry: &Entry, graveyard: &mut Vec<Entry>) -> Result<(), Error> {
         let mut entries = self.snapshot();
-        let before = self.tree(entries.clone());
-        let mark = before.len();
-        graveyard.extend(before.into_sources());
         entries.push(entry.clone());
         let tree = self.tree(entries);
-        let refused = plan::plan(&tree, &[])
-            .rejections
-            .iter()
-            .find(|r| r.source >= mark)
-            .map(|r| Error::new(r.kind, &r.name));
+        let checked = plan::check_new(&tree, tree.last_start()).map_err(|(kind, name)| Error::new(kind, &name));
         graveyard.extend(tree.into_sources());
-        refused.map_or(Ok(()), Err)
+        checked
     }
 
     /// A copy of the entry list, taken under the read lock.

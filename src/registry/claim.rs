@@ -18,9 +18,10 @@
 //!
 //! Two families clash when their claims intersect, whatever the order they
 //! are registered or written in. The registry's plan (`plan.rs`) builds
-//! every claimed name into one lookup table per check, so a scrape checks
-//! each family once, not against every other; [`Claim::intersects`]
-//! (test-only) is the pairwise definition that table is tested against.
+//! every claimed name into one lookup table per scrape, so a scrape checks
+//! each family once, not against every other; a registration compares the
+//! new family's claim with each other's pairwise ([`Claim::intersects`]),
+//! building no name.
 
 use crate::expose::Kind;
 
@@ -56,7 +57,6 @@ impl<'a> Claim<'a> {
     }
 
     /// Whether some name is claimed by both.
-    #[cfg(test)]
     pub(crate) fn intersects(self, other: Claim<'_>) -> bool {
         self.suffixes
             .iter()
@@ -65,7 +65,6 @@ impl<'a> Claim<'a> {
 }
 
 /// `a + a_suffix == b + b_suffix`, without building either.
-#[cfg(test)]
 fn concat_eq(a: &str, a_suffix: &str, b: &str, b_suffix: &str) -> bool {
     a.len() + a_suffix.len() == b.len() + b_suffix.len()
         && a.bytes().chain(a_suffix.bytes()).eq(b.bytes().chain(b_suffix.bytes()))

@@ -63,6 +63,8 @@ pub(super) struct Tree<'r> {
     /// The include entries walked, kept so that they are dropped with the
     /// tree (never inside the walk).
     includes: Vec<Entry>,
+    /// Where the sources of the last top-level entry start.
+    last_start: usize,
 }
 
 impl<'r> Tree<'r> {
@@ -87,9 +89,9 @@ impl<'r> Tree<'r> {
         self.sources.get(i)
     }
 
-    /// How many sources.
-    pub(super) fn len(&self) -> usize {
-        self.sources.len()
+    /// Where the sources of the last entry of the registry scraped start.
+    pub(super) fn last_start(&self) -> usize {
+        self.last_start
     }
 
     /// The sources (and include entries), to be dropped where no lock of
@@ -114,10 +116,12 @@ impl Registry {
             sources: Vec::new(),
             ctx_of: Vec::new(),
             includes: Vec::new(),
+            last_start: 0,
         };
         if entries.iter().any(|e| matches!(e, Entry::Include(_))) {
             walk(entries, 0, &mut tree, 0);
         } else {
+            tree.last_start = entries.len().saturating_sub(1);
             tree.sources = entries;
         }
         tree
@@ -126,6 +130,9 @@ impl Registry {
 
 fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
     for entry in entries {
+        if depth == 0 {
+            tree.last_start = tree.sources.len();
+        }
         let Entry::Include(include) = &entry else {
             tree.sources.push(entry);
             tree.ctx_of.push(ctx);
@@ -181,7 +188,6 @@ pub(super) struct Group<'t> {
 /// A family left out, and why.
 pub(super) struct Rejection {
     pub(super) source: usize,
-    pub(super) kind: ErrorKind,
     pub(super) name: String,
 }
 
@@ -211,10 +217,9 @@ pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>
     for (source, (ctx, entry)) in tree.sources().enumerate() {
         let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
             let member = Member { ctx, from, desc };
-            if let Err(kind) = admit(tree, &mut plan.groups, &mut by_name, &mut claims, member) {
+            if admit(tree, &mut plan.groups, &mut by_name, &mut claims, member).is_err() {
                 plan.rejections.push(Rejection {
                     source,
-                    kind,
                     name: format!("{}{}", tree.ctx(ctx).prefix, desc.name),
                 });
             }
@@ -295,4 +300,77 @@ fn clash(same_registry: bool) -> ErrorKind {
     } else {
         ErrorKind::FamilyClash
     }
+}
+
+/// The check of a registration or inclusion: whether a family of the
+/// sources from `mark` on is refused by the rules of [`plan`], checked
+/// pairwise against every family before it, without building names (a
+/// registration costs one pass over the tree, not a plan of it, so
+/// registering `n` metrics stays `O(n²)` comparisons with no allocation,
+/// as before composition; prefixed names are built once per check).
+/// Collectors' families are not known before a scrape.
+pub(super) fn check_new(tree: &Tree<'_>, mark: usize) -> Result<(), (ErrorKind, String)> {
+    struct Family<'t> {
+        ctx: usize,
+        name: Cow<'t, str>,
+        desc: FamilyDesc<'t>,
+    }
+    let families = |range: std::ops::Range<usize>| {
+        tree.sources()
+            .enumerate()
+            .filter(move |(source, _)| range.contains(source))
+            .filter_map(|(_, (ctx, entry))| Some((ctx, entry.metric()?)))
+            .flat_map(|(ctx, metric)| {
+                let prefix: &str = &tree.ctx(ctx).prefix;
+                (0..).map_while(move |i| metric.describe(i)).map(move |desc| Family {
+                    ctx,
+                    name: if prefix.is_empty() {
+                        Cow::Borrowed(desc.name)
+                    } else {
+                        Cow::Owned(format!("{prefix}{}", desc.name))
+                    },
+                    desc,
+                })
+            })
+    };
+    // Whether `new` may be written beside `old` (earlier in the tree).
+    let refused = |old: &Family<'_>, new: &Family<'_>| {
+        let (other, ctx) = (tree.ctx(old.ctx), tree.ctx(new.ctx));
+        let same_registry = old.ctx == new.ctx;
+        if old.name == new.name {
+            let same_shape = old.desc.kind == new.desc.kind
+                && old.desc.help == new.desc.help
+                && old.desc.labels.same(new.desc.labels)
+                && other.pairs.iter().map(|(n, _)| n).eq(ctx.pairs.iter().map(|(n, _)| n));
+            (!same_shape || same_registry || other.pairs == ctx.pairs).then(|| clash(same_registry))
+        } else {
+            Claim::of(&old.name, old.desc.kind)
+                .intersects(Claim::of(&new.name, new.desc.kind))
+                .then(|| clash(same_registry))
+        }
+    };
+    let new: Vec<Family<'_>> = families(mark..usize::MAX).collect();
+    for (j, family) in new.iter().enumerate() {
+        let refuse = |kind| Err((kind, family.name.to_string()));
+        let ctx = tree.ctx(family.ctx);
+        if ctx.repeats || family.desc.labels.iter().any(|l| ctx.pairs.iter().any(|(n, _)| n == l)) {
+            return refuse(ErrorKind::LabelClash);
+        }
+        let claim = Claim::of(&family.name, family.desc.kind);
+        if health::NAMES
+            .iter()
+            .any(|h| claim.intersects(Claim::of(h, Kind::Counter)))
+        {
+            return refuse(ErrorKind::DuplicateMetric);
+        }
+        if let Some(kind) = new[..j].iter().find_map(|old| refused(old, family)) {
+            return refuse(kind);
+        }
+    }
+    for old in families(0..mark) {
+        if let Some((kind, family)) = new.iter().find_map(|n| Some((refused(&old, n)?, n))) {
+            return Err((kind, family.name.to_string()));
+        }
+    }
+    Ok(())
 }
