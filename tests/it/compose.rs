@@ -297,3 +297,87 @@ fn the_name_claim_rule_holds_across_included_registries_and_prefixes() {
     crate::parse(&text);
     assert!(text.contains("# TYPE svc_lat histogram\n"), "{text}");
 }
+
+/// Registers one metric, saying whether it was admitted.
+type Register = Box<dyn Fn(&Registry) -> bool>;
+
+/// The registration check and the scrape-time grouping apply one rule: what
+/// the checks let in (metrics registered before inclusion, inclusions,
+/// registrations into the including registry) is never left out at a
+/// scrape, and the exposition passes the oracle.
+#[test]
+fn what_registration_admits_the_scrape_never_rejects() {
+    const NAMES: [&str; 7] = ["x", "x_total", "x_count", "x_sum", "x_bucket", "y", "x_created"];
+    const LABELS: [(&str, &str); 3] = [("i", "a"), ("i", "b"), ("j", "a")];
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..200 {
+        let mut metrics: Vec<Register> = Vec::new();
+        for _ in 0..6 {
+            let name = NAMES[next(NAMES.len())];
+            let help = ["H.", "G."][next(2)];
+            let labelled = next(2) == 0;
+            let register: Register = match (next(3), labelled) {
+                (0, false) => {
+                    let m = Arc::new(Counter::try_new(name, help).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+                (0, true) => {
+                    let m = Arc::new(CounterVec::try_new(name, help, ["k"]).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+                (1, false) => {
+                    let m = Arc::new(Gauge::try_new(name, help).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+                (1, true) => {
+                    let m = Arc::new(GaugeVec::try_new(name, help, ["k"]).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+                (_, false) => {
+                    let m = Arc::new(Histogram::try_new(name, help, vec![1.0]).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+                (_, true) => {
+                    let m = Arc::new(HistogramVec::try_with_buckets(name, help, ["k"], vec![1.0]).unwrap());
+                    Box::new(move |r| r.register_arc(Arc::clone(&m)).is_ok())
+                }
+            };
+            metrics.push(register);
+        }
+        let app = Registry::new();
+        let mut admitted = 0;
+        for register in &metrics {
+            if next(3) == 0 {
+                admitted += usize::from(register(&app));
+            } else {
+                let sub = Arc::new(Registry::new());
+                let ok = register(&sub);
+                let prefix = ["", "x_"][next(2)];
+                if ok && app.include(sub, prefix, &[LABELS[next(LABELS.len())]]).is_ok() {
+                    admitted += 1;
+                }
+            }
+        }
+        let text = app.render();
+        let exposition = crate::parse(&text);
+        assert!(
+            !text.contains("bareprom_families_rejected_total"),
+            "round {round}: {text}"
+        );
+        let families = exposition
+            .families
+            .iter()
+            .filter(|f| !f.name.starts_with("bareprom_"))
+            .count();
+        assert!(
+            families <= admitted,
+            "round {round}: {families} families of {admitted} admitted\n{text}"
+        );
+    }
+}
