@@ -427,6 +427,26 @@ impl fmt::Debug for Scrape<'_> {
 /// A labelled counter or gauge family a collector is writing, from
 /// [`Scrape::counter_family`], [`Scrape::gauge_family`] and their float
 /// twins; `V` is the value type (`u64`, `i64` or `f64`).
+///
+/// # Examples
+///
+/// ```
+/// struct Pools;
+/// impl bareprom::Collect for Pools {
+///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
+///         let mut idle: bareprom::FamilyWriter<'_, i64, 1> =
+///             out.gauge_family("pool_idle", "Idle connections.", ["pool"]);
+///         idle.series(["db"], 4);
+///         idle.series(["db"], 5); // a repeated series: rejected and counted
+///     }
+/// }
+/// let registry = bareprom::Registry::new();
+/// registry.register_collector("pools", Pools)?;
+/// let text = registry.render();
+/// assert!(text.contains("pool_idle{pool=\"db\"} 4\n"));
+/// assert!(text.contains("bareprom_collector_rejected_total{collector=\"pools\"} 1\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
 pub struct FamilyWriter<'s, V, const N: usize> {
     /// `None` once the family was rejected.
     family: Option<&'s mut Collected>,
@@ -508,6 +528,23 @@ impl<V, const N: usize> fmt::Debug for FamilyWriter<'_, V, N> {
 
 /// A labelled histogram family a collector is writing, from
 /// [`Scrape::histogram_family`].
+///
+/// # Examples
+///
+/// ```
+/// struct Sizes;
+/// impl bareprom::Collect for Sizes {
+///     fn collect(&self, out: &mut bareprom::Scrape<'_>) {
+///         let mut sizes: bareprom::HistogramWriter<'_, 1> =
+///             out.histogram_family("reply_bytes", "Reply sizes.", ["route"], &[100.0]);
+///         sizes.series(["/a"], &[2], 3, 450.0);
+///     }
+/// }
+/// let registry = bareprom::Registry::new();
+/// registry.register_collector("sizes", Sizes)?;
+/// assert!(registry.render().contains("reply_bytes_count{route=\"/a\"} 3\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
 pub struct HistogramWriter<'s, const N: usize> {
     inner: FamilyWriter<'s, (), N>,
 }
