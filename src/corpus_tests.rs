@@ -1,5 +1,5 @@
-//! Replays the checked-in corpora of the `proc_parsers` and `http_request`
-//! fuzz targets through the same functions the fuzzer runs, so that
+//! Replays the checked-in corpora of the `proc_parsers`, `http_request` and
+//! `push_response` fuzz targets through the same functions the fuzzer runs, so that
 //! `cargo test` keeps every seed and every past crash passing. Unit tests,
 //! because those parsers are crate-private; the other targets' corpora are
 //! replayed by `tests/it/corpus.rs`.
@@ -26,4 +26,9 @@ fn proc_parsers_corpus() {
 #[test]
 fn http_request_corpus() {
     replay("http_request", fuzzing::http_request);
+}
+
+#[test]
+fn push_response_corpus() {
+    replay("push_response", fuzzing::push_response);
 }

@@ -1,5 +1,6 @@
 //! The crate's one error type: what went wrong at registration or
-//! construction time. The hot path never returns it.
+//! construction time, or in a transport's exchange (a push). The hot path
+//! never returns it.
 
 use std::fmt;
 
@@ -43,6 +44,34 @@ pub enum ErrorKind {
     FamilyClash,
     /// A registry would include itself.
     IncludeCycle,
+
+    // Pushing to a Pushgateway (`push.rs`). Kept together, after the
+    // registration kinds, so that kinds other modules add merge cleanly.
+    /// A Pushgateway URL is not `http://host[:port][/prefix]` (another
+    /// scheme, no host, a bad port, credentials, a query or a fragment).
+    InvalidPushUrl,
+    /// A push's job name is empty.
+    InvalidJob,
+    /// An extra header, or a bearer token, cannot be sent as given: a name
+    /// that is not an HTTP token or that the client sets itself, or a value
+    /// with a control character.
+    InvalidHeader,
+    /// A pushed sample already carries the `job` label or one of the
+    /// grouping labels (`client_golang` refuses these pushes too: the gateway
+    /// would overwrite the label silently).
+    GroupingLabelClash,
+    /// The gateway refused the connection (nothing listens on that port).
+    ConnectionRefused,
+    /// Connecting, sending the request or receiving the answer took longer
+    /// than its timeout.
+    Timeout,
+    /// Any other failure to resolve, connect, send or receive.
+    Io,
+    /// The gateway answered with a status other than 2xx;
+    /// [`Error::status`] and [`Error::response_body`] say what it answered.
+    GatewayRejected,
+    /// The gateway's answer is not HTTP/1.x, or exceeds the client's limits.
+    InvalidResponse,
 }
 
 impl ErrorKind {
@@ -59,14 +88,27 @@ impl ErrorKind {
             ErrorKind::LabelClash => "constant label clashes with a metric label",
             ErrorKind::FamilyClash => "family clashes with a family of the same name",
             ErrorKind::IncludeCycle => "registry would include itself",
+            ErrorKind::InvalidPushUrl => "invalid pushgateway url",
+            ErrorKind::InvalidJob => "invalid job name",
+            ErrorKind::InvalidHeader => "invalid push header",
+            ErrorKind::GroupingLabelClash => "pushed metric carries a grouping label",
+            ErrorKind::ConnectionRefused => "connection refused",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Io => "i/o error",
+            ErrorKind::GatewayRejected => "pushgateway rejected the request",
+            ErrorKind::InvalidResponse => "invalid pushgateway response",
         }
     }
 }
 
-/// An error from constructing or registering a metric.
+/// An error from constructing or registering a metric, or from pushing to a
+/// Pushgateway.
 ///
 /// Opaque on purpose: match on [`Error::kind`], read the message through
-/// `Display` (lowercase, no trailing period, naming the offending input).
+/// `Display` (lowercase, no trailing period, naming the offending input; a
+/// push error names the method and URL and, when the gateway answered, its
+/// status and body, which [`Error::status`] and [`Error::response_body`]
+/// give too).
 ///
 /// # Examples
 ///
@@ -88,6 +130,18 @@ pub struct Error {
     subject: String,
     /// What exactly is wrong with the subject, when there is more to say.
     detail: Option<String>,
+    /// Set by transports: the exchange that failed, shown instead of the
+    /// quoted subject.
+    exchange: Option<Box<Exchange>>,
+}
+
+/// What a transport error says about the request it was for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Exchange {
+    /// `METHOD url: what happened`, written as it is.
+    detail: String,
+    /// The peer's answer, when it answered: status and body text.
+    answer: Option<(u16, String)>,
 }
 
 impl Error {
@@ -96,6 +150,7 @@ impl Error {
             kind,
             subject: subject.to_owned(),
             detail: None,
+            exchange: None,
         }
     }
 
@@ -103,6 +158,49 @@ impl Error {
     pub(crate) fn with_detail(mut self, detail: String) -> Self {
         self.detail = Some(detail);
         self
+    }
+
+    /// A transport's error: `detail` names the request (method and URL) and
+    /// what happened; `answer` is the peer's status and body, if it answered.
+    pub(crate) fn exchange(kind: ErrorKind, detail: String, answer: Option<(u16, String)>) -> Self {
+        Error {
+            kind,
+            subject: String::new(),
+            detail: None,
+            exchange: Some(Box::new(Exchange { detail, answer })),
+        }
+    }
+
+    /// The HTTP status the peer answered, for an error of kind
+    /// [`ErrorKind::GatewayRejected`]; `None` for every other error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use bareprom::{ErrorKind, Pusher};
+    /// let err = Pusher::new("http://127.0.0.1:9091", "")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidJob);
+    /// assert_eq!(err.status(), None);
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        self.exchange.as_ref()?.answer.as_ref().map(|answer| answer.0)
+    }
+
+    /// The body the peer answered with (lossily decoded, at most 64 KiB),
+    /// for an error of kind [`ErrorKind::GatewayRejected`]; `None` for every
+    /// other error. The `Display` text includes it too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use bareprom::{ErrorKind, Pusher};
+    /// let err = Pusher::new("ftp://127.0.0.1:9091", "nightly").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidPushUrl);
+    /// assert_eq!(err.response_body(), None);
+    /// ```
+    pub fn response_body(&self) -> Option<&str> {
+        self.exchange.as_ref()?.answer.as_ref().map(|answer| &*answer.1)
     }
 
     /// What kind of mistake this is.
@@ -122,6 +220,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(exchange) = &self.exchange {
+            return write!(f, "{}: {}", self.kind.message(), exchange.detail);
+        }
         write!(f, "{}: {:?}", self.kind.message(), self.subject)?;
         match &self.detail {
             Some(detail) => write!(f, " ({detail})"),

@@ -1,14 +1,20 @@
 //! Entry points for the fuzz crate in `fuzz/`; not part of the API.
 //!
 //! Compiled only under `cfg(fuzzing)`, which cargo-fuzz sets. The `/proc`
-//! parsers and the std server's request-head parser are crate-private and
-//! return crate-private types, so they cannot be re-exported as they are;
-//! this module runs them instead. The unit tests in `src/corpus_tests.rs`
-//! include this file too, so `cargo test` replays the `proc_parsers` and
-//! `http_request` corpora through exactly what the fuzzer runs.
+//! parsers, the std server's request-head parser and the push client's
+//! answer parser are crate-private and return crate-private types, so they
+//! cannot be re-exported as they are; this module runs them instead. The
+//! unit tests in `src/corpus_tests.rs` include this file too, so `cargo
+//! test` replays the `proc_parsers`, `http_request` and `push_response`
+//! corpora through exactly what the fuzzer runs.
 #![doc(hidden)]
 
+use std::sync::Arc;
+
 use crate::process::linux;
+use crate::push::labels::first_clash;
+use crate::push::response::{self, MAX_BODY, parse_response};
+use crate::push::target::{Gateway, push_component};
 use crate::serve::http::reference::{self, Facts, Verdict};
 use crate::serve::http::{Head, Limits, Parse, Version, parse_head};
 
@@ -159,4 +165,246 @@ fn check_accepted(buf: &[u8], limits: &Limits, parsed: &Parse<'_>, head: &Head<'
         let prefix = buf.get(..cut).unwrap_or_default();
         assert_eq!(parse_head(prefix, limits), Parse::Incomplete, "prefix of {cut} bytes");
     }
+}
+
+/// Runs the push client's parser of the gateway's answer on `bytes`, and
+/// its scan for grouping labels in an exposition.
+///
+/// An input starting with `0xFE` and at least three bytes long builds an
+/// answer from its next two bytes (status; framing, chunk size and line
+/// ends) and the rest (the body), and checks that it parses to exactly what
+/// was built, in pieces too. One starting with `0xFD` builds a labelled gauge
+/// from the rest (a label name from its bytes up to the first `0`, the
+/// value from what follows), encodes it, and checks that the scan finds both
+/// label names, so it reads through any value. One starting with `0xFC`
+/// reads a gateway URL from the rest up to the first `0` and a grouping
+/// value from what follows: an accepted URL gives back the same gateway when
+/// written out and parsed again, and the value's path component holds no
+/// `/` and decodes (base64url or percent-decoding) to the value. Any other
+/// input is parsed as it is.
+///
+/// # Panics
+///
+/// When the parser panics or breaks a property: once the connection has
+/// ended it never asks for more; an answer it has completed, or refused,
+/// stays completed (the same answer) or refused whatever bytes follow, and
+/// reading to the end changes neither its status nor its body; a kept body
+/// is at most 64 KiB.
+pub fn push_response(bytes: &[u8]) {
+    match bytes {
+        [0xFE, status, framing, body @ ..] => built_answer(*status, *framing, body),
+        [0xFD, rest @ ..] => labelled_exposition(rest),
+        [0xFC, rest @ ..] => gateway_url_and_path(rest),
+        _ => raw_answer(bytes),
+    }
+    std::hint::black_box(first_clash(bytes, &["job", "instance"]));
+}
+
+fn raw_answer(buf: &[u8]) {
+    let open = parse_response(buf, false);
+    let closed = parse_response(buf, true);
+    assert_ne!(closed, response::Parse::Incomplete, "incomplete after the end");
+    let longer = [buf, b"HTTP/1.1 200 OK\r\n\r\n\r\n0\r\n\r\n"].concat();
+    match &open {
+        response::Parse::Complete(answer) => {
+            assert!(answer.body.len() <= MAX_BODY && answer.status >= 200);
+            assert_eq!(parse_response(&longer, false), open, "changed by later bytes");
+            let response::Parse::Complete(at_end) = &closed else {
+                panic!("complete, then {closed:?} at the end");
+            };
+            assert_eq!((at_end.status, &at_end.body), (answer.status, &answer.body));
+        }
+        response::Parse::Invalid(_) => {
+            assert!(
+                matches!(parse_response(&longer, false), response::Parse::Invalid(_)),
+                "accepted after a refusal"
+            );
+            assert!(
+                matches!(closed, response::Parse::Invalid(_)),
+                "refused, then {closed:?} at the end"
+            );
+        }
+        response::Parse::Incomplete => {}
+    }
+    // What a prefix decides, the whole input decides the same way.
+    for cut in (0..16).map(|k| buf.len() * k / 16) {
+        match parse_response(&buf[..cut], false) {
+            response::Parse::Complete(answer) => {
+                assert_eq!(open, response::Parse::Complete(answer), "prefix of {cut} bytes");
+            }
+            response::Parse::Invalid(_) => assert!(
+                matches!(open, response::Parse::Invalid(_)),
+                "prefix of {cut} bytes refused"
+            ),
+            response::Parse::Incomplete => {}
+        }
+    }
+}
+
+fn built_answer(status: u8, framing: u8, body: &[u8]) {
+    let status = 200 + u16::from(status) * 3 / 2;
+    let eol: &[u8] = if framing & 0x80 == 0 { b"\r\n" } else { b"\n" };
+    let chunk = 1 + usize::from(framing >> 2 & 0x1F);
+    let mut answer = format!("HTTP/1.1 {status} Some Reason").into_bytes();
+    answer.extend_from_slice(eol);
+    answer.extend_from_slice(b"Date: Tue, 01 Dec 2026 22:17:55 GMT");
+    answer.extend_from_slice(eol);
+    let mode = framing % 3;
+    match mode {
+        0 => answer.extend_from_slice(format!("Content-Length: {}", body.len()).as_bytes()),
+        1 => answer.extend_from_slice(b"Transfer-Encoding: gzip, chunked"),
+        _ => answer.extend_from_slice(b"Connection: close"),
+    }
+    answer.extend_from_slice(eol);
+    answer.extend_from_slice(eol);
+    let head_len = answer.len();
+    if mode == 1 {
+        for (i, piece) in body.chunks(chunk).enumerate() {
+            let size = if i % 2 == 0 {
+                format!("{:x}", piece.len())
+            } else {
+                format!("{:X};ext=1", piece.len())
+            };
+            answer.extend_from_slice(size.as_bytes());
+            answer.extend_from_slice(eol);
+            answer.extend_from_slice(piece);
+            answer.extend_from_slice(eol);
+        }
+        answer.extend_from_slice(b"0");
+        answer.extend_from_slice(eol);
+        answer.extend_from_slice(eol);
+    } else {
+        answer.extend_from_slice(body);
+    }
+    let no_body = status == 204 || status == 304;
+    let kept = if no_body {
+        &[][..]
+    } else {
+        &body[..body.len().min(MAX_BODY)]
+    };
+    let expected = response::Parse::Complete(response::Answer {
+        status,
+        reason: "Some Reason".to_owned(),
+        body: kept.to_vec(),
+        truncated: !no_body && body.len() > MAX_BODY,
+    });
+    assert_eq!(
+        parse_response(&answer, true),
+        expected,
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    if mode != 2 {
+        assert_eq!(parse_response(&answer, false), expected, "before the end");
+        let end = if no_body { head_len } else { answer.len() };
+        for cut in (0..16).map(|k| end * k / 16).chain([end.saturating_sub(1)]) {
+            assert_eq!(
+                parse_response(&answer[..cut], false),
+                response::Parse::Incomplete,
+                "prefix of {cut} bytes"
+            );
+        }
+    }
+    raw_answer(&answer);
+}
+
+fn labelled_exposition(rest: &[u8]) {
+    let split = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    let name: String = rest[..split]
+        .iter()
+        .map(|&b| char::from(b'a' + b % 26))
+        .take(16)
+        .collect();
+    let value = String::from_utf8_lossy(rest.get(split + 1..).unwrap_or_default());
+    let Ok(gauges) = crate::GaugeVec::<2>::try_new("fuzz_gauge", "Fuzzed labels.", [name.as_str(), "zz_after"]) else {
+        return;
+    };
+    let registry = crate::Registry::new();
+    let gauges = Arc::new(gauges);
+    registry
+        .register_arc(Arc::clone(&gauges))
+        .unwrap_or_else(|e| panic!("{e}"));
+    gauges.with([&*value, &*value]).set(1);
+    let text = registry.render();
+    let found = |label: &str| first_clash(text.as_bytes(), &[label]);
+    assert_eq!(found(&name), Some((&b"fuzz_gauge"[..], name.as_bytes())), "{text}");
+    assert_eq!(
+        found("zz_after"),
+        Some((&b"fuzz_gauge"[..], &b"zz_after"[..])),
+        "{text}"
+    );
+    assert_eq!(found("zz_absent"), None, "{text}");
+}
+
+fn gateway_url_and_path(rest: &[u8]) {
+    let split = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    let url = String::from_utf8_lossy(&rest[..split]);
+    if let Ok(gateway) = Gateway::parse(&url) {
+        let written = format!("http://{}{}", gateway.authority(), gateway.prefix);
+        assert_eq!(
+            Gateway::parse(&written).as_ref(),
+            Ok(&gateway),
+            "{url:?} written as {written:?}"
+        );
+    }
+    let value = String::from_utf8_lossy(rest.get(split + 1..).unwrap_or_default());
+    let mut path = String::new();
+    push_component(&mut path, "l", &value);
+    let decoded = if let Some(encoded) = path.strip_prefix("/l@base64/") {
+        if encoded == "=" {
+            Vec::new()
+        } else {
+            decode_base64url(encoded)
+        }
+    } else {
+        let encoded = path.strip_prefix("/l/").unwrap_or_else(|| panic!("{path:?}"));
+        assert!(!encoded.is_empty() && encoded != "." && encoded != "..", "{path:?}");
+        percent_decode(encoded)
+    };
+    assert_eq!(path.matches('/').count(), 2, "{path:?}");
+    assert!(
+        path.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%@=/".contains(&b)),
+        "{path:?}"
+    );
+    assert_eq!(decoded, value.as_bytes(), "{path:?}");
+}
+
+fn decode_base64url(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => u32::from(c - b'A'),
+        b'a'..=b'z' => u32::from(c - b'a') + 26,
+        b'0'..=b'9' => u32::from(c - b'0') + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => panic!("not base64url: {text:?}"),
+    };
+    let mut out = Vec::new();
+    for group in text.as_bytes().chunks(4) {
+        assert!(group.len() > 1, "a lone base64 digit in {text:?}");
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0, |n, (i, &c)| n | digit(c) << (18 - 6 * i));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..group.len()]);
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or_else(|e| panic!("{e}"));
+            out.push(u8::from_str_radix(hex, 16).unwrap_or_else(|e| panic!("{e}: {text:?}")));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
 }

@@ -70,6 +70,10 @@
 //! - **Formats**: metrics describe themselves to a format-neutral sink;
 //!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
 //!
+//! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
+//!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
+//!   a `std` `TcpStream` or a stream of its own (for TLS).
+//!
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
@@ -115,6 +119,7 @@ mod process;
 mod registry;
 // transports
 mod handler;
+mod push;
 mod serve;
 
 #[cfg(fuzzing)]
@@ -136,6 +141,7 @@ pub use handler::{METRICS_PATH, MetricsRequest, MetricsResponse, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use metric::Metric;
 pub use process::ProcessCollector;
+pub use push::{PushFormat, Pusher};
 pub use registry::{
     Collect, FamilyWriter, HistogramWriter, Registry, Scrape, default_registry, register, register_collector, render,
 };
