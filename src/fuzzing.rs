@@ -123,6 +123,7 @@ fn facts_of(head: &Head<'_>, used: usize) -> Facts {
         close: head.conn_close,
         keep_alive: head.conn_keep_alive,
         accept: head.accept.as_deref().map(str::to_owned),
+        accept_encoding: head.accept_encoding.as_deref().map(str::to_owned),
         authorization: head.authorization.map(<[u8]>::to_vec),
         has_body: head.has_body,
         used,

@@ -1,9 +1,11 @@
-//! The framework-agnostic metrics endpoint: a request's method, path and
-//! `Accept` header in, status, content type and body out. Mounting on any
-//! HTTP server is a matter of copying three fields each way.
+//! The framework-agnostic metrics endpoint: a request's method, path,
+//! `Accept` and `Accept-Encoding` headers in; status, content type, content
+//! coding and body out. Mounting on any HTTP server is a matter of copying
+//! a few fields each way.
 
+use crate::gzip::gzip;
+use crate::negotiate::{ContentEncoding, Format, negotiate, negotiate_encoding};
 use crate::registry::Registry;
-use crate::text::CONTENT_TYPE;
 
 /// The path [`Registry::handle`] serves metrics on.
 ///
@@ -28,31 +30,42 @@ pub struct MetricsRequest<'a> {
     pub method: &'a str,
     /// The request target; a query string is ignored.
     pub path: &'a str,
-    /// The `Accept` header, if any. Only the text format v0.0.4 is served
-    /// today, so it is not consulted yet; it is here so that content
-    /// negotiation can arrive without changing callers.
+    /// The `Accept` header, if any (several joined with `, `). It is
+    /// negotiated ([`negotiate`](crate::negotiate)) among the formats the
+    /// endpoint can write: today only the text format v0.0.4, which is also
+    /// the answer to any header that accepts nothing offered.
     pub accept: Option<&'a str>,
+    /// The `Accept-Encoding` header, if any (several joined with `, `): the
+    /// body is gzip-compressed when it allows gzip
+    /// ([`negotiate_encoding`](crate::negotiate_encoding)).
+    pub accept_encoding: Option<&'a str>,
 }
 
 impl<'a> MetricsRequest<'a> {
-    /// A request without an `Accept` header.
+    /// A request without `Accept` and `Accept-Encoding` headers.
     ///
     /// # Examples
     ///
     /// ```
     /// let request = bareprom::MetricsRequest::new("HEAD", "/metrics");
-    /// assert_eq!(request.accept, None);
+    /// assert_eq!((request.accept, request.accept_encoding), (None, None));
     /// ```
     pub fn new(method: &'a str, path: &'a str) -> Self {
         MetricsRequest {
             method,
             path,
             accept: None,
+            accept_encoding: None,
         }
     }
 }
 
 /// What the metrics endpoint answers.
+///
+/// Send `Content-Type`, `Content-Encoding` when `content_encoding` is set,
+/// and `Vary: Accept-Encoding` on every 200: the body depends on the
+/// request's `Accept-Encoding`, and a cache between scraper and server must
+/// not hand a gzip body to a client that did not ask for one.
 ///
 /// # Examples
 ///
@@ -66,6 +79,9 @@ pub struct MetricsResponse {
     pub status: u16,
     /// The `Content-Type` to send.
     pub content_type: &'static str,
+    /// The `Content-Encoding` to send, if any: `Some("gzip")` when the body
+    /// is gzip-compressed.
+    pub content_encoding: Option<&'static str>,
     /// The `Allow` header to send with a 405.
     pub allow: Option<&'static str>,
     /// The body. Empty for `HEAD`: a server that computes `Content-Length`
@@ -77,6 +93,11 @@ pub struct MetricsResponse {
 impl Registry {
     /// Answers a request for [`METRICS_PATH`]: `GET` and `HEAD` get the
     /// exposition, other methods 405, other paths 404.
+    ///
+    /// The exposition is in the text format v0.0.4 whatever the `Accept`
+    /// header says (the only format written yet), and gzip-compressed
+    /// when `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
+    /// gets the headers a `GET` would, without the body.
     ///
     /// # Examples
     ///
@@ -95,6 +116,15 @@ impl Registry {
     ///
     /// let response = registry.handle(&bareprom::MetricsRequest::new("POST", "/metrics"));
     /// assert_eq!((response.status, response.allow), (405, Some("GET, HEAD")));
+    ///
+    /// // What Prometheus sends: the body comes back gzip-compressed.
+    /// let scrape = bareprom::MetricsRequest {
+    ///     accept_encoding: Some("gzip"),
+    ///     ..bareprom::MetricsRequest::new("GET", "/metrics")
+    /// };
+    /// let response = registry.handle(&scrape);
+    /// assert_eq!(response.content_encoding, Some("gzip"));
+    /// assert_eq!(response.body[..2], [0x1F, 0x8B]);
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn handle(&self, request: &MetricsRequest<'_>) -> MetricsResponse {
@@ -115,35 +145,45 @@ impl Registry {
         if path != metrics_path {
             return plain(404, "not found\n");
         }
-        match request.method {
-            "GET" => {
-                let mut body = Vec::new();
-                self.encode(&mut body);
-                MetricsResponse {
-                    status: 200,
-                    content_type: CONTENT_TYPE,
-                    allow: None,
-                    body,
-                }
+        let head = match request.method {
+            "GET" => false,
+            "HEAD" => true,
+            _ => {
+                return MetricsResponse {
+                    allow: Some("GET, HEAD"),
+                    ..plain(405, "method not allowed\n")
+                };
             }
-            "HEAD" => MetricsResponse {
-                status: 200,
-                content_type: CONTENT_TYPE,
-                allow: None,
-                body: Vec::new(),
-            },
-            _ => MetricsResponse {
-                allow: Some("GET, HEAD"),
-                ..plain(405, "method not allowed\n")
-            },
+        };
+        let format = negotiate(request.accept, OFFERED).format;
+        let coding = negotiate_encoding(request.accept_encoding);
+        let mut body = Vec::new();
+        if !head {
+            self.encode(&mut body);
+            if coding == ContentEncoding::Gzip {
+                let mut compressed = Vec::new();
+                gzip(&body, &mut compressed);
+                body = compressed;
+            }
+        }
+        MetricsResponse {
+            status: 200,
+            content_type: format.content_type(),
+            content_encoding: coding.header_value(),
+            allow: None,
+            body,
         }
     }
 }
+
+/// The formats [`Registry::handle`] can write, in order of preference.
+const OFFERED: &[Format] = &[Format::Text0_0_4];
 
 fn plain(status: u16, body: &str) -> MetricsResponse {
     MetricsResponse {
         status,
         content_type: "text/plain; charset=utf-8",
+        content_encoding: None,
         allow: None,
         body: body.as_bytes().to_vec(),
     }

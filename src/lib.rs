@@ -69,6 +69,10 @@
 //!   panics is left out of that scrape and counted.
 //! - **Formats**: metrics describe themselves to a format-neutral sink;
 //!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
+//! - **Serving**: [`Registry::handle`] answers a request's method, path,
+//!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
+//!   std-only one); it [`negotiate`]s the format and gzips
+//!   ([`gzip`]) when the scraper allows it, as every Prometheus does.
 //!
 //! - **Pushing** ([`Pusher`]): a batch job that ends before any scrape
 //!   pushes a registry to a Pushgateway (`push`, `push_add`, `delete`), over
@@ -95,10 +99,13 @@
 
 // Layers, bottom up; a module names only modules of its own layer or
 // below (see ARCHITECTURE.md, "Layers").
-// base: errors, validation, the format-neutral exposition, the formats
+// base: errors, validation, the format-neutral exposition, the formats,
+// compression and content negotiation
 mod error;
 mod expose;
+mod gzip;
 mod name;
+mod negotiate;
 mod text;
 // contracts: sealed metric and series traits, bucket layouts, label hash
 mod hash;
@@ -137,9 +144,11 @@ pub use family::{
     OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGaugeCell, GaugeCell};
+pub use gzip::gzip;
 pub use handler::{METRICS_PATH, MetricsRequest, MetricsResponse, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 pub use metric::Metric;
+pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{

@@ -181,6 +181,24 @@ fn collect_linux(out: &mut Scrape<'_>) {
     }
 }
 
+/// How many more descriptors the process may open: the soft
+/// `Max open files` limit minus the descriptors open now. `None` when there
+/// is no limit or it cannot be read (and on targets other than Linux). The
+/// std server sizes its connection limit by this.
+#[cfg(target_os = "linux")]
+pub(crate) fn descriptor_headroom() -> Option<u64> {
+    let limit = read_text("/proc/self/limits")
+        .map(|t| linux::parse_limits(&t))?
+        .max_open_files?;
+    Some(limit.saturating_sub(open_fds()?))
+}
+
+/// See the Linux version; elsewhere nothing is known.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn descriptor_headroom() -> Option<u64> {
+    None
+}
+
 /// Reads a whole file in one go. Invalid UTF-8 is replaced rather than
 /// rejected, because the command name in `/proc/self/stat` is whatever bytes
 /// the program set, and the fields after it are still readable.

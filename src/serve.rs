@@ -1,47 +1,65 @@
 //! A small HTTP/1.1 server for the exposition endpoint, on std alone.
 //!
 //! Threads: an accept thread that only accepts, an admission thread that
-//! gives each accepted connection a slot and a thread of its own (see
-//! `accept_loop` for why these are two threads), and one thread per open
-//! connection. Every open connection has a slot in a registry (a
-//! mutex-guarded map) that holds a clone of its socket and, while the
-//! connection waits for a request, the time it started waiting. The registry
-//! serves three purposes:
+//! waits on behalf of connections nobody can take yet, and up to
+//! `max_connections` worker threads, started on demand and kept until the
+//! server stops. Each worker serves one connection at a time. That is the
+//! whole thread budget: `max_connections + 2`, a hard bound, because a worker
+//! never exits before `stop` and is counted until it has.
 //!
-//! - Admission. At most `max_connections` slots exist. When they are all
-//!   taken, the new connection evicts the slot that has waited longest for a
-//!   request (shutting its socket down), so idle or slow-loris connections
-//!   cannot lock a scraper out; a fresh scraper sends its request at once and
-//!   is busy, not waiting, by the time the next connection arrives. Only when
-//!   every slot is busy answering does the newcomer get a fast 503, written
-//!   without blocking (the socket is non-blocking, and a fresh socket's send
-//!   buffer always has room for those few bytes).
-//! - Stopping. `stop` marks the registry as stopping and shuts down every
-//!   registered socket, so threads blocked in `read` or `write` return at
-//!   once instead of at their next timeout; no thread ever polls.
-//! - Waiting. The number of live connection threads is an atomic counter
-//!   decremented by a drop guard (so it is right even if a thread unwinds);
-//!   the guard notifies a condition variable that `stop` waits on.
+//! The connection table (`pool.rs`, behind one mutex) holds the accepted
+//! connections waiting for a worker (no more than there are free workers plus
+//! `min(32, max_connections)`) and, per worker, its socket (an `Arc` shared
+//! with the worker: one descriptor per connection) and what it is doing. It serves three purposes:
+//!
+//! - Admission. A new connection is queued for a worker. If no worker is
+//!   free or coming, the connection that has been evictable longest is shut
+//!   down: one waiting for a request, one whose client has not accepted a
+//!   64 KiB piece of its response for `STALL` (1 s), or one answering a
+//!   pipelined request. Its worker notices at once (its blocked read or
+//!   write fails; a request already received is still answered) and takes
+//!   the newcomer. If no connection is evictable yet, the admission thread
+//!   waits until a writer stalls or a rendering ends, at most 2 s; after
+//!   that, or at once if the queue is full, the newcomer gets a 503, written
+//!   without blocking.
+//! - Stopping. `stop` marks the table as stopping and shuts down every
+//!   socket, so threads blocked in `read` or `write` return at once instead of
+//!   at their next timeout; no thread ever polls.
+//! - Descriptors. Worker sockets, queued sockets, the listener, one socket in
+//!   the accept thread's hands and the one `stop` connects with: at most
+//!   `max_connections + min(32, max_connections) + 3`. `start` clamps
+//!   `max_connections` so that this fits into the soft `RLIMIT_NOFILE` minus
+//!   the descriptors already open; and when `accept` fails anyway (another
+//!   part of the program took them), the accept thread evicts a connection
+//!   before it tries again, so idle connections can always be evicted.
+//!
+//! Rendering (`render.rs`) is coalesced: identical requests arriving while
+//! one is being answered share its answer and its body (`Arc<Vec<u8>>`), and
+//! at most `max_renders` different ones render at once. Once `HELD_BODIES`
+//! (4) distinct bodies are being written (after cutting off writers of older
+//! bodies that have all stalled), a scrape shares the newest body held for
+//! the same request, or gets a 503 if there is none, instead of rendering
+//! another. So the bytes held for responses are at most `4 + max_renders`
+//! bodies, whatever the number of slow clients.
 //!
 //! The accept thread blocks in `accept`; `stop` wakes it by connecting to
 //! the listening address itself (on loopback when bound to an unspecified
-//! address), which needs no polling and no unsafe code. The accept thread
-//! then drops its end of the handoff channel, which ends the admission
-//! thread.
+//! address), which needs no polling and no unsafe code.
 
 mod auth;
 mod conn;
 pub(crate) mod http;
 mod options;
+mod pool;
+mod render;
+mod threads;
 
 pub use options::ServeOptions;
 
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -49,6 +67,9 @@ use std::time::{Duration, Instant};
 use auth::Auth;
 use http::Limits;
 use options::ResponseHook;
+use pool::{MAX_PENDING, Phase, Table};
+use render::Renders;
+use threads::{accept_loop, admission_loop};
 
 use crate::family::CounterVec;
 use crate::handler::{MetricsRequest, MetricsResponse};
@@ -95,11 +116,19 @@ const STOP_WAIT: Duration = Duration::from_secs(1);
 /// listen queue is full, and then the accept thread is busy accepting and
 /// sees the stop flag at its next connection anyway.
 const WAKE_TIMEOUT: Duration = Duration::from_millis(250);
-/// Connections accepted but not yet admitted; see `accept_loop`.
-const HANDOFF_QUEUE: usize = 256;
-/// Pause after an `accept` error such as running out of file descriptors,
-/// so that a persistent error does not turn the accept loop into a spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// The longest a queued connection waits for a worker before its 503.
+const ADMIT_WAIT: Duration = Duration::from_secs(2);
+/// After an `accept` error such as running out of file descriptors, the
+/// accept thread evicts a connection and waits at most this long for its
+/// worker to close it, so that a persistent error cannot make it spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest the accept thread waits for evicted connections to close
+/// when the descriptor budget is full of them. Short, so that the listen
+/// queue cannot overflow meanwhile.
+const EVICTION_WAIT: Duration = Duration::from_millis(5);
+/// Descriptors beyond the connections and the queue: the listener, the one
+/// in the accept thread's hands, the one `stop` connects with.
+const FIXED_FDS: usize = 3;
 
 /// A running server; stops when [`Server::stop`] is called or when dropped.
 ///
@@ -114,6 +143,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| MetricsResponse {
 ///     status: 200,
 ///     content_type: "text/plain",
+///     content_encoding: None,
 ///     allow: None,
 ///     body: Vec::new(),
 /// })?;
@@ -135,7 +165,7 @@ impl Server {
     ///
     /// ```
     /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
-    ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
+    ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// assert_ne!(server.local_addr().port(), 0);
     /// # Ok::<(), std::io::Error>(())
@@ -145,12 +175,29 @@ impl Server {
         self.addr
     }
 
+    /// The connection limit in force: [`ServeOptions::max_connections`],
+    /// lowered at start if the server's descriptor budget
+    /// (`max_connections + min(32, max_connections) + 3`) would not fit into
+    /// the soft `RLIMIT_NOFILE` minus the descriptors already open.
+    ///
+    /// ```
+    /// let server = bareprom::ServeOptions::new().max_connections(8).serve("127.0.0.1:0", |_| {
+    ///     bareprom::MetricsResponse { status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() }
+    /// })?;
+    /// assert!(server.max_connections() <= 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[must_use]
+    pub fn max_connections(&self) -> usize {
+        self.shared.max_connections
+    }
+
     /// Stops the server; see [`Server`] for what that involves. Returns
     /// within about a second.
     ///
     /// ```
     /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
-    ///     status: 200, content_type: "text/plain", allow: None, body: Vec::new(),
+    ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// server.stop();
     /// # Ok::<(), std::io::Error>(())
@@ -167,40 +214,38 @@ impl Drop for Server {
             return;
         }
         self.shared.stopping.store(true, Ordering::SeqCst);
-        {
-            let mut registry = self.shared.registry();
-            registry.stopping = true;
-            for slot in registry.slots.values() {
-                // Errors mean the socket is already closed, which is the goal.
-                let _ = slot.stream.shutdown(Shutdown::Both);
-            }
-        }
-        // Wake the accept thread; it sees the flag and exits without serving,
-        // and the admission thread follows when the handoff channel closes.
+        let pending = {
+            let mut table = self.shared.table();
+            let pending = std::mem::take(&mut table.pending);
+            table.shut_down_all();
+            pending
+        };
+        // Closed outside the lock.
+        drop(pending);
+        self.shared.work.notify_all();
+        self.shared.changed.notify_all();
+        // Wake the accept thread; it sees the flag and exits without serving.
         let _ = TcpStream::connect_timeout(&wake_addr(self.addr), WAKE_TIMEOUT);
         let deadline = Instant::now() + STOP_WAIT;
-        let mut registry = self.shared.registry();
-        while registry.background > 0 || self.shared.live.load(Ordering::SeqCst) > 0 {
+        let mut table = self.shared.table();
+        while table.background > 0 || table.workers > 0 {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
-            registry = self
-                .shared
-                .changed
-                .wait_timeout(registry, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            table = self.shared.wait_changed(table, Some(left));
         }
-        let background_done = registry.background == 0;
-        drop(registry);
-        // Joining is instant once both threads have signalled; if they have
-        // not (the wake-up connection failed), they are left detached rather
-        // than letting stop hang.
-        for thread in self.background.drain(..) {
-            if background_done {
+        let all_done = table.background == 0 && table.workers == 0;
+        let workers = std::mem::take(&mut table.handles);
+        drop(table);
+        // Joining is instant once every thread has signalled; if one has not
+        // (a handler still running, or the wake-up connection failed), the
+        // threads are left detached rather than letting stop hang.
+        if all_done {
+            for thread in self.background.drain(..).chain(workers) {
                 let _ = thread.join();
             }
         }
+        self.background.clear();
     }
 }
 
@@ -220,78 +265,102 @@ type Handler = Box<dyn Fn(&MetricsRequest<'_>) -> MetricsResponse + Send + Sync>
 struct Shared {
     path: String,
     max_connections: usize,
+    max_pending: usize,
     read_timeout: Duration,
     write_timeout: Duration,
+    render_timeout: Duration,
     limits: Limits,
     auth: Auth,
     handler: Handler,
+    renders: Renders,
     hook: Option<ResponseHook>,
     /// Set once by `stop`; checked without the lock on hot paths.
     stopping: AtomicBool,
-    /// Connection threads that have not yet finished.
-    live: AtomicUsize,
-    registry: Mutex<Registry>,
-    /// Notified whenever one of the server's threads finishes.
+    table: Mutex<Table>,
+    /// Notified when a connection is queued, a worker frees its connection,
+    /// or a thread finishes: the admission thread and `stop` wait on it.
     changed: Condvar,
+    /// Notified when a connection is queued: idle workers wait on it.
+    work: Condvar,
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
-            .field("live", &self.live)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
 
-struct Registry {
-    stopping: bool,
-    /// How many of the accept and admission threads are still running.
-    background: usize,
-    next_id: u64,
-    slots: HashMap<u64, Slot>,
-}
-
-struct Slot {
-    /// A clone of the connection's socket, for shutting it down.
-    stream: TcpStream,
-    /// When the connection started waiting for its current request, or
-    /// `None` while a request is being answered.
-    waiting_since: Option<Instant>,
-}
-
 impl Shared {
-    fn registry(&self) -> MutexGuard<'_, Registry> {
+    fn table(&self) -> MutexGuard<'_, Table> {
         // No code panics while holding the lock, but a poisoned lock must
         // still not take the server down.
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    /// Marks the connection as waiting for a request (evictable) or as busy
-    /// answering one. Returns false if the connection was evicted or the
-    /// server is stopping, in which case it must close.
-    fn set_waiting(&self, id: u64, waiting: bool) -> bool {
-        let mut registry = self.registry();
-        if registry.stopping {
-            return false;
+    /// Records what worker `id`'s connection is doing. Returns false if the
+    /// connection was evicted or the server is stopping, in which case it
+    /// must close.
+    fn set_phase(&self, id: usize, phase: Phase) -> bool {
+        let mut table = self.table();
+        let ok = table.set_phase(id, phase);
+        // A new phase may make this connection evictable, or evictable at
+        // a new time, which matters to the admission thread if it waits.
+        if table.is_short() {
+            self.notify_changed(&table);
         }
-        match registry.slots.get_mut(&id) {
-            Some(slot) => {
-                slot.waiting_since = waiting.then(Instant::now);
-                true
+        ok
+    }
+
+    /// Waits for `changed`, at most `timeout` if one is given.
+    fn wait_changed<'t>(
+        &'t self,
+        mut table: MutexGuard<'t, Table>,
+        timeout: Option<Duration>,
+    ) -> MutexGuard<'t, Table> {
+        table.watchers += 1;
+        let mut table = match timeout {
+            Some(timeout) => {
+                self.changed
+                    .wait_timeout(table, timeout)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
             }
-            None => false,
+            None => self.changed.wait(table).unwrap_or_else(PoisonError::into_inner),
+        };
+        table.watchers -= 1;
+        table
+    }
+
+    /// Notifies `changed` if a thread waits for it: the common case, a
+    /// connection ending while nobody waits, costs no system call.
+    fn notify_changed(&self, table: &Table) {
+        if table.watchers > 0 {
+            self.changed.notify_all();
         }
+    }
+
+    /// Whether worker `id`'s connection was evicted or the server stops.
+    fn is_evicted(&self, id: usize) -> bool {
+        self.table().is_evicted(id)
+    }
+
+    /// Records that worker `id` wrote another piece of its response; false
+    /// if the connection was evicted meanwhile.
+    fn progressed(&self, id: usize) -> bool {
+        self.table().progressed(id, Instant::now())
     }
 
     /// Called by the accept and admission threads as they exit.
     fn background_done(&self) {
-        let mut registry = self.registry();
-        registry.background = registry.background.saturating_sub(1);
-        drop(registry);
+        let mut table = self.table();
+        table.background = table.background.saturating_sub(1);
+        drop(table);
         self.changed.notify_all();
     }
 
@@ -304,24 +373,38 @@ impl Shared {
     }
 }
 
-/// Owned by each connection thread; frees the slot however the thread ends.
-struct LiveGuard {
-    shared: Arc<Shared>,
-    id: u64,
+/// Binds all of `addr`'s addresses in turn, as `TcpListener::bind` does,
+/// with an error that names them.
+fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot resolve the address to bind: {e}")))?
+        .collect();
+    TcpListener::bind(addrs.as_slice()).map_err(|e| {
+        let names: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+        io::Error::new(e.kind(), format!("cannot bind {}: {e}", names.join(", ")))
+    })
 }
 
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        let mut registry = self.shared.registry();
-        registry.slots.remove(&self.id);
-        self.shared.live.fetch_sub(1, Ordering::SeqCst);
-        drop(registry);
-        self.shared.changed.notify_all();
-    }
+/// `requested` lowered so that the descriptor budget fits into `headroom`
+/// (the soft limit minus the descriptors open now), if that is known.
+fn clamp_to_descriptors(requested: usize, headroom: Option<u64>) -> usize {
+    let Some(headroom) = headroom.map(|h| usize::try_from(h).unwrap_or(usize::MAX)) else {
+        return requested;
+    };
+    let fits = headroom.saturating_sub(FIXED_FDS);
+    // budget(n) = n + min(32, n); the largest n whose budget fits.
+    let largest = if fits >= 2 * MAX_PENDING {
+        fits - MAX_PENDING
+    } else {
+        fits / 2
+    };
+    requested.min(largest).max(1)
 }
 
 fn start(options: ServeOptions, addr: impl ToSocketAddrs, handler: Handler) -> io::Result<Server> {
-    let listener = TcpListener::bind(addr)?;
+    let max_connections = clamp_to_descriptors(options.max_connections.max(1), crate::process::descriptor_headroom());
+    let listener = bind(addr)?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         limits: Limits {
@@ -337,32 +420,39 @@ fn start(options: ServeOptions, addr: impl ToSocketAddrs, handler: Handler) -> i
                 .map(|(user, password)| (user.as_str(), password.as_str())),
         ),
         path: options.path,
-        max_connections: options.max_connections.max(1),
+        max_connections,
+        max_pending: MAX_PENDING.min(max_connections),
         read_timeout: options.read_timeout,
         write_timeout: options.write_timeout,
+        render_timeout: options.render_timeout,
         handler,
+        renders: Renders::new(options.max_renders),
         hook: options.on_response,
         stopping: AtomicBool::new(false),
-        live: AtomicUsize::new(0),
-        registry: Mutex::new(Registry {
-            stopping: false,
-            background: 2,
-            next_id: 0,
-            slots: HashMap::new(),
-        }),
+        table: Mutex::new(Table::new(2)),
         changed: Condvar::new(),
+        work: Condvar::new(),
     });
-    let (handoff, pending) = mpsc::sync_channel(HANDOFF_QUEUE);
     let for_admit = Arc::clone(&shared);
     let admit_thread = thread::Builder::new()
         .name("bareprom-admit".to_owned())
-        .spawn(move || admit_loop(&pending, &for_admit))?;
+        .spawn(move || admission_loop(&for_admit))?;
     let for_accept = Arc::clone(&shared);
-    // If this fails, the sender is dropped with the closure, which ends the
-    // admission thread.
     let accept_thread = thread::Builder::new()
         .name("bareprom-accept".to_owned())
-        .spawn(move || accept_loop(listener, &handoff, &for_accept))?;
+        .spawn(move || accept_loop(listener, &for_accept));
+    let accept_thread = match accept_thread {
+        Ok(thread) => thread,
+        Err(e) => {
+            // Ends the admission thread.
+            drop(Server {
+                shared,
+                addr,
+                background: vec![admit_thread],
+            });
+            return Err(e);
+        }
+    };
     Ok(Server {
         shared,
         addr,
@@ -370,112 +460,10 @@ fn start(options: ServeOptions, addr: impl ToSocketAddrs, handler: Handler) -> i
     })
 }
 
-/// Accepts connections and hands them to the admission thread.
-///
-/// Admission includes starting a thread, which takes tens of microseconds;
-/// done here, a burst of connections (an attacker opening hundreds at once)
-/// would overflow the kernel's listen queue of 128, which std does not let us
-/// enlarge, and the kernel would drop the SYN of the next client, who then
-/// waits a full second for the retransmission. Accepting is only a system
-/// call and a channel send, so the kernel queue stays short; if the handoff
-/// queue itself fills, the newcomer gets a 503 at once.
-fn accept_loop(listener: TcpListener, handoff: &SyncSender<TcpStream>, shared: &Shared) {
-    while !shared.is_stopping() {
-        match listener.accept() {
-            Ok((stream, _)) if !shared.is_stopping() => {
-                if let Err(TrySendError::Full(stream)) = handoff.try_send(stream) {
-                    reject_busy(shared, stream);
-                }
-            }
-            Ok(_) => break,
-            Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
-            Err(_) => thread::sleep(ACCEPT_BACKOFF),
-        }
-    }
-    // Close the port before signalling, so that once stop returns the port
-    // refuses connections.
-    drop(listener);
-    shared.background_done();
-}
-
-/// Admits handed-off connections until the accept thread drops its sender.
-fn admit_loop(pending: &Receiver<TcpStream>, shared: &Arc<Shared>) {
-    for stream in pending {
-        admit(shared, stream);
-    }
-    shared.background_done();
-}
-
-/// Gives a new connection a slot and a thread, evicting the longest-waiting
-/// connection if needed, or answers 503 if every slot is busy.
-fn admit(shared: &Arc<Shared>, stream: TcpStream) {
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut registry = shared.registry();
-    if registry.stopping {
-        return;
-    }
-    if registry.slots.len() >= shared.max_connections {
-        let oldest = registry
-            .slots
-            .iter()
-            .filter_map(|(&id, slot)| slot.waiting_since.map(|since| (since, id)))
-            .min()
-            .map(|(_, id)| id);
-        let Some(victim) = oldest.and_then(|id| registry.slots.remove(&id)) else {
-            drop(registry);
-            return reject_busy(shared, stream);
-        };
-        let _ = victim.stream.shutdown(Shutdown::Both);
-    }
-    // Evicted threads may take a moment to finish; this cap keeps a flood of
-    // evictions from multiplying threads in the meantime.
-    if shared.live.load(Ordering::SeqCst) >= shared.max_connections.saturating_mul(2) {
-        drop(registry);
-        return reject_busy(shared, stream);
-    }
-    let id = registry.next_id;
-    registry.next_id += 1;
-    registry.slots.insert(
-        id,
-        Slot {
-            stream: clone,
-            waiting_since: Some(Instant::now()),
-        },
-    );
-    shared.live.fetch_add(1, Ordering::SeqCst);
-    drop(registry);
-    let guard = LiveGuard {
-        shared: Arc::clone(shared),
-        id,
-    };
-    // If the thread cannot be started, the closure is dropped with the guard
-    // and the stream, which frees the slot and closes the connection.
-    let _ = thread::Builder::new()
-        .name("bareprom-conn".to_owned())
-        .spawn(move || conn::run(&guard, stream));
-}
-
-/// Writes a 503 without ever blocking the calling thread, then closes.
-fn reject_busy(shared: &Shared, mut stream: TcpStream) {
-    if stream.set_nonblocking(true).is_err() {
-        return;
-    }
-    // Reading what has already arrived makes a clean close (FIN) more likely
-    // than a reset, which could destroy the 503 before the client reads it.
-    let _ = stream.read(&mut [0; 1024]);
-    let body = b"server at capacity\n";
-    let mut bytes = conn::format_head(503, "text/plain; charset=utf-8", body.len(), conn::Close::Yes, &[]).into_bytes();
-    bytes.extend_from_slice(body);
-    let _ = stream.write(&bytes);
-    let _ = stream.shutdown(Shutdown::Write);
-    shared.count(503);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
     #[test]
     fn the_hook_sees_every_status() {
@@ -489,6 +477,7 @@ mod tests {
             .serve("127.0.0.1:0", |_| MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
+                content_encoding: None,
                 allow: None,
                 body: Vec::new(),
             })
@@ -504,5 +493,40 @@ mod tests {
         client.read_to_end(&mut replies).expect("read");
         server.stop();
         assert_eq!(*seen.lock().unwrap_or_else(PoisonError::into_inner), [200, 404]);
+    }
+
+    #[test]
+    fn the_connection_limit_fits_the_descriptor_headroom() {
+        let budget = |n: usize| n + MAX_PENDING.min(n) + FIXED_FDS;
+        assert_eq!(clamp_to_descriptors(64, None), 64);
+        assert_eq!(clamp_to_descriptors(64, Some(1_000)), 64);
+        for headroom in [0, 5, 20, 50, 99, 100, 250] {
+            let n = clamp_to_descriptors(64, Some(headroom));
+            assert!((1..=64).contains(&n), "{headroom}: {n}");
+            // The largest n that fits, unless even 1 does not.
+            let fits = |n| budget(n) <= usize::try_from(headroom).unwrap_or(0);
+            assert!(n == 1 || fits(n), "{headroom}: {n}");
+            assert!(n == 64 || !fits(n + 1), "{headroom}: {n}");
+        }
+    }
+
+    #[test]
+    fn a_bind_error_names_the_address() {
+        let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = taken.local_addr().expect("addr");
+        let error = ServeOptions::new()
+            .serve(addr, |_| MetricsResponse {
+                status: 200,
+                content_type: "text/plain",
+                content_encoding: None,
+                allow: None,
+                body: Vec::new(),
+            })
+            .expect_err("the port is taken");
+        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+        assert!(
+            error.to_string().starts_with(&format!("cannot bind {addr}: ")),
+            "{error}"
+        );
     }
 }

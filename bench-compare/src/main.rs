@@ -3,7 +3,11 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-bench-compare cargo run --release
 //! --manifest-path bench-compare/Cargo.toml` (`BENCH_ROUNDS=n` to change the
-//! number of rounds).
+//! number of rounds; `BENCH_ONLY=gzip` for the gzip table alone).
+//!
+//! After the table, `bareprom::gzip` is timed against `flate2` (default
+//! backend, default and fastest levels) on bareprom's 10k-series exposition;
+//! see `gzip.rs`.
 //!
 //! Every library is used through its documented fast path. Where an API
 //! forces a difference, it is this:
@@ -161,6 +165,11 @@ mod meas;
 mod lookups;
 
 // ---------------------------------------------------------------------------
+// gzip: bareprom::gzip against flate2
+
+mod gzip;
+
+// ---------------------------------------------------------------------------
 
 #[allow(clippy::too_many_lines)] // every workload of every library, in table order
 /// `n` calls of `inc` split over two threads that start together: the
@@ -185,6 +194,11 @@ fn main() {
 
     let rounds = timing::rounds(ROUNDS);
     let started = Instant::now();
+    // `BENCH_ONLY=gzip` runs the gzip table alone.
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| only == "gzip") {
+        gzip::compare(ours::encode_registry().render().as_bytes(), rounds);
+        return;
+    }
     let sets = label_sets();
     let values = observations();
 
@@ -477,6 +491,7 @@ fn main() {
     let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
     let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
     println!("| heap per labelled series (10k, 3 labels) | {} |", cells.join(" | "));
+    gzip::compare(o_reg.render().as_bytes(), rounds);
     println!();
     println!("total run time: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -8,6 +8,9 @@
 #[allow(dead_code, reason = "each target runs one of the checks")]
 #[path = "../../tests/it/fuzz_checks.rs"]
 mod fuzz_checks;
+#[allow(dead_code, reason = "the checks use part of the decoder's API")]
+#[path = "../../tests/it/inflate.rs"]
+mod inflate;
 #[allow(dead_code, reason = "the checks use part of the oracle's API")]
 #[path = "../../tests/it/oracle.rs"]
 mod oracle;

@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::http::{self, Head, Parse, Version};
-use super::{LiveGuard, MetricsRequest, MetricsResponse, Shared};
+use super::pool::{Phase, STALL, WRITE_CHUNK};
+use super::render::Outcome;
+use super::{MetricsRequest, MetricsResponse, Shared};
 
 /// Responses up to this size are written with one call; larger bodies are
 /// written after the head instead of being copied.
@@ -37,22 +38,32 @@ enum ReadOutcome {
     TimedOut,
 }
 
-/// Serves one connection until it closes, times out, or is shut down.
-pub(super) fn run(guard: &LiveGuard, stream: TcpStream) {
-    let mut conn = Conn {
-        shared: &guard.shared,
-        id: guard.id,
-        stream,
-    };
+/// Serves one connection on worker `id` until it closes, times out, or is
+/// shut down.
+pub(super) fn run(shared: &Shared, id: usize, stream: &TcpStream) {
     // Small writes must not wait for the peer's delayed ACK.
-    let _ = conn.stream.set_nodelay(true);
-    conn.serve();
+    let _ = stream.set_nodelay(true);
+    Conn {
+        shared,
+        id,
+        stream,
+        last: false,
+        pipelined: false,
+    }
+    .serve();
 }
 
 struct Conn<'s> {
     shared: &'s Shared,
-    id: u64,
-    stream: TcpStream,
+    id: usize,
+    /// Shared with the connection table, which may shut it down.
+    stream: &'s TcpStream,
+    /// Evicted while its request was already in flight: this request is
+    /// answered, then the connection closes.
+    last: bool,
+    /// The request being answered arrived before the previous response was
+    /// written: pipelined.
+    pipelined: bool,
 }
 
 impl Conn<'_> {
@@ -62,15 +73,20 @@ impl Conn<'_> {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 4096];
         'requests: loop {
-            if !self.shared.set_waiting(self.id, true) {
+            if !self.shared.set_phase(self.id, Phase::Waiting(Instant::now())) {
                 return;
             }
             let deadline = Instant::now() + self.shared.read_timeout;
+            // Bytes left over from before are the start of a pipelined request.
+            self.pipelined = !buf.is_empty();
             loop {
                 match http::parse_head(&buf, &self.shared.limits) {
                     Parse::Complete(head, used) => {
-                        if !self.shared.set_waiting(self.id, false) {
-                            return;
+                        if !self.shared.set_phase(self.id, Phase::Answering) {
+                            if self.shared.is_stopping() {
+                                return;
+                            }
+                            self.last = true;
                         }
                         let keep_alive = self.answer(&head);
                         let unread_body = head.has_body;
@@ -92,6 +108,9 @@ impl Conn<'_> {
                         self.linger();
                         return;
                     }
+                    // An evicted connection gets only what had already
+                    // arrived, not another read.
+                    Parse::Incomplete if self.last || !buf.is_empty() && self.shared.is_evicted(self.id) => return,
                     Parse::Incomplete => match self.read_more(&mut buf, &mut chunk, deadline) {
                         ReadOutcome::Data => {}
                         ReadOutcome::Closed => return,
@@ -120,7 +139,7 @@ impl Conn<'_> {
             if self.stream.set_read_timeout(Some(left)).is_err() {
                 return ReadOutcome::Closed;
             }
-            match self.stream.read(chunk) {
+            match (&mut self.stream).read(chunk) {
                 Ok(0) => return ReadOutcome::Closed,
                 Ok(n) => {
                     buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
@@ -139,7 +158,7 @@ impl Conn<'_> {
     /// connection open.
     fn answer(&mut self, head: &Head<'_>) -> bool {
         let shared = self.shared;
-        let keep_alive = head.keep_alive() && !shared.is_stopping();
+        let keep_alive = head.keep_alive() && !shared.is_stopping() && !self.last;
         let close = match (keep_alive, head.version) {
             (false, _) => Close::Yes,
             (true, Version::Http11) => Close::No,
@@ -162,19 +181,33 @@ impl Conn<'_> {
                 method: head.method,
                 path: head.path,
                 accept: head.accept.as_deref(),
+                accept_encoding: head.accept_encoding.as_deref(),
             };
             // The handler is user code: a panic becomes a 500 and the
-            // connection carries on. No lock is held here.
-            match catch_unwind(AssertUnwindSafe(|| (shared.handler)(&request))) {
-                Ok(response) if is_sendable(&response) => self.send(
-                    response.status,
-                    response.content_type,
-                    &response.body,
+            // connection carries on. No lock is held while it runs.
+            // With four bodies being written already, the scrape shares the
+            // newest of them rather than rendering (and holding) a fifth.
+            let reuse = shared.table().bodies_full(Instant::now());
+            match shared
+                .renders
+                .answer(&request, &*shared.handler, is_sendable, shared.render_timeout, reuse)
+            {
+                Outcome::Ready(rendered) => {
+                    // The body depends on Accept-Encoding: caches must key on it.
+                    let mut extra = vec![("Vary", "Accept-Encoding")];
+                    extra.extend(rendered.content_encoding.map(|coding| ("Content-Encoding", coding)));
+                    let body = Body::Shared(&rendered.body, rendered.id);
+                    self.send(rendered.status, rendered.content_type, body, close, &extra, head_only)
+                }
+                Outcome::Failed => self.send_plain(500, "the metrics handler failed", close, &[], head_only),
+                Outcome::Busy => self.send_plain(503, "too many scrapes in flight", close, &[], head_only),
+                Outcome::TimedOut => self.send_plain(
+                    503,
+                    "rendering took longer than the render timeout",
                     close,
                     &[],
                     head_only,
                 ),
-                _ => self.send_plain(500, "the metrics handler failed", close, &[], head_only),
             }
         };
         sent && keep_alive
@@ -188,32 +221,62 @@ impl Conn<'_> {
 
     fn send_plain(&mut self, status: u16, detail: &str, close: Close, extra: &[(&str, &str)], head_only: bool) -> bool {
         let body = format!("{}: {detail}\n", reason(status));
-        self.send(status, PLAIN, body.as_bytes(), close, extra, head_only)
+        self.send(status, PLAIN, Body::Own(body.as_bytes()), close, extra, head_only)
     }
 
     /// Writes a whole response within the write timeout; returns whether it
-    /// was all written.
+    /// was all written. The connection is evictable while its client takes
+    /// longer than `STALL` to accept a piece of `WRITE_CHUNK` bytes.
     fn send(
         &mut self,
         status: u16,
         content_type: &str,
-        body: &[u8],
+        body: Body<'_>,
         close: Close,
         extra: &[(&str, &str)],
         head_only: bool,
     ) -> bool {
-        let deadline = Instant::now() + self.shared.write_timeout;
-        let mut bytes = format_head(status, content_type, body.len(), close, extra).into_bytes();
-        let written = if head_only {
-            write_by(&mut self.stream, &bytes, deadline)
-        } else if body.len() <= COALESCE_LIMIT {
-            bytes.extend_from_slice(body);
-            write_by(&mut self.stream, &bytes, deadline)
+        let (bytes, shared_id) = match body {
+            Body::Own(bytes) => (bytes, None),
+            Body::Shared(bytes, id) => (bytes.as_slice(), Some(id)),
+        };
+        let now = Instant::now();
+        let deadline = now + self.shared.write_timeout;
+        let mut head = format_head(status, content_type, bytes.len(), close, extra).into_bytes();
+        let writing = Phase::Writing {
+            piece_started: now,
+            // A HEAD response holds no body, so it does not count against
+            // the budget of bodies in flight.
+            body: shared_id.filter(|_| !head_only),
+            pipelined: self.pipelined,
+        };
+        let written = if !self.shared.set_phase(self.id, writing) && !self.last {
+            false
+        } else if head_only {
+            self.write_pieces(&head, deadline)
+        } else if bytes.len() <= COALESCE_LIMIT {
+            head.extend_from_slice(bytes);
+            self.write_pieces(&head, deadline)
         } else {
-            write_by(&mut self.stream, &bytes, deadline) && write_by(&mut self.stream, body, deadline)
+            self.write_pieces(&head, deadline) && self.write_pieces(bytes, deadline)
         };
         self.shared.count(status);
         written
+    }
+
+    /// Writes `data` in pieces of `WRITE_CHUNK`, recording each as progress;
+    /// stops if the connection was evicted meanwhile. The last answer of an
+    /// evicted connection is not evictable any more, so each of its pieces
+    /// must be accepted within `STALL` instead.
+    fn write_pieces(&mut self, data: &[u8], deadline: Instant) -> bool {
+        data.chunks(WRITE_CHUNK).all(|piece| {
+            let deadline = if self.last {
+                deadline.min(Instant::now() + STALL)
+            } else {
+                deadline
+            };
+            write_by(self.stream, piece, deadline) && (self.shared.progressed(self.id) || self.last)
+        })
     }
 
     /// Half-closes, then drains what the client still sends, bounded in time
@@ -221,7 +284,7 @@ impl Conn<'_> {
     fn linger(&mut self) {
         let _ = self.stream.shutdown(Shutdown::Write);
         // A draining connection holds no request: let a newcomer evict it.
-        self.shared.set_waiting(self.id, true);
+        self.shared.set_phase(self.id, Phase::Waiting(Instant::now()));
         let deadline = Instant::now() + self.shared.read_timeout.min(LINGER_TIME);
         let mut budget = LINGER_BYTES;
         let mut scratch = [0u8; 4096];
@@ -232,7 +295,7 @@ impl Conn<'_> {
             if self.stream.set_read_timeout(Some(left)).is_err() {
                 return;
             }
-            match self.stream.read(&mut scratch) {
+            match (&mut self.stream).read(&mut scratch) {
                 Ok(0) => return,
                 Ok(n) => budget = budget.saturating_sub(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -248,8 +311,16 @@ fn time_left(deadline: Instant) -> Option<Duration> {
     deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
 }
 
+/// A response body: the connection's own bytes, or a rendering shared with
+/// other connections (and its id, for the body budget).
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Own(&'a [u8]),
+    Shared(&'a Vec<u8>, u64),
+}
+
 /// Writes all of `data` unless the deadline passes or the socket fails.
-fn write_by(stream: &mut TcpStream, mut data: &[u8], deadline: Instant) -> bool {
+fn write_by(mut stream: &TcpStream, mut data: &[u8], deadline: Instant) -> bool {
     while !data.is_empty() {
         let Some(left) = time_left(deadline) else {
             return false;
@@ -273,6 +344,9 @@ fn is_sendable(response: &MetricsResponse) -> bool {
     (200..=599).contains(&response.status)
         && ![204, 205, 304].contains(&response.status)
         && response.content_type.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && response
+            .content_encoding
+            .is_none_or(|coding| !coding.is_empty() && coding.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// The status line and headers of a response, ending with the empty line.
@@ -378,6 +452,7 @@ mod tests {
             is_sendable(&MetricsResponse {
                 status,
                 content_type,
+                content_encoding: None,
                 allow: None,
                 body: Vec::new(),
             })

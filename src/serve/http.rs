@@ -88,6 +88,8 @@ pub(crate) struct Head<'a> {
     pub(crate) conn_keep_alive: bool,
     /// All `Accept` fields joined with `, ` (RFC 9110 section 5.3).
     pub(crate) accept: Option<Cow<'a, str>>,
+    /// All `Accept-Encoding` fields joined with `, `.
+    pub(crate) accept_encoding: Option<Cow<'a, str>>,
     /// The raw `Authorization` value, trimmed.
     pub(crate) authorization: Option<&'a [u8]>,
     /// The request announced a body, which the server will not read.
@@ -200,6 +202,7 @@ fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Head<'a>, usize)>
         conn_close: false,
         conn_keep_alive: false,
         accept: None,
+        accept_encoding: None,
         authorization: None,
         has_body: false,
     };
@@ -376,9 +379,10 @@ mod tests {
     #[test]
     fn connection_tokens_and_accept_joining() {
         let (head, _) =
-            parse_ok(b"GET / HTTP/1.0\r\nconnection: Upgrade , KEEP-ALIVE\r\nAccept: a\r\nACCEPT: b\r\n\r\n");
+            parse_ok(b"GET / HTTP/1.0\r\nconnection: Upgrade , KEEP-ALIVE\r\nAccept: a\r\nACCEPT: b\r\nAccept-Encoding: gzip\r\naccept-encoding: br;q=0\r\n\r\n");
         assert!(head.conn_keep_alive && !head.conn_close && head.keep_alive());
         assert_eq!(head.accept.as_deref(), Some("a, b"));
+        assert_eq!(head.accept_encoding.as_deref(), Some("gzip, br;q=0"));
         let (head, _) = parse_ok(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: foo,close\r\n\r\n");
         assert!(head.conn_close && !head.keep_alive());
     }

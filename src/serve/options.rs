@@ -28,6 +28,7 @@ pub(crate) type ResponseHook = Arc<dyn Fn(u16) + Send + Sync>;
 ///     .serve("127.0.0.1:0", |_req| MetricsResponse {
 ///         status: 200,
 ///         content_type: "text/plain; version=0.0.4",
+///         content_encoding: None,
 ///         allow: None,
 ///         body: b"up 1\n".to_vec(),
 ///     })?;
@@ -41,6 +42,8 @@ pub struct ServeOptions {
     pub(super) max_connections: usize,
     pub(super) read_timeout: Duration,
     pub(super) write_timeout: Duration,
+    pub(super) max_renders: usize,
+    pub(super) render_timeout: Duration,
     pub(super) max_head_bytes: usize,
     pub(super) max_headers: usize,
     pub(super) bearer_token: Option<String>,
@@ -50,8 +53,8 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     /// The defaults: path `/metrics`, 64 connections, 10 s read and write
-    /// timeouts, heads of at most 8192 bytes and 100 header fields, and no
-    /// authentication.
+    /// timeouts, 4 renderings at once with a 10 s render timeout, heads of at
+    /// most 8192 bytes and 100 header fields, and no authentication.
     ///
     /// ```
     /// let options = bareprom::ServeOptions::new();
@@ -64,6 +67,8 @@ impl ServeOptions {
             max_connections: 64,
             read_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
+            max_renders: 4,
+            render_timeout: Duration::from_secs(10),
             max_head_bytes: 8192,
             max_headers: 100,
             bearer_token: None,
@@ -79,7 +84,7 @@ impl ServeOptions {
     /// ```
     /// let options = bareprom::ServeOptions::new().path("/internal/metrics");
     /// # let server = options.serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
-    /// #     status: 200, content_type: "text/plain", allow: None, body: Vec::new() })?;
+    /// #     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() })?;
     /// # server.stop();
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -89,10 +94,21 @@ impl ServeOptions {
         self
     }
 
-    /// How many connections may be open at once (at least 1). When all are
-    /// taken, a new connection replaces the one that has waited longest for
-    /// a request; only when every connection is busy answering does the new
-    /// one get a fast `503 Service Unavailable` and get closed.
+    /// How many connections may be open at once (at least 1); each has a
+    /// worker thread of its own. When all are taken, a new connection
+    /// replaces the one that has been evictable longest: a connection
+    /// waiting for a request, one whose client has not accepted a 64 KiB
+    /// piece of its response for 1 s, or one answering a pipelined request
+    /// (which scrapers never send). If none is evictable yet, the new
+    /// connection waits for one to become so (or to finish), at most 2 s,
+    /// then gets `503 Service Unavailable` and is closed; it gets the 503 at
+    /// once if `min(32, n)` connections beyond the free workers are already
+    /// waiting.
+    ///
+    /// The server uses at most `n + min(32, n) + 3` file descriptors, and
+    /// lowers `n` at start if that would not fit into the soft
+    /// `RLIMIT_NOFILE` minus the descriptors already open;
+    /// [`Server::max_connections`] tells the value in force.
     ///
     /// ```
     /// let options = bareprom::ServeOptions::new().max_connections(8);
@@ -121,7 +137,10 @@ impl ServeOptions {
     }
 
     /// The longest time to send one response (at least 1 ms); a client that
-    /// reads too slowly is disconnected.
+    /// reads too slowly is disconnected. A client that has not accepted a
+    /// 64 KiB piece of its response for 1 s can be disconnected sooner: when
+    /// a new connection needs its place, or when four distinct renderings
+    /// are being written and its is the oldest.
     ///
     /// ```
     /// use std::time::Duration;
@@ -131,6 +150,39 @@ impl ServeOptions {
     #[must_use]
     pub fn write_timeout(mut self, d: Duration) -> Self {
         self.write_timeout = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many different requests may be rendered at once (at least 1).
+    /// Requests arriving while an identical one (same method, path and
+    /// `Accept`) is being rendered share its rendering and its body, as
+    /// `client_golang` coalesces concurrent gathers; a request that would be a
+    /// further rendering gets `503`, like promhttp's
+    /// `MaxRequestsInFlight`.
+    ///
+    /// ```
+    /// let options = bareprom::ServeOptions::new().max_renders(2);
+    /// # drop(options);
+    /// ```
+    #[must_use]
+    pub fn max_renders(mut self, n: usize) -> Self {
+        self.max_renders = n.max(1);
+        self
+    }
+
+    /// The longest a scrape waits for its rendering (at least 1 ms), like
+    /// promhttp's `Timeout`: past it the scrape gets `503`. A handler cannot
+    /// be interrupted, so the scrape whose thread runs the handler gets its
+    /// `503` when the handler returns; the others get theirs at the timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = bareprom::ServeOptions::new().render_timeout(Duration::from_secs(5));
+    /// # drop(options);
+    /// ```
+    #[must_use]
+    pub fn render_timeout(mut self, d: Duration) -> Self {
+        self.render_timeout = d.max(Duration::from_millis(1));
         self
     }
 
@@ -207,7 +259,9 @@ impl ServeOptions {
     /// `HEAD` the server sends the handler's headers without the body. A
     /// handler that panics produces a 500 and the server keeps serving. The
     /// handler runs on the connection's own thread and no lock is held while
-    /// it runs, so scrapes can run in parallel.
+    /// it runs, so scrapes can run in parallel; identical scrapes that
+    /// arrive while it runs share its answer (see
+    /// [`ServeOptions::max_renders`]).
     ///
     /// # Errors
     ///
@@ -220,6 +274,7 @@ impl ServeOptions {
     /// let server = ServeOptions::new().serve("127.0.0.1:0", |req| MetricsResponse {
     ///     status: 200,
     ///     content_type: "text/plain",
+    ///     content_encoding: None,
     ///     allow: None,
     ///     body: format!("you asked for {}\n", req.path).into_bytes(),
     /// })?;
@@ -309,6 +364,8 @@ impl fmt::Debug for ServeOptions {
             .field("max_connections", &self.max_connections)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
+            .field("max_renders", &self.max_renders)
+            .field("render_timeout", &self.render_timeout)
             .field("max_head_bytes", &self.max_head_bytes)
             .field("max_headers", &self.max_headers)
             .field("bearer_token", &redacted(self.bearer_token.is_some()))

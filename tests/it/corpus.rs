@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use bareprom::{CounterVec, Gauge, Histogram, Registry};
 
-use crate::fuzz_checks::{check_encode_roundtrip, check_float_format, check_names};
+use crate::fuzz_checks::{
+    check_encode_roundtrip, check_float_format, check_gzip_roundtrip, check_names, check_negotiate,
+};
 use crate::oracle::Value;
 use crate::replay::replay;
 
@@ -25,6 +27,16 @@ fn names_corpus() {
 #[test]
 fn float_format_corpus() {
     replay("float_format", check_float_format);
+}
+
+#[test]
+fn gzip_roundtrip_corpus() {
+    replay("gzip_roundtrip", check_gzip_roundtrip);
+}
+
+#[test]
+fn negotiate_corpus() {
+    replay("negotiate", check_negotiate);
 }
 
 // Regressions for crashes the fuzzer found, kept as corpus files too. Each

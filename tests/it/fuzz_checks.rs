@@ -22,17 +22,25 @@ use crate::oracle::{self, Kind, Value};
 // path too.
 #[path = "fuzz_floats.rs"]
 mod floats;
+#[path = "fuzz_gzip.rs"]
+mod gzip;
 #[path = "fuzz_input.rs"]
 mod input;
 #[path = "fuzz_names.rs"]
 mod names;
+#[path = "fuzz_negotiate.rs"]
+mod negotiate;
 
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use floats::check_float_format;
+#[allow(unused_imports, reason = "each fuzz target calls one check")]
+pub(crate) use gzip::{check_gzip_roundtrip, gzip_roundtrip};
 use input::*;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use names::check_names;
 use names::*;
+#[allow(unused_imports, reason = "each fuzz target calls one check")]
+pub(crate) use negotiate::check_negotiate;
 
 // ---------------------------------------------------------------------------
 // encode_roundtrip
@@ -108,6 +116,7 @@ fn check_included(registry: Registry, entries: &[Entry], const_labels: &[(String
         .collect();
     let want = expected(entries, &labels, "inc_", &[]);
     compare(&want, &got, &text);
+    gzip_roundtrip(text.as_bytes());
 }
 
 /// A registry with zero to two constant labels from the input; when the

@@ -38,3 +38,58 @@ fn other_paths_and_methods() {
     let custom = r.handle_at("/internal/m", &MetricsRequest::new("GET", "/internal/m"));
     assert_eq!(custom.status, 200);
 }
+
+#[test]
+fn gzip_when_accept_encoding_allows_it() {
+    static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Up.");
+    let registry = Registry::new();
+    registry.register(&UP).unwrap();
+    let with = |method, accept_encoding| MetricsRequest {
+        accept_encoding,
+        ..MetricsRequest::new(method, "/metrics")
+    };
+    let response = registry.handle(&with("GET", Some("gzip")));
+    assert_eq!((response.status, response.content_encoding), (200, Some("gzip")));
+    let body = crate::inflate::gunzip(&response.body).unwrap();
+    assert_eq!(body, registry.render().as_bytes());
+
+    // A HEAD gets the headers of a GET, without the body.
+    let response = registry.handle(&with("HEAD", Some("gzip")));
+    assert_eq!((response.content_encoding, response.body.len()), (Some("gzip"), 0));
+
+    for refused in [None, Some(""), Some("identity"), Some("gzip;q=0"), Some("br")] {
+        let response = registry.handle(&with("GET", refused));
+        assert_eq!(response.content_encoding, None, "{refused:?}");
+        assert_eq!(response.body, registry.render().as_bytes());
+    }
+    // Errors are never compressed.
+    let response = registry.handle(&MetricsRequest {
+        accept_encoding: Some("gzip"),
+        ..MetricsRequest::new("GET", "/other")
+    });
+    assert_eq!((response.status, response.content_encoding), (404, None));
+}
+
+#[test]
+fn every_accept_header_gets_the_text_format_until_openmetrics_is_written() {
+    let registry = Registry::new();
+    for accept in [
+        None,
+        Some(
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        ),
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
+        Some("image/png"),
+        Some("\"garbage"),
+    ] {
+        let response = registry.handle(&MetricsRequest {
+            accept,
+            ..MetricsRequest::new("GET", "/metrics")
+        });
+        assert_eq!(
+            (response.status, response.content_type),
+            (200, bareprom::CONTENT_TYPE),
+            "{accept:?}"
+        );
+    }
+}

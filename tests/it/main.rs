@@ -19,8 +19,11 @@ mod concurrency;
 mod corpus;
 mod exposition;
 mod fuzz_checks;
+mod gzip;
 mod handler;
+mod inflate;
 mod json;
+mod negotiate;
 mod oracle;
 mod oracle_tests;
 mod panics;
@@ -33,7 +36,9 @@ mod replay;
 mod roundtrip;
 mod routes;
 mod serve;
+mod serve_load;
 mod skips;
+mod victoria;
 
 use bareprom::Registry;
 
@@ -46,6 +51,7 @@ pub fn check(registry: &Registry, expected: &str) {
     if let Err(e) = oracle::parse(&text) {
         panic!("oracle rejects the exposition: {e}\n{text}");
     }
+    gzip::round_trip(text.as_bytes());
 }
 
 /// Parses with the oracle, panicking with the text on error.

@@ -26,7 +26,8 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+/// A port that was free a moment ago, for a program we start.
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -61,7 +62,7 @@ fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
 }
 
 /// A plain HTTP/1.0 GET to 127.0.0.1, returning the body.
-fn get(port: u16, path: &str) -> Option<String> {
+pub(crate) fn get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
@@ -134,6 +135,91 @@ fn real_prometheus_scrapes_us_and_stores_our_values() {
     )
     .unwrap();
     assert!(kept.contains(&format!("\"{ours}\"]")), "we sent {ours} samples: {kept}");
+    drop(prometheus);
+    server.stop();
+}
+
+/// Prometheus asks for gzip on every scrape (`Accept-Encoding: gzip`); the
+/// std server in front of `Registry::handle` must answer in gzip, and
+/// Prometheus must store every value exactly as if the body were plain:
+/// 2000 series whose label values (UTF-8, escapes, long runs) and counts
+/// give the compressor matches of every length, plus a histogram.
+#[test]
+fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let registry = Arc::new(Registry::new());
+    let family = Arc::new(bareprom::CounterVec::<2>::try_new("e2e_gz_total", "Gzip.", ["path", "code"]).unwrap());
+    let mut sum = 0u64;
+    for i in 0..2000u64 {
+        let path = format!(
+            "/ä/\"{}\"/{}\\{}",
+            "x".repeat((i % 40) as usize),
+            i,
+            "é".repeat((i % 7) as usize)
+        );
+        let value = i * i * 7919 % 1_000_003;
+        family
+            .with([&path, ["200", "404", "500"][(i % 3) as usize]])
+            .inc_by(value);
+        sum += value;
+    }
+    registry.register_arc(family).unwrap();
+    let histogram = Arc::new(bareprom::Histogram::try_new("e2e_gz_seconds", "Latency.", vec![0.1, 1.0]).unwrap());
+    for v in [0.05, 0.5, 0.5, 5.0] {
+        histogram.observe(v);
+    }
+    registry.register_arc(histogram).unwrap();
+
+    let gzipped = Arc::new(AtomicUsize::new(0));
+    let (for_server, counter) = (Arc::clone(&registry), Arc::clone(&gzipped));
+    let server = ServeOptions::new()
+        .serve("127.0.0.1:0", move |request| {
+            let response = for_server.handle(request);
+            if response.content_encoding == Some("gzip") {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            response
+        })
+        .unwrap();
+    let Some(prometheus) = start_prometheus(server.local_addr()) else {
+        return crate::missing_program("prometheus");
+    };
+    let query = |q: &str| get(prometheus.port, &format!("/api/v1/query?query={q}")).unwrap_or_default();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let count = query("count(e2e_gz_total)");
+        if count.contains("\"2000\"]") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "prometheus never stored the 2000 series: {count}\ntargets: {}\nlog:\n{}",
+            get(prometheus.port, "/api/v1/targets").unwrap_or_default(),
+            log_tail(&prometheus.dir)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(gzipped.load(Ordering::Relaxed) > 0, "no scrape asked for gzip");
+    let targets = get(prometheus.port, "/api/v1/targets").unwrap();
+    assert!(
+        targets.contains("\"health\":\"up\"") && targets.contains("\"lastError\":\"\""),
+        "{targets}"
+    );
+    assert!(
+        query("sum(e2e_gz_total)").contains(&format!("\"{sum}\"]")),
+        "sum is not {sum}"
+    );
+    // One series checked label by label: the label value came through the
+    // compressor byte for byte (`/ä/"xxx"/3\ééé`, URL-encoded).
+    let one = query("e2e_gz_total%7Bpath%3D%22%2F%C3%A4%2F%5C%22xxx%5C%22%2F3%5C%5C%C3%A9%C3%A9%C3%A9%22%7D");
+    let value = 3 * 3 * 7919; // below the modulus
+    assert!(one.contains(&format!("\"{value}\"]")), "{one}");
+    let inf = query("e2e_gz_seconds_bucket%7Ble%3D%22%2BInf%22%7D");
+    assert!(inf.contains("\"4\"]"), "{inf}");
+    assert!(query("e2e_gz_seconds_sum").contains("\"6.05\"]"));
     drop(prometheus);
     server.stop();
 }

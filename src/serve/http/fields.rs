@@ -63,10 +63,10 @@ pub(super) fn parse_field<'a>(line: &'a [u8], head: &mut Head<'a>, fields: &mut 
         }
     } else if name.eq_ignore_ascii_case(b"accept") {
         let value = std::str::from_utf8(value).map_err(|_| bad("Accept is not UTF-8"))?;
-        head.accept = Some(match head.accept.take() {
-            None => Cow::Borrowed(value),
-            Some(before) => Cow::Owned(format!("{before}, {value}")),
-        });
+        join(&mut head.accept, value);
+    } else if name.eq_ignore_ascii_case(b"accept-encoding") {
+        let value = std::str::from_utf8(value).map_err(|_| bad("Accept-Encoding is not UTF-8"))?;
+        join(&mut head.accept_encoding, value);
     } else if name.eq_ignore_ascii_case(b"authorization") {
         if head.authorization.replace(value).is_some() {
             return Err(bad("repeated Authorization header"));
@@ -90,6 +90,15 @@ pub(super) fn parse_field<'a>(line: &'a [u8], head: &mut Head<'a>, fields: &mut 
         return Err(bad("both Content-Length and Transfer-Encoding"));
     }
     Ok(())
+}
+
+/// Adds a field line's value to those of the same name before it (RFC
+/// 9110 section 5.3).
+fn join<'a>(joined: &mut Option<Cow<'a, str>>, value: &'a str) {
+    *joined = Some(match joined.take() {
+        None => Cow::Borrowed(value),
+        Some(before) => Cow::Owned(format!("{before}, {value}")),
+    });
 }
 
 fn parse_content_length(value: &[u8]) -> Result<u64, Reject> {

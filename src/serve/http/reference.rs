@@ -47,6 +47,7 @@ pub(crate) struct Facts {
     pub(crate) close: bool,
     pub(crate) keep_alive: bool,
     pub(crate) accept: Option<String>,
+    pub(crate) accept_encoding: Option<String>,
     pub(crate) authorization: Option<Vec<u8>>,
     pub(crate) has_body: bool,
     /// Bytes of the buffer the head takes, line end of the empty line
@@ -134,9 +135,14 @@ fn walk(buf: &[u8], limits: &Limits) -> Result<Option<Facts>, u16> {
                     facts.keep_alive |= token == "keep-alive";
                 }
             }
-            "accept" => {
+            name @ ("accept" | "accept-encoding") => {
                 let value = std::str::from_utf8(value).map_err(|_| 400_u16)?;
-                facts.accept = Some(match facts.accept.take() {
+                let joined = if name == "accept" {
+                    &mut facts.accept
+                } else {
+                    &mut facts.accept_encoding
+                };
+                *joined = Some(match joined.take() {
                     Some(before) => before + ", " + value,
                     None => value.to_owned(),
                 });

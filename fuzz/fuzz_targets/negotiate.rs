@@ -1,0 +1,16 @@
+//! `Accept` and `Accept-Encoding` negotiation never panics and always
+//! chooses among what was offered. See `check_negotiate` in
+//! `tests/it/fuzz_negotiate.rs`.
+#![no_main]
+
+#[allow(dead_code, reason = "each target runs one of the checks")]
+#[path = "../../tests/it/fuzz_checks.rs"]
+mod fuzz_checks;
+#[allow(dead_code, reason = "the checks use part of the decoder's API")]
+#[path = "../../tests/it/inflate.rs"]
+mod inflate;
+#[allow(dead_code, reason = "the checks use part of the oracle's API")]
+#[path = "../../tests/it/oracle.rs"]
+mod oracle;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_checks::check_negotiate(data));
