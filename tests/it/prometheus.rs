@@ -173,12 +173,22 @@ fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
     registry.register_arc(histogram).unwrap();
 
     let gzipped = Arc::new(AtomicUsize::new(0));
+    let openmetrics = Arc::new(AtomicUsize::new(0));
     let (for_server, counter) = (Arc::clone(&registry), Arc::clone(&gzipped));
+    let om_counter = Arc::clone(&openmetrics);
+    let accepts = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let accepts_seen = Arc::clone(&accepts);
     let server = ServeOptions::new()
         .serve("127.0.0.1:0", move |request| {
             let response = for_server.handle(request);
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+                om_counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Ok(mut seen) = accepts_seen.lock() {
+                seen.push(request.accept.unwrap_or_default().to_owned());
             }
             response
         })
@@ -203,6 +213,11 @@ fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(gzipped.load(Ordering::Relaxed) > 0, "no scrape asked for gzip");
+    assert!(
+        openmetrics.load(Ordering::Relaxed) > 0,
+        "no scrape negotiated OpenMetrics; Accept headers: {:?}",
+        accepts.lock().map(|a| a.clone()).unwrap_or_default()
+    );
     let targets = get(prometheus.port, "/api/v1/targets").unwrap();
     assert!(
         targets.contains("\"health\":\"up\"") && targets.contains("\"lastError\":\"\""),
