@@ -88,39 +88,11 @@ impl<'a> OpenMetricsEncoder<'a> {
         self.out.extend_from_slice(b"# EOF\n");
     }
 
-    /// Writes `const,a="x",b="y"` (whichever parts exist), without braces.
+    /// Renders a series' label block into `self.block` (for histograms,
+    /// whose every line repeats it).
     fn label_block(&mut self, labels: SeriesLabels<'_>) {
-        let block = &mut self.block;
-        block.clear();
-        block.extend_from_slice(&self.const_labels);
-        let mut from = 0;
-        let mut glue = |block: &mut Vec<u8>, i: usize| {
-            if let Some(&end) = self.glue_at.get(i) {
-                if i == 0 && !self.const_labels.is_empty() {
-                    block.push(b',');
-                }
-                block.extend_from_slice(self.glue.get(from..end).unwrap_or_default());
-                from = end;
-            }
-        };
-        match labels {
-            SeriesLabels::None => return,
-            SeriesLabels::Escaped { .. } => {
-                for (i, value) in labels.escaped_values().enumerate() {
-                    glue(block, i);
-                    block.extend_from_slice(value.as_bytes());
-                }
-            }
-            SeriesLabels::Raw(values) => {
-                for (i, value) in values.iter().enumerate() {
-                    glue(block, i);
-                    escape(block, value, true);
-                }
-            }
-        }
-        if !self.glue_at.is_empty() {
-            block.push(b'"');
-        }
+        self.block.clear();
+        write_labels(&mut self.block, &self.glue, &self.glue_at, &self.const_labels, labels);
     }
 
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
@@ -143,6 +115,43 @@ impl<'a> OpenMetricsEncoder<'a> {
         out.extend_from_slice(if open { b"} " } else { b" " });
         write_value(out, value);
         out.push(b'\n');
+    }
+}
+
+/// Appends `const,a="x",b="y"` (whichever parts exist), without braces:
+/// `glue` holds each label name with its `="` (and `",` before all but the
+/// first), ending at the entries of `glue_at`.
+fn write_labels(dst: &mut Vec<u8>, glue: &[u8], glue_at: &[usize], const_labels: &[u8], labels: SeriesLabels<'_>) {
+    dst.extend_from_slice(const_labels);
+    let mut wrote = false;
+    let mut from = 0;
+    let mut put_glue = |dst: &mut Vec<u8>, i: usize| {
+        if let Some(&end) = glue_at.get(i) {
+            wrote = true;
+            if i == 0 && !const_labels.is_empty() {
+                dst.push(b',');
+            }
+            dst.extend_from_slice(glue.get(from..end).unwrap_or_default());
+            from = end;
+        }
+    };
+    match labels {
+        SeriesLabels::None => return,
+        SeriesLabels::Escaped { .. } => {
+            for (i, value) in labels.escaped_values().enumerate() {
+                put_glue(dst, i);
+                dst.extend_from_slice(value.as_bytes());
+            }
+        }
+        SeriesLabels::Raw(values) => {
+            for (i, value) in values.iter().enumerate() {
+                put_glue(dst, i);
+                escape(dst, value, true);
+            }
+        }
+    }
+    if wrote {
+        dst.push(b'"');
     }
 }
 
@@ -206,8 +215,20 @@ impl Sink for OpenMetricsEncoder<'_> {
     }
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
-        self.label_block(labels);
-        self.line(self.suffix, None, value);
+        // Written straight to the output: one copy of each label value.
+        let out = &mut *self.out;
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(self.suffix.as_bytes());
+        let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
+        if own || !self.const_labels.is_empty() {
+            out.push(b'{');
+            write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);
+            out.extend_from_slice(b"} ");
+        } else {
+            out.push(b' ');
+        }
+        write_value(out, value);
+        out.push(b'\n');
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {

@@ -66,8 +66,14 @@ struct Open {
     /// The `_sum` and `_count` lines a histogram series without them is
     /// checked with (sum NaN, count its `+Inf` bucket), until its `_sum`.
     pending: Option<String>,
+    /// Where in the translation the family's name goes, in its HELP line.
+    help_at: usize,
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one match per line kind, in the order of the format"
+)]
 fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), String> {
     if let Some(pending) = family.pending.take()
         && !line.starts_with(&format!("{}_sum", family.name))
@@ -82,6 +88,7 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
         let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
         *family = Open {
             name: name.to_owned(),
+            help_at: out.len() + "# HELP ".len(),
             ..Open::default()
         };
         let help = unescape_help(help)?;
@@ -94,7 +101,7 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
     }
     if let Some(rest) = line.strip_prefix("# TYPE ") {
         let (name, kind) = rest.split_once(' ').ok_or("TYPE without a type")?;
-        if name != family.name || family.typed {
+        if family.name.is_empty() || name != family.name || family.typed {
             return Err(format!("TYPE {name} does not follow its HELP"));
         }
         family.typed = true;
@@ -109,8 +116,8 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
             other => return Err(format!("type {other} is never written by bareprom")),
         };
         // The HELP line written last gets the 0.0.4 name.
-        let at = out.rfind("# HELP \u{1}").ok_or("TYPE without HELP")?;
-        out.replace_range(at + 7..at + 8, &name_004);
+        let at = family.help_at;
+        out.replace_range(at..=at, &name_004);
         for piece in ["# TYPE ", &name_004, " ", kind_004] {
             out.push_str(piece);
         }
@@ -157,11 +164,14 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
         (kind, _) => return Err(format!("sample {sample} in a {kind} family")),
     }
     if suffix == "_bucket" {
-        if let Some(labels) = line.split_once("le=\"+Inf\"").map(|(a, b)| format!("{a}{b}")) {
-            // `x_bucket{a="1",} 5` or `x_bucket{} 5` back to the series' labels.
-            let labels = labels.replace(",}", "}").replace("{}", "");
-            let (series, count) = labels.rsplit_once(' ').ok_or("bucket without a value")?;
-            let series = &series[family.name.len() + "_bucket".len()..];
+        // `le` is the last label: `x_bucket{a="1",le="+Inf"} 5` or
+        // `x_bucket{le="+Inf"} 5` give the series' labels `{a="1"}` or none.
+        if let Some((head, count)) = line.rsplit_once("le=\"+Inf\"} ") {
+            let head = &head[family.name.len() + "_bucket".len()..];
+            let series = match head.strip_suffix(',') {
+                Some(labels) => format!("{labels}}}"),
+                None => String::new(),
+            };
             family.pending = Some(format!(
                 "{n}_sum{series} NaN\n{n}_count{series} {count}\n",
                 n = family.name
