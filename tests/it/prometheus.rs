@@ -12,10 +12,10 @@ use bareprom::{Counter, Registry, RouteTable, ServeOptions};
 
 /// A Prometheus process we started; killed (by pid, it is our child) and
 /// its directory removed on drop.
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: Child,
-    port: u16,
-    dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Prometheus {
@@ -31,7 +31,7 @@ pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
+pub(crate) fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
     let dir = std::env::temp_dir().join(format!("bareprom-e2e-{}-{}", std::process::id(), target.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
@@ -71,7 +71,7 @@ pub(crate) fn get(port: u16, path: &str) -> Option<String> {
     response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
 }
 
-fn log_tail(dir: &Path) -> String {
+pub(crate) fn log_tail(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("log")).unwrap_or_default()
 }
 
