@@ -90,7 +90,25 @@
 //!
 //! # Features
 //!
-//! None yet: the default build depends on `std` alone.
+//! The default build depends on `std` alone. Each feature depends only on
+//! the crates it adapts, without their default features:
+//!
+//! - `hyper`: [`MetricsService`] (the `/metrics` endpoint) and
+//!   [`Instrument`] (every request recorded in a [`RouteTable`], panics
+//!   answered 500 and counted, dropped requests recorded as
+//!   [`CANCELLED_STATUS`], an optional deadline answering 504) as hyper 1.x
+//!   services; [`HyperTimer`] for the deadline. Adds `hyper` and `http`.
+//! - `tower`: the same as tower services, and [`InstrumentLayer`] for axum
+//!   and tonic routers. Adds `tower-service`, `tower-layer` and `http`.
+//!
+//! ```
+//! # #[cfg(feature = "hyper")] {
+//! static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("app_");
+//! let handler = (); // your hyper service
+//! let app = bareprom::Instrument::new(handler, &ROUTES);
+//! let service = bareprom::MetricsService::<Vec<u8>>::new(bareprom::default_registry()).beside(app);
+//! # }
+//! ```
 //!
 //! # Minimum supported Rust version
 //!
@@ -126,8 +144,14 @@ mod process;
 mod registry;
 // transports
 mod handler;
+#[cfg(feature = "hyper")]
+mod hyper;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+mod middleware;
 mod push;
 mod serve;
+#[cfg(feature = "tower")]
+mod tower;
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -135,6 +159,12 @@ pub mod fuzzing;
 
 #[cfg(test)]
 mod corpus_tests;
+
+// Every Rust block of the README is compiled (and run) as a doctest; its
+// hyper and axum blocks need both adapters, so with all features.
+#[cfg(all(doctest, feature = "hyper", feature = "tower"))]
+#[doc = include_str!("../README.md")]
+mod readme {}
 
 pub use alloc::CountingAlloc;
 pub use counter::{CounterCell, FloatCounterCell};
@@ -147,15 +177,26 @@ pub use gauge::{FloatGaugeCell, GaugeCell};
 pub use gzip::gzip;
 pub use handler::{METRICS_PATH, MetricsRequest, MetricsResponse, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub use hyper::HyperTimer;
 pub use metric::Metric;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "hyper", feature = "tower"))))]
+pub use middleware::{
+    Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
+};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{
     Collect, FamilyWriter, HistogramWriter, Registry, Scrape, default_registry, register, register_collector, render,
 };
-pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
+pub use routes::{CANCELLED_STATUS, HTTP_BUCKETS, InFlight, RouteSchema, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
 pub use sharded::{SHARDS, ShardedCounterCell};
 pub use text::CONTENT_TYPE;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use tower::InstrumentLayer;
 pub use unlabelled::{Counter, FloatCounter, FloatGauge, Gauge, ShardedCounter};
