@@ -81,7 +81,25 @@
 //!
 //! # Features
 //!
-//! None yet: the default build depends on `std` alone.
+//! The default build depends on `std` alone. Each feature depends only on
+//! the crates it adapts, without their default features:
+//!
+//! - `hyper`: [`MetricsService`] (the `/metrics` endpoint) and
+//!   [`Instrument`] (every request recorded in a [`RouteTable`], panics
+//!   answered 500 and counted, dropped requests recorded as
+//!   [`CANCELLED_STATUS`], an optional deadline answering 504) as hyper 1.x
+//!   services; [`HyperTimer`] for the deadline. Adds `hyper` and `http`.
+//! - `tower`: the same as tower services, and [`InstrumentLayer`] for axum
+//!   and tonic routers. Adds `tower-service`, `tower-layer` and `http`.
+//!
+//! ```
+//! # #[cfg(feature = "hyper")] {
+//! static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("app_");
+//! let handler = (); // your hyper service
+//! let app = bareprom::Instrument::new(handler, &ROUTES);
+//! let service = bareprom::MetricsService::<Vec<u8>>::new(bareprom::default_registry()).beside(app);
+//! # }
+//! ```
 //!
 //! # Minimum supported Rust version
 //!
@@ -96,6 +114,10 @@ mod gauge;
 mod gzip;
 mod handler;
 mod histogram;
+#[cfg(feature = "hyper")]
+mod hyper;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+mod middleware;
 mod name;
 mod negotiate;
 mod process;
@@ -105,6 +127,8 @@ mod routes;
 mod serve;
 mod sharded;
 mod text;
+#[cfg(feature = "tower")]
+mod tower;
 mod unlabelled;
 
 #[cfg(fuzzing)]
@@ -113,6 +137,12 @@ pub mod fuzzing;
 
 #[cfg(test)]
 mod corpus_tests;
+
+// Every Rust block of the README is compiled (and run) as a doctest; its
+// hyper and axum blocks need both adapters, so with all features.
+#[cfg(all(doctest, feature = "hyper", feature = "tower"))]
+#[doc = include_str!("../README.md")]
+mod readme {}
 
 pub use alloc::CountingAlloc;
 pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
@@ -125,11 +155,22 @@ pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
 pub use gzip::gzip;
 pub use handler::{METRICS_PATH, Request, Response, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub use hyper::HyperTimer;
+#[cfg(any(feature = "hyper", feature = "tower"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "hyper", feature = "tower"))))]
+pub use middleware::{
+    Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
+};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
-pub use routes::{HTTP_BUCKETS, InFlight, RouteTable, UNMATCHED_ROUTE};
+pub use routes::{CANCELLED_STATUS, HTTP_BUCKETS, InFlight, RouteSchema, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
 pub use sharded::{SHARDS, ShardedCounter, ShardedCounterCell};
 pub use text::CONTENT_TYPE;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use tower::InstrumentLayer;

@@ -21,6 +21,10 @@ use crate::name;
 use crate::registry::{Describe, Metric, seal};
 use crate::text::{Encoder, Kind, Value};
 
+mod schema;
+
+pub use schema::RouteSchema;
+
 /// The route label of requests that matched no route.
 ///
 /// # Examples
@@ -30,6 +34,20 @@ use crate::text::{Encoder, Kind, Value};
 /// ROUTES.record("GET", bareprom::UNMATCHED_ROUTE, 404, std::time::Duration::from_millis(1));
 /// ```
 pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The status a request is recorded under when its client went away before
+/// the response was ready: nginx's 499 ("client closed request"). No
+/// response is sent with it.
+///
+/// # Examples
+///
+/// ```
+/// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+/// ROUTES.record_cancelled("GET", "/slow", std::time::Duration::from_secs(3));
+/// assert_eq!(ROUTES.requests("GET", "/slow", bareprom::CANCELLED_STATUS), 1);
+/// assert_eq!(bareprom::CANCELLED_STATUS, 499);
+/// ```
+pub const CANCELLED_STATUS: u16 = 499;
 
 /// Latency buckets of the OpenTelemetry HTTP server semantic conventions,
 /// in seconds: 5 ms to 10 s.
@@ -58,6 +76,11 @@ const METHODS: [&str; 9] = [
 /// | `p` `http_requests_in_flight` | gauge | `method`, `route` |
 /// | `p` `http_request_panics_total` | counter | `method`, `route` |
 ///
+/// [`RouteTable::with_schema`] renames the `route` and `status` labels
+/// (`path`, `code`, as many Gin exporters write them) and can add
+/// `p` `http_request_seconds_total`, a counter of the seconds spent, next to
+/// the histogram (see [`RouteSchema`]).
+///
 /// `http_requests_total` is the count of the latency histogram, so one
 /// lookup records both and they always agree. The hit path takes one read
 /// lock and then touches atomics; a new label set takes the write lock once.
@@ -85,6 +108,7 @@ const METHODS: [&str; 9] = [
 /// ```
 pub struct RouteTable {
     prefix: Cow<'static, str>,
+    schema: RouteSchema,
     durations: Family<HistogramCell, 3>,
     in_flight: Family<GaugeCell, 2>,
     panics: Family<CounterCell, 2>,
@@ -121,12 +145,45 @@ impl RouteTable {
     /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::with_buckets("api_", &[0.01, 0.1, 1.0]);
     /// ```
     pub const fn with_buckets(prefix: &'static str, bounds: &'static [f64]) -> Self {
+        Self::with_schema(prefix, bounds, RouteSchema::new())
+    }
+
+    /// A table with the given latency bucket bounds and label names, and
+    /// optionally the seconds counter (see [`RouteSchema`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`RouteTable::with_buckets`], and if a label name of the schema is
+    /// invalid, `le`, or the same as another; in a `static` that is a compile
+    /// error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{HTTP_BUCKETS, Registry, RouteSchema, RouteTable};
+    ///
+    /// static ROUTES: RouteTable = RouteTable::with_schema(
+    ///     "gin_",
+    ///     &HTTP_BUCKETS,
+    ///     RouteSchema::new().route_label("path").status_label("code").seconds_total(true),
+    /// );
+    /// let registry = Registry::new();
+    /// registry.register(&ROUTES)?;
+    /// ROUTES.record("GET", "/users/:id", 200, std::time::Duration::from_millis(250));
+    /// let text = registry.render();
+    /// assert!(text.contains("gin_http_requests_total{method=\"GET\",path=\"/users/:id\",code=\"200\"} 1\n"));
+    /// assert!(text.contains("gin_http_request_seconds_total{method=\"GET\",path=\"/users/:id\",code=\"200\"} 0.25\n"));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub const fn with_schema(prefix: &'static str, bounds: &'static [f64], schema: RouteSchema) -> Self {
         name::unwrap(name::prefix(prefix));
+        let (route, status) = (schema.route, schema.status);
         RouteTable {
             prefix: Cow::Borrowed(prefix),
-            durations: Family::with_buckets("route_table", "", ["method", "route", "status"], bounds),
-            in_flight: Family::new("route_table", "", ["method", "route"]),
-            panics: Family::new("route_table", "", ["method", "route"]),
+            schema,
+            durations: Family::with_buckets("route_table", "", ["method", route, status], bounds),
+            in_flight: Family::new("route_table", "", ["method", route]),
+            panics: Family::new("route_table", "", ["method", route]),
         }
     }
 
@@ -150,14 +207,48 @@ impl RouteTable {
         prefix: impl Into<Cow<'static, str>>,
         bounds: impl Into<Cow<'static, [f64]>>,
     ) -> Result<Self, Error> {
+        Self::try_with_schema(prefix, bounds, RouteSchema::new())
+    }
+
+    /// As [`RouteTable::with_schema`], for a prefix or bounds built at run
+    /// time.
+    ///
+    /// # Errors
+    ///
+    /// As [`RouteTable::try_new`], and
+    /// [`ErrorKind::InvalidLabelName`](crate::ErrorKind::InvalidLabelName),
+    /// [`ErrorKind::ReservedLabelName`](crate::ErrorKind::ReservedLabelName) or
+    /// [`ErrorKind::DuplicateLabelName`](crate::ErrorKind::DuplicateLabelName)
+    /// for the schema's label names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{ErrorKind, HTTP_BUCKETS, RouteSchema, RouteTable};
+    /// let routes = RouteTable::try_with_schema("api_", &HTTP_BUCKETS[..], RouteSchema::new().route_label("path"))?;
+    /// let clash = RouteTable::try_with_schema("api_", &HTTP_BUCKETS[..], RouteSchema::new().route_label("method"));
+    /// assert_eq!(clash.unwrap_err().kind(), ErrorKind::DuplicateLabelName);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_with_schema(
+        prefix: impl Into<Cow<'static, str>>,
+        bounds: impl Into<Cow<'static, [f64]>>,
+        schema: RouteSchema,
+    ) -> Result<Self, Error> {
         let prefix = prefix.into();
         name::prefix(&prefix).map_err(|kind| Error::new(kind, &prefix))?;
-        let labels = ["method", "route", "status"];
+        let (route, status) = (schema.route, schema.status);
         Ok(RouteTable {
             prefix,
-            durations: Family::try_with_buckets("route_table", "", labels, histogram::layout(bounds.into())?)?,
-            in_flight: Family::try_new("route_table", "", ["method", "route"])?,
-            panics: Family::try_new("route_table", "", ["method", "route"])?,
+            schema,
+            durations: Family::try_with_buckets(
+                "route_table",
+                "",
+                ["method", route, status],
+                histogram::layout(bounds.into())?,
+            )?,
+            in_flight: Family::try_new("route_table", "", ["method", route])?,
+            panics: Family::try_new("route_table", "", ["method", route])?,
         })
     }
 
@@ -220,6 +311,55 @@ impl RouteTable {
             start: Instant::now(),
             finished: false,
         }
+    }
+
+    /// Records a request whose client went away before the response was
+    /// ready, under [`CANCELLED_STATUS`]: the explicit path for servers that
+    /// learn of a disconnect themselves (the hyper and tower adapters call it
+    /// when a response future is dropped unfinished).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// let request = ROUTES.start("GET", "/export");
+    /// // ... the client hangs up ...
+    /// request.cancel();
+    /// ROUTES.record_cancelled("GET", "/export", std::time::Duration::from_millis(40));
+    /// assert_eq!(ROUTES.requests("GET", "/export", 499), 2);
+    /// assert_eq!(ROUTES.in_flight("GET", "/export"), 0);
+    /// ```
+    pub fn record_cancelled(&self, method: &str, route: &str, elapsed: Duration) {
+        self.record(method, route, CANCELLED_STATUS, elapsed);
+    }
+
+    /// Counts one handler panic for this method and route: the explicit path
+    /// for servers that catch panics themselves. It does not record the
+    /// request; record the response the server sent for it (usually 500) as
+    /// well, as [`InFlight::panicked`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// let caught = std::panic::catch_unwind(|| panic!("handler bug"));
+    /// if caught.is_err() {
+    ///     ROUTES.record_panic("POST", "/orders");
+    ///     ROUTES.record("POST", "/orders", 500, Duration::from_millis(2));
+    /// }
+    /// assert_eq!(ROUTES.panics("POST", "/orders"), 1);
+    /// ```
+    pub fn record_panic(&self, method: &str, route: &str) {
+        self.panics.with([method_label(method), route_label(route)]).inc();
+    }
+
+    /// The in-flight gauge of a method and route, for a guard that must own
+    /// what it holds (a response future): increment when the request starts,
+    /// decrement when it ends, whatever way it ends.
+    #[cfg_attr(not(any(feature = "hyper", feature = "tower")), allow(dead_code))]
+    pub(crate) fn in_flight_gauge(&self, method: &str, route: &str) -> Child<GaugeCell> {
+        self.in_flight.with([method_label(method), route_label(route)])
     }
 
     /// How many requests were recorded for this method, route and status.
@@ -287,6 +427,38 @@ pub struct InFlight<'a> {
 }
 
 impl InFlight<'_> {
+    /// Records the request under [`CANCELLED_STATUS`] (499): its client
+    /// went away before the response was ready.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// ROUTES.start("GET", "/slow").cancel();
+    /// assert_eq!(ROUTES.requests("GET", "/slow", 499), 1);
+    /// ```
+    pub fn cancel(self) {
+        self.finish(CANCELLED_STATUS);
+    }
+
+    /// Records that the handler panicked and was answered with `status`
+    /// (usually 500): counts the panic and the request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
+    /// let request = ROUTES.start("GET", "/boom");
+    /// let caught = std::panic::catch_unwind(|| panic!("handler bug"));
+    /// assert!(caught.is_err());
+    /// request.panicked(500);
+    /// assert_eq!((ROUTES.panics("GET", "/boom"), ROUTES.requests("GET", "/boom", 500)), (1, 1));
+    /// ```
+    pub fn panicked(self, status: u16) {
+        self.table.record_panic(self.method, self.route);
+        self.finish(status);
+    }
+
     /// Records the request with its status and the time since it started.
     ///
     /// # Examples
@@ -354,14 +526,34 @@ impl fmt::Debug for RouteTable {
 impl Metric for RouteTable {}
 impl seal::Encode for RouteTable {
     fn describe(&self) -> Vec<Describe<'_>> {
-        let three = vec!["method", "route", "status"];
-        let two = vec!["method", "route"];
-        vec![
+        let three = vec!["method", self.schema.route, self.schema.status];
+        let two = vec!["method", self.schema.route];
+        let mut families = vec![
             Describe::owned(self.name("http_requests_total"), Kind::Counter, three.clone()),
-            Describe::owned(self.name("http_request_duration_seconds"), Kind::Histogram, three),
-            Describe::owned(self.name("http_requests_in_flight"), Kind::Gauge, two.clone()),
-            Describe::owned(self.name("http_request_panics_total"), Kind::Counter, two),
-        ]
+            Describe::owned(
+                self.name("http_request_duration_seconds"),
+                Kind::Histogram,
+                three.clone(),
+            ),
+        ];
+        if self.schema.seconds_total {
+            families.push(Describe::owned(
+                self.name("http_request_seconds_total"),
+                Kind::Counter,
+                three,
+            ));
+        }
+        families.push(Describe::owned(
+            self.name("http_requests_in_flight"),
+            Kind::Gauge,
+            two.clone(),
+        ));
+        families.push(Describe::owned(
+            self.name("http_request_panics_total"),
+            Kind::Counter,
+            two,
+        ));
+        families
     }
 
     fn encode(&self, enc: &mut Encoder<'_>) {
@@ -383,6 +575,20 @@ impl seal::Encode for RouteTable {
         );
         self.durations
             .for_each_series(|labels, h| seal::Series::encode_series(h, enc, &name, labels));
+
+        if self.schema.seconds_total {
+            // The histogram's own sum, so the two never disagree and a
+            // request costs no second lookup.
+            let name = self.name("http_request_seconds_total");
+            enc.header(
+                &name,
+                "Seconds spent handling HTTP requests, by method, route and status.",
+                Kind::Counter,
+            );
+            self.durations.for_each_line(enc, &name, |enc, labels, h| {
+                enc.sample(&name, "", labels, None, Value::F64(h.sum()));
+            });
+        }
 
         let name = self.name("http_requests_in_flight");
         enc.header(&name, "HTTP requests being handled, by method and route.", Kind::Gauge);

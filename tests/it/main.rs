@@ -19,6 +19,8 @@ mod exposition;
 mod fuzz_checks;
 mod gzip;
 mod handler;
+#[cfg(feature = "hyper")]
+mod hyper_adapter;
 mod inflate;
 mod json;
 mod negotiate;
@@ -29,6 +31,7 @@ mod process;
 mod prometheus;
 mod promtool;
 mod push;
+mod readme_servers;
 mod registry;
 mod replay;
 mod roundtrip;
@@ -36,7 +39,10 @@ mod routes;
 mod serve;
 mod serve_load;
 mod skips;
+#[cfg(feature = "tower")]
+mod tower_adapter;
 mod victoria;
+mod web;
 
 use bareprom::Registry;
 

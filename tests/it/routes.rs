@@ -166,3 +166,69 @@ fn route_tables_clash_like_any_family() {
         bareprom::ErrorKind::InvalidBuckets
     );
 }
+
+#[test]
+fn a_schema_renames_the_labels_and_adds_the_seconds_counter() {
+    use bareprom::{CANCELLED_STATUS, RouteSchema};
+    static GIN: RouteTable = RouteTable::with_schema(
+        "gin_",
+        &[0.1],
+        RouteSchema::new()
+            .route_label("path")
+            .status_label("code")
+            .seconds_total(true),
+    );
+    let r = Registry::new();
+    r.register(&GIN).unwrap();
+    GIN.record("GET", "/users/:id", 200, Duration::from_millis(250));
+    GIN.record("GET", "/users/:id", 200, Duration::from_millis(500));
+    GIN.start("GET", "/export").cancel();
+    GIN.record_panic("POST", "/orders");
+    GIN.record("POST", "/orders", 500, Duration::ZERO);
+    assert_eq!(GIN.requests("GET", "/export", CANCELLED_STATUS), 1);
+    let text = r.render();
+    // The cancelled request's time is measured, so its two lines are
+    // compared with each other instead of with a literal.
+    let export = |name: &str| {
+        let head = format!("{name}{{method=\"GET\",path=\"/export\",code=\"499\"}} ");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&head))
+            .unwrap_or_else(|| panic!("{head}\n{text}"));
+        line[head.len()..].to_owned()
+    };
+    assert_eq!(
+        export("gin_http_request_duration_seconds_sum"),
+        export("gin_http_request_seconds_total"),
+        "the seconds counter is the histogram's sum"
+    );
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("_bucket") && !l.starts_with('#') && !l.contains("/export\",code"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "gin_http_requests_total{method=\"GET\",path=\"/users/:id\",code=\"200\"} 2",
+            "gin_http_requests_total{method=\"POST\",path=\"/orders\",code=\"500\"} 1",
+            "gin_http_request_duration_seconds_sum{method=\"GET\",path=\"/users/:id\",code=\"200\"} 0.75",
+            "gin_http_request_duration_seconds_count{method=\"GET\",path=\"/users/:id\",code=\"200\"} 2",
+            "gin_http_request_duration_seconds_sum{method=\"POST\",path=\"/orders\",code=\"500\"} 0",
+            "gin_http_request_duration_seconds_count{method=\"POST\",path=\"/orders\",code=\"500\"} 1",
+            "gin_http_request_seconds_total{method=\"GET\",path=\"/users/:id\",code=\"200\"} 0.75",
+            "gin_http_request_seconds_total{method=\"POST\",path=\"/orders\",code=\"500\"} 0",
+            "gin_http_requests_in_flight{method=\"GET\",path=\"/export\"} 0",
+            "gin_http_request_panics_total{method=\"POST\",path=\"/orders\"} 1",
+            "bareprom_series_dropped_total{family=\"gin_http_requests_total\"} 0",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE gin_http_request_seconds_total counter\n"),
+        "{text}"
+    );
+    parse(&text);
+    if let Some(findings) = crate::web::promtool(&text) {
+        assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
+    }
+}

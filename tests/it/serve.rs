@@ -17,7 +17,9 @@ use bareprom::{Request, Response, ServeOptions, Server};
 
 static SERIAL: RwLock<()> = RwLock::new(());
 
-fn shared() -> RwLockReadGuard<'static, ()> {
+/// Taken shared by the other tests that serve over sockets (the adapter
+/// tests too, through `web::runtime`), so the exclusive ones run alone.
+pub(crate) fn shared() -> RwLockReadGuard<'static, ()> {
     SERIAL.read().unwrap_or_else(PoisonError::into_inner)
 }
 
