@@ -4,62 +4,11 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use crate::family::{Cell, Layout};
-use crate::registry::seal;
-use crate::text::{Encoder, Kind, Labels, Value};
-use crate::unlabelled::Unlabelled;
+use crate::expose::{Kind, SeriesLabels, Sink, Value};
+use crate::layout::Layout;
+use crate::metric::seal;
 
-/// An unlabelled `u64` counter that can live in a plain `static`.
-///
-/// The methods are those of [`CounterCell`], reached through `Deref`.
-///
-/// # Examples
-///
-/// ```
-/// use bareprom::{Counter, Registry};
-///
-/// static REQUESTS: Counter = Counter::new("app_requests_total", "Requests served.");
-///
-/// let registry = Registry::new();
-/// registry.register(&REQUESTS)?;
-/// REQUESTS.inc();
-/// assert_eq!(
-///     registry.render(),
-///     "# HELP app_requests_total Requests served.\n\
-///      ## TYPE app_requests_total counter\n\
-///      app_requests_total 1\n"
-/// );
-/// # Ok::<(), bareprom::Error>(())
-/// ```
-///
-/// An invalid name in a `static` does not compile:
-///
-/// ```compile_fail
-/// static BAD: bareprom::Counter = bareprom::Counter::new("app-requests", "Dashes are invalid.");
-/// ```
-pub type Counter = Unlabelled<CounterCell>;
-
-/// An unlabelled `f64` counter, for sums such as seconds spent.
-///
-/// The methods are those of [`FloatCounterCell`], reached through `Deref`.
-///
-/// # Examples
-///
-/// ```
-/// use bareprom::{FloatCounter, Registry};
-///
-/// static BUSY: FloatCounter = FloatCounter::new("worker_busy_seconds_total", "Time spent working.");
-///
-/// let registry = Registry::new();
-/// registry.register(&BUSY)?;
-/// BUSY.inc_by(0.5);
-/// BUSY.inc_by(0.25);
-/// assert!(registry.render().ends_with("worker_busy_seconds_total 0.75\n"));
-/// # Ok::<(), bareprom::Error>(())
-/// ```
-pub type FloatCounter = Unlabelled<FloatCounterCell>;
-
-/// The atomic value of a counter series: the unlabelled [`Counter`] holds
+/// The atomic value of a counter series: the unlabelled [`Counter`](crate::Counter) holds
 /// one, and every child of a [`CounterVec`](crate::CounterVec) is one.
 ///
 /// # Examples
@@ -141,21 +90,19 @@ impl fmt::Debug for CounterCell {
     }
 }
 
-impl Cell for CounterCell {}
 impl seal::Series for CounterCell {
-    crate::family::cache::lookups!(CounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        enc.sample(name, "", labels, None, Value::U64(self.get()));
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        sink.series(labels, Value::U64(self.get()));
     }
 }
 
 /// The atomic value of a float counter series: the unlabelled
-/// [`FloatCounter`] holds one, and every child of a
+/// [`FloatCounter`](crate::FloatCounter) holds one, and every child of a
 /// [`FloatCounterVec`](crate::FloatCounterVec) is one.
 ///
 /// # Examples
@@ -237,15 +184,13 @@ impl fmt::Debug for FloatCounterCell {
     }
 }
 
-impl Cell for FloatCounterCell {}
 impl seal::Series for FloatCounterCell {
-    crate::family::cache::lookups!(FloatCounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        enc.sample(name, "", labels, None, Value::F64(self.get()));
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        sink.series(labels, Value::F64(self.get()));
     }
 }

@@ -13,6 +13,10 @@ use std::fmt;
 ///
 /// let err = Counter::try_new("http-requests", "Requests.").unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidMetricName);
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid metric name: \"http-requests\" (character '-' at position 4)"
+/// );
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,6 +38,12 @@ pub enum ErrorKind {
     DuplicateMetric,
     /// A registry constant label has the same name as a label of a metric.
     LabelClash,
+    /// A family has the name of a family of another kind, help text or
+    /// label names (or would write the same series) in the registries a
+    /// scrape merges.
+    FamilyClash,
+    /// A registry would include itself.
+    IncludeCycle,
 
     // Pushing to a Pushgateway (`push.rs`). Kept together, after the
     // registration kinds, so that kinds other modules add merge cleanly.
@@ -76,6 +86,8 @@ impl ErrorKind {
             ErrorKind::InvalidBuckets => "invalid histogram buckets",
             ErrorKind::DuplicateMetric => "metric already registered",
             ErrorKind::LabelClash => "constant label clashes with a metric label",
+            ErrorKind::FamilyClash => "family clashes with a family of the same name",
+            ErrorKind::IncludeCycle => "registry would include itself",
             ErrorKind::InvalidPushUrl => "invalid pushgateway url",
             ErrorKind::InvalidJob => "invalid job name",
             ErrorKind::InvalidHeader => "invalid push header",
@@ -116,6 +128,8 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     subject: String,
+    /// What exactly is wrong with the subject, when there is more to say.
+    detail: Option<String>,
     /// Set by transports: the exchange that failed, shown instead of the
     /// quoted subject.
     exchange: Option<Box<Exchange>>,
@@ -135,8 +149,15 @@ impl Error {
         Error {
             kind,
             subject: subject.to_owned(),
+            detail: None,
             exchange: None,
         }
+    }
+
+    /// The same error, saying what exactly is wrong (e.g. which character).
+    pub(crate) fn with_detail(mut self, detail: String) -> Self {
+        self.detail = Some(detail);
+        self
     }
 
     /// A transport's error: `detail` names the request (method and URL) and
@@ -145,6 +166,7 @@ impl Error {
         Error {
             kind,
             subject: String::new(),
+            detail: None,
             exchange: Some(Box::new(Exchange { detail, answer })),
         }
     }
@@ -198,9 +220,13 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.exchange {
-            Some(exchange) => write!(f, "{}: {}", self.kind.message(), exchange.detail),
-            None => write!(f, "{}: {:?}", self.kind.message(), self.subject),
+        if let Some(exchange) = &self.exchange {
+            return write!(f, "{}: {}", self.kind.message(), exchange.detail);
+        }
+        write!(f, "{}: {:?}", self.kind.message(), self.subject)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
         }
     }
 }

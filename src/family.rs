@@ -15,15 +15,18 @@ use std::sync::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
+use crate::expose::{FamilyDesc, Kind, Names, SeriesLabels, Sink};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::histogram::{self, Bounds, DEFAULT_BUCKETS, HistogramCell};
+use crate::hash::hash_values;
+use crate::histogram::{DEFAULT_BUCKETS, HistogramCell};
+use crate::layout::{self, Layout};
+use crate::metric::{Meta, Metric, seal};
 use crate::name;
-use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{self, Encoder, Kind, Labels, LineHead};
+use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
@@ -32,11 +35,29 @@ mod table;
 pub use child::Child;
 
 use cache::Key;
-use table::{MAX_SERIES, Table, hash_values};
+use table::{MAX_SERIES, Table};
 
-/// A series value type: [`CounterCell`], [`FloatCounterCell`], [`GaugeCell`],
-/// [`FloatGaugeCell`] or [`HistogramCell`]. Sealed.
-pub trait Cell: seal::Series {}
+/// A series value type a metric holds: [`CounterCell`],
+/// [`FloatCounterCell`], [`GaugeCell`], [`FloatGaugeCell`],
+/// [`ShardedCounterCell`] or [`HistogramCell`]. Sealed.
+///
+/// # Examples
+///
+/// ```
+/// fn total<C: bareprom::Cell>(family: &bareprom::Family<C, 1>) -> usize {
+///     family.len()
+/// }
+/// static HITS: bareprom::CounterVec<1> = bareprom::CounterVec::new("hits_total", "Hits.", ["path"]);
+/// assert_eq!(total(&HITS), 0);
+/// ```
+pub trait Cell: seal::Series + cache::Cached {}
+
+impl Cell for CounterCell {}
+impl Cell for FloatCounterCell {}
+impl Cell for GaugeCell {}
+impl Cell for FloatGaugeCell {}
+impl Cell for ShardedCounterCell {}
+impl Cell for HistogramCell {}
 
 /// Series a family holds before new label sets go to the overflow series.
 ///
@@ -149,25 +170,8 @@ pub struct Family<C: Cell, const N: usize> {
     limit: AtomicUsize,
     dropped: AtomicU64,
     table: RwLock<Table<C, N>>,
-    /// What the encoder writes before each label value (`a="`, `",b="`,
-    /// ...), made by `text::glue` on the first scrape.
-    glue: OnceLock<Box<[String]>>,
     /// 0 until the first cached lookup; a new number after every removal.
     epoch: AtomicU64,
-}
-
-/// What series of a family share: the histogram bucket bounds (unused by
-/// other kinds), turned into one `Arc` on first use.
-pub struct Layout {
-    buckets: Cow<'static, [f64]>,
-    shared: OnceLock<Arc<Bounds>>,
-}
-
-impl Layout {
-    /// The bounds as an `Arc` every histogram series holds a clone of.
-    pub(crate) fn shared_buckets(&self) -> Arc<Bounds> {
-        Arc::clone(self.shared.get_or_init(|| Arc::new(Bounds::new(&self.buckets))))
-    }
 }
 
 enum LabelNames<const N: usize> {
@@ -176,10 +180,10 @@ enum LabelNames<const N: usize> {
 }
 
 impl<const N: usize> LabelNames<N> {
-    fn get(&self, i: usize) -> &str {
+    fn names(&self) -> Names<'_> {
         match self {
-            LabelNames::Static(names) => names.get(i).copied().unwrap_or(""),
-            LabelNames::Owned(names) => names.get(i).map_or("", String::as_str),
+            LabelNames::Static(names) => Names::Strs(names),
+            LabelNames::Owned(names) => Names::Strings(names),
         }
     }
 }
@@ -211,14 +215,10 @@ impl<C: Cell, const N: usize> Family<C, N> {
         Family {
             meta: Meta::new(name, help),
             labels: LabelNames::Static(labels),
-            layout: Layout {
-                buckets: Cow::Borrowed(buckets),
-                shared: OnceLock::new(),
-            },
+            layout: Layout::new(Cow::Borrowed(buckets)),
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
-            glue: OnceLock::new(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -257,19 +257,14 @@ impl<C: Cell, const N: usize> Family<C, N> {
         buckets: Cow<'static, [f64]>,
     ) -> Result<Self, Error> {
         let meta = Meta::try_new(name, help)?;
-        name::label_names(&labels, matches!(C::KIND, Kind::Histogram))
-            .map_err(|kind| Error::new(kind, &labels.join(",")))?;
+        name::check_label_names(&labels, matches!(C::KIND, Kind::Histogram))?;
         Ok(Family {
             meta,
             labels: LabelNames::Owned(labels.iter().map(|l| (*l).to_owned()).collect()),
-            layout: Layout {
-                buckets,
-                shared: OnceLock::new(),
-            },
+            layout: Layout::new(buckets),
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
-            glue: OnceLock::new(),
             epoch: AtomicU64::new(0),
         })
     }
@@ -473,53 +468,18 @@ impl<C: Cell, const N: usize> Family<C, N> {
         self.dropped.load(Relaxed)
     }
 
-    /// Calls `f` with every series' labels (the family's glue and the
-    /// series' escaped values) and value, in first-seen order. The table's page handles are copied
-    /// out and the lock released first (see `Table::snapshot`), so a scrape
-    /// never blocks a writer for longer than that copy, and `f` runs with no
-    /// lock held.
-    pub(crate) fn for_each_series(&self, f: impl FnMut(Labels<'_>, &C)) {
-        self.for_each_with_head(LineHead::default(), f);
-    }
-
-    /// As [`for_each_series`](Self::for_each_series), for series written
-    /// to `enc` under `name`: the labels carry the family's line head, so
-    /// that plain sample lines named `name` start with one piece.
-    pub(crate) fn for_each_line(
-        &self,
-        enc: &mut Encoder<'_>,
-        name: &str,
-        mut f: impl FnMut(&mut Encoder<'_>, Labels<'_>, &C),
-    ) {
-        let glue = self.glue();
-        let mut head = std::mem::take(&mut enc.head);
-        match glue.first() {
-            Some(first) => enc.line_head(&mut head, name, first),
-            // No labels, no head (and nothing left from another family).
-            None => head.clear(),
-        }
-        self.for_each_with_head(LineHead::new(name, &head), |labels, cell| f(enc, labels, cell));
-        enc.head = head;
-    }
-
-    fn glue(&self) -> &[String] {
-        self.glue.get_or_init(|| text::glue((0..N).map(|i| self.labels.get(i))))
-    }
-
-    fn for_each_with_head(&self, head: LineHead<'_>, mut f: impl FnMut(Labels<'_>, &C)) {
+    /// Calls `f` with every series' labels (its escaped values in its
+    /// page's text) and value, in first-seen order. The table's page
+    /// handles are copied out and the lock released first (see
+    /// `Table::snapshot`), so a scrape never blocks a writer for longer than
+    /// that copy, and `f` runs with no lock held.
+    pub(crate) fn for_each_series(&self, mut f: impl FnMut(SeriesLabels<'_>, &C)) {
         let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
-        let glue = self.glue();
         snapshot.for_each(|text, start, ends, cell| {
             let labels = if N == 0 {
-                Labels::NONE
+                SeriesLabels::None
             } else {
-                Labels::Values {
-                    head,
-                    glue,
-                    text,
-                    start,
-                    ends,
-                }
+                SeriesLabels::Escaped { text, start, ends }
             };
             f(labels, cell);
         });
@@ -575,7 +535,7 @@ impl<const N: usize> Family<HistogramCell, N> {
         labels: [&str; N],
         bounds: impl Into<Cow<'static, [f64]>>,
     ) -> Result<Self, Error> {
-        let bounds = histogram::layout(bounds.into())?;
+        let bounds = layout::validated(bounds.into())?;
         Self::try_build(name.into(), help.into(), labels, bounds)
     }
 }
@@ -584,7 +544,7 @@ impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Family")
             .field("name", &self.meta.name)
-            .field("labels", &(0..N).map(|i| self.labels.get(i)).collect::<Vec<_>>())
+            .field("labels", &self.labels.names().iter().collect::<Vec<_>>())
             .field("series", &self.len())
             .finish_non_exhaustive()
     }
@@ -592,15 +552,12 @@ impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
 
 impl<C: Cell, const N: usize> Metric for Family<C, N> {}
 impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
-    fn describe(&self) -> Vec<Describe<'_>> {
-        self.meta
-            .describe(C::KIND, (0..N).map(|i| self.labels.get(i)).collect())
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        (i == 0).then(|| self.meta.desc(C::KIND, self.labels.names()))
     }
 
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        self.meta.header(enc, C::KIND);
-        let name = &self.meta.name;
-        self.for_each_line(enc, name, |enc, labels, cell| cell.encode_series(enc, name, labels));
+    fn expose(&self, _: usize, sink: &mut dyn Sink) {
+        self.for_each_series(|labels, cell| cell.expose(sink, labels));
     }
 
     fn dropped(&self) -> Option<u64> {

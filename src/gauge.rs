@@ -5,51 +5,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use crate::counter::add_f64;
-use crate::family::{Cell, Layout};
-use crate::registry::seal;
-use crate::text::{Encoder, Kind, Labels, Value};
-use crate::unlabelled::Unlabelled;
+use crate::expose::{Kind, SeriesLabels, Sink, Value};
+use crate::layout::Layout;
+use crate::metric::seal;
 
-/// An unlabelled `i64` gauge that can live in a plain `static`.
-///
-/// The methods are those of [`GaugeCell`], reached through `Deref`.
-///
-/// # Examples
-///
-/// ```
-/// use bareprom::{Gauge, Registry};
-///
-/// static QUEUED: Gauge = Gauge::new("app_jobs_queued", "Jobs waiting to run.");
-///
-/// let registry = Registry::new();
-/// registry.register(&QUEUED)?;
-/// QUEUED.add(5);
-/// QUEUED.dec();
-/// assert!(registry.render().ends_with("app_jobs_queued 4\n"));
-/// # Ok::<(), bareprom::Error>(())
-/// ```
-pub type Gauge = Unlabelled<GaugeCell>;
-
-/// An unlabelled `f64` gauge.
-///
-/// The methods are those of [`FloatGaugeCell`], reached through `Deref`.
-///
-/// # Examples
-///
-/// ```
-/// use bareprom::{FloatGauge, Registry};
-///
-/// static LOAD: FloatGauge = FloatGauge::new("app_load_ratio", "Share of capacity in use.");
-///
-/// let registry = Registry::new();
-/// registry.register(&LOAD)?;
-/// LOAD.set(0.75);
-/// assert!(registry.render().ends_with("app_load_ratio 0.75\n"));
-/// # Ok::<(), bareprom::Error>(())
-/// ```
-pub type FloatGauge = Unlabelled<FloatGaugeCell>;
-
-/// The atomic value of an `i64` gauge series: the unlabelled [`Gauge`]
+/// The atomic value of an `i64` gauge series: the unlabelled [`Gauge`](crate::Gauge)
 /// holds one, and every child of a [`GaugeVec`](crate::GaugeVec) is one.
 ///
 /// # Examples
@@ -168,21 +128,19 @@ impl fmt::Debug for GaugeCell {
     }
 }
 
-impl Cell for GaugeCell {}
 impl seal::Series for GaugeCell {
-    crate::family::cache::lookups!(GaugeCell);
     const KIND: Kind = Kind::Gauge;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        enc.sample(name, "", labels, None, Value::I64(self.get()));
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        sink.series(labels, Value::I64(self.get()));
     }
 }
 
 /// The atomic value of an `f64` gauge series: the unlabelled
-/// [`FloatGauge`] holds one, and every child of a
+/// [`FloatGauge`](crate::FloatGauge) holds one, and every child of a
 /// [`FloatGaugeVec`](crate::FloatGaugeVec) is one.
 ///
 /// # Examples
@@ -273,15 +231,13 @@ impl fmt::Debug for FloatGaugeCell {
     }
 }
 
-impl Cell for FloatGaugeCell {}
 impl seal::Series for FloatGaugeCell {
-    crate::family::cache::lookups!(FloatGaugeCell);
     const KIND: Kind = Kind::Gauge;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        enc.sample(name, "", labels, None, Value::F64(self.get()));
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        sink.series(labels, Value::F64(self.get()));
     }
 }

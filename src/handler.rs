@@ -21,11 +21,11 @@ pub const METRICS_PATH: &str = "/metrics";
 /// # Examples
 ///
 /// ```
-/// let request = bareprom::Request::new("GET", "/metrics?x=1");
+/// let request = bareprom::MetricsRequest::new("GET", "/metrics?x=1");
 /// assert_eq!(request.path, "/metrics?x=1");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Request<'a> {
+pub struct MetricsRequest<'a> {
     /// The method, as sent (`GET`, `HEAD`, …).
     pub method: &'a str,
     /// The request target; a query string is ignored.
@@ -41,17 +41,17 @@ pub struct Request<'a> {
     pub accept_encoding: Option<&'a str>,
 }
 
-impl<'a> Request<'a> {
+impl<'a> MetricsRequest<'a> {
     /// A request without `Accept` and `Accept-Encoding` headers.
     ///
     /// # Examples
     ///
     /// ```
-    /// let request = bareprom::Request::new("HEAD", "/metrics");
+    /// let request = bareprom::MetricsRequest::new("HEAD", "/metrics");
     /// assert_eq!((request.accept, request.accept_encoding), (None, None));
     /// ```
     pub fn new(method: &'a str, path: &'a str) -> Self {
-        Request {
+        MetricsRequest {
             method,
             path,
             accept: None,
@@ -70,11 +70,11 @@ impl<'a> Request<'a> {
 /// # Examples
 ///
 /// ```
-/// let response = bareprom::Registry::new().handle(&bareprom::Request::new("GET", "/metrics"));
+/// let response = bareprom::Registry::new().handle(&bareprom::MetricsRequest::new("GET", "/metrics"));
 /// assert_eq!((response.status, response.content_type), (200, bareprom::CONTENT_TYPE));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Response {
+pub struct MetricsResponse {
     /// 200, 404 (another path) or 405 (another method).
     pub status: u16,
     /// The `Content-Type` to send.
@@ -110,24 +110,24 @@ impl Registry {
     ///
     /// // e.g. tiny_http: `let (method, url) = (req.method().as_str(), req.url());`
     /// let (method, url) = ("GET", "/metrics");
-    /// let response = registry.handle(&bareprom::Request::new(method, url));
+    /// let response = registry.handle(&bareprom::MetricsRequest::new(method, url));
     /// assert_eq!(response.status, 200);
     /// assert_eq!(response.body, b"# HELP app_up Up.\n# TYPE app_up gauge\napp_up 0\n");
     ///
-    /// let response = registry.handle(&bareprom::Request::new("POST", "/metrics"));
+    /// let response = registry.handle(&bareprom::MetricsRequest::new("POST", "/metrics"));
     /// assert_eq!((response.status, response.allow), (405, Some("GET, HEAD")));
     ///
     /// // What Prometheus sends: the body comes back gzip-compressed.
-    /// let scrape = bareprom::Request {
+    /// let scrape = bareprom::MetricsRequest {
     ///     accept_encoding: Some("gzip"),
-    ///     ..bareprom::Request::new("GET", "/metrics")
+    ///     ..bareprom::MetricsRequest::new("GET", "/metrics")
     /// };
     /// let response = registry.handle(&scrape);
     /// assert_eq!(response.content_encoding, Some("gzip"));
     /// assert_eq!(response.body[..2], [0x1F, 0x8B]);
     /// # Ok::<(), bareprom::Error>(())
     /// ```
-    pub fn handle(&self, request: &Request<'_>) -> Response {
+    pub fn handle(&self, request: &MetricsRequest<'_>) -> MetricsResponse {
         self.handle_at(METRICS_PATH, request)
     }
 
@@ -137,10 +137,10 @@ impl Registry {
     ///
     /// ```
     /// let registry = bareprom::Registry::new();
-    /// let response = registry.handle_at("/internal/metrics", &bareprom::Request::new("GET", "/metrics"));
+    /// let response = registry.handle_at("/internal/metrics", &bareprom::MetricsRequest::new("GET", "/metrics"));
     /// assert_eq!(response.status, 404);
     /// ```
-    pub fn handle_at(&self, metrics_path: &str, request: &Request<'_>) -> Response {
+    pub fn handle_at(&self, metrics_path: &str, request: &MetricsRequest<'_>) -> MetricsResponse {
         let path = request.path.split_once('?').map_or(request.path, |(path, _)| path);
         if path != metrics_path {
             return plain(404, "not found\n");
@@ -149,7 +149,7 @@ impl Registry {
             "GET" => false,
             "HEAD" => true,
             _ => {
-                return Response {
+                return MetricsResponse {
                     allow: Some("GET, HEAD"),
                     ..plain(405, "method not allowed\n")
                 };
@@ -166,7 +166,7 @@ impl Registry {
                 body = compressed;
             }
         }
-        Response {
+        MetricsResponse {
             status: 200,
             content_type: format.content_type(),
             content_encoding: coding.header_value(),
@@ -179,8 +179,8 @@ impl Registry {
 /// The formats [`Registry::handle`] can write, in order of preference.
 const OFFERED: &[Format] = &[Format::Text0_0_4];
 
-fn plain(status: u16, body: &str) -> Response {
-    Response {
+fn plain(status: u16, body: &str) -> MetricsResponse {
+    MetricsResponse {
         status,
         content_type: "text/plain; charset=utf-8",
         content_encoding: None,
@@ -194,9 +194,9 @@ fn plain(status: u16, body: &str) -> Response {
 /// # Examples
 ///
 /// ```
-/// let response = bareprom::handle(&bareprom::Request::new("GET", "/nope"));
+/// let response = bareprom::handle(&bareprom::MetricsRequest::new("GET", "/nope"));
 /// assert_eq!(response.status, 404);
 /// ```
-pub fn handle(request: &Request<'_>) -> Response {
+pub fn handle(request: &MetricsRequest<'_>) -> MetricsResponse {
     crate::default_registry().handle(request)
 }

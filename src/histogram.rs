@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use crate::counter::add_f64;
 use crate::error::{Error, ErrorKind};
-use crate::family::{Cell, Layout};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Names, SeriesLabels, Sink};
+use crate::layout::{self, Bounds, Layout};
+use crate::metric::{Meta, Metric, seal};
 use crate::name::{self, MAX_BUCKETS};
-use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{self, Encoder, Kind, Labels, Value};
 
 /// The default bucket bounds of the Prometheus client libraries, in seconds:
 /// 5 ms to 10 s.
@@ -90,35 +90,6 @@ fn checked(bounds: Vec<f64>) -> Result<Vec<f64>, Error> {
     }
 }
 
-/// Validates a run-time layout and drops a trailing `+Inf`.
-pub(crate) fn layout(bounds: Cow<'static, [f64]>) -> Result<Cow<'static, [f64]>, Error> {
-    name::buckets(&bounds).map_err(|kind| Error::new(kind, &format!("{bounds:?}")))?;
-    let finite = name::finite_len(&bounds);
-    Ok(match bounds {
-        Cow::Borrowed(b) => Cow::Borrowed(&b[..finite]),
-        Cow::Owned(mut b) => {
-            b.truncate(finite);
-            Cow::Owned(b)
-        }
-    })
-}
-
-/// A family's bucket bounds with their `le` texts rendered once, shared by
-/// all its series.
-pub(crate) struct Bounds {
-    values: Box<[f64]>,
-    les: Box<[Box<str>]>,
-}
-
-impl Bounds {
-    pub(crate) fn new(values: &[f64]) -> Self {
-        Bounds {
-            values: values.into(),
-            les: values.iter().map(|b| text::render_f64(*b).into_boxed_str()).collect(),
-        }
-    }
-}
-
 /// The parts every histogram has, borrowed: shared by [`Histogram`] and
 /// [`HistogramCell`] so both observe and encode the same way.
 #[derive(Clone, Copy)]
@@ -169,31 +140,25 @@ impl Core<'_> {
         f64::from_bits(self.sum.load(Relaxed))
     }
 
-    fn encode(self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        // Every line repeats the labels: render them once, into the
-        // encoder's reused buffer.
-        let mut block = std::mem::take(&mut enc.scratch);
-        labels.render_into(&mut block);
-        let labels = Labels::Block(&block);
+    /// Reads every bucket once, accumulating, and hands the point to the
+    /// sink: the `+Inf` bucket and the count are the same total.
+    fn expose(self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        let mut cumulative = sink.take_counts();
+        cumulative.clear();
         let mut total = 0u64;
-        for (i, (bound, count)) in self.bounds.iter().zip(self.counts).enumerate() {
+        for count in self.counts {
             total += count.load(Relaxed);
-            let rendered;
-            let le = if let Some(le) = self.les.and_then(|les| les.get(i)) {
-                &**le
-            } else {
-                rendered = text::render_f64(*bound);
-                &rendered
-            };
-            enc.sample(name, "_bucket", labels, Some(le), Value::U64(total));
+            cumulative.push(total);
         }
-        if let Some(inf) = self.counts.get(self.bounds.len()) {
-            total += inf.load(Relaxed);
-        }
-        enc.sample(name, "_bucket", labels, Some("+Inf"), Value::U64(total));
-        enc.sample(name, "_sum", labels, None, Value::F64(self.sum()));
-        enc.sample(name, "_count", labels, None, Value::U64(total));
-        enc.scratch = block;
+        cumulative.resize(self.bounds.len() + 1, total);
+        let point = HistogramPoint {
+            bounds: self.bounds,
+            les: self.les,
+            cumulative: &cumulative,
+            sum: self.sum(),
+        };
+        sink.histogram(labels, &point);
+        sink.put_counts(cumulative);
     }
 }
 
@@ -210,11 +175,53 @@ impl Core<'_> {
 /// }
 /// assert_eq!(LATENCY.count(), 1);
 /// ```
+///
+/// A timer owns what it observes into, so a handle looked up for it may be
+/// a temporary:
+///
+/// ```
+/// static LATENCY: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("op_seconds", "Op latency.", ["op"]);
+/// let timer = LATENCY.with(["read"]).start_timer();
+/// drop(timer);
+/// assert_eq!(LATENCY.with(["read"]).count(), 1);
+/// ```
 #[must_use = "a timer observes when dropped; dropping it at once times nothing"]
 pub struct Timer<'a> {
-    core: Core<'a>,
+    target: Target<'a>,
     start: Instant,
     armed: bool,
+}
+
+/// What a [`Timer`] observes into.
+enum Target<'a> {
+    /// A histogram it borrows (a `static`'s, or a cell's).
+    Core(Core<'a>),
+    /// One series of a family's page, whose cells it keeps alive.
+    Page(Arc<[HistogramCell]>, usize),
+}
+
+impl Target<'_> {
+    fn observe(&self, v: f64) {
+        match self {
+            Target::Core(core) => core.observe(v),
+            Target::Page(cells, slot) => {
+                if let Some(cell) = cells.get(*slot) {
+                    cell.observe(v);
+                }
+            }
+        }
+    }
+}
+
+impl Timer<'static> {
+    /// A timer for the series in `slot` of a family page.
+    pub(crate) fn owning(cells: Arc<[HistogramCell]>, slot: usize) -> Self {
+        Timer {
+            target: Target::Page(cells, slot),
+            start: Instant::now(),
+            armed: true,
+        }
+    }
 }
 
 impl Timer<'_> {
@@ -231,7 +238,7 @@ impl Timer<'_> {
     pub fn stop(mut self) -> f64 {
         self.armed = false;
         let secs = self.start.elapsed().as_secs_f64();
-        self.core.observe(secs);
+        self.target.observe(secs);
         secs
     }
 }
@@ -239,7 +246,7 @@ impl Timer<'_> {
 impl Drop for Timer<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.core.observe(self.start.elapsed().as_secs_f64());
+            self.target.observe(self.start.elapsed().as_secs_f64());
         }
     }
 }
@@ -367,7 +374,7 @@ impl Histogram {
         help: impl Into<Cow<'static, str>>,
         bounds: impl Into<Cow<'static, [f64]>>,
     ) -> Result<Self, Error> {
-        let bounds = layout(bounds.into())?;
+        let bounds = layout::validated(bounds.into())?;
         if bounds.len() > MAX_BUCKETS {
             return Err(Error::new(ErrorKind::InvalidBuckets, "more than 64 bounds"));
         }
@@ -415,7 +422,7 @@ impl Histogram {
     /// ```
     pub fn start_timer(&self) -> Timer<'_> {
         Timer {
-            core: self.core(),
+            target: Target::Core(self.core()),
             start: Instant::now(),
             armed: true,
         }
@@ -460,17 +467,16 @@ impl fmt::Debug for Histogram {
 
 impl Metric for Histogram {}
 impl seal::Encode for Histogram {
-    fn describe(&self) -> Vec<Describe<'_>> {
-        self.meta.describe(Kind::Histogram, Vec::new())
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        (i == 0).then(|| self.meta.desc(Kind::Histogram, Names::NONE))
     }
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        self.meta.header(enc, Kind::Histogram);
+    fn expose(&self, _: usize, sink: &mut dyn Sink) {
         let les = self.les.get_or_init(|| Bounds::new(&self.bounds).les);
         Core {
             les: Some(les),
             ..self.core()
         }
-        .encode(enc, &self.meta.name, Labels::NONE);
+        .expose(sink, SeriesLabels::None);
     }
 }
 
@@ -531,7 +537,7 @@ impl HistogramCell {
     /// ```
     pub fn start_timer(&self) -> Timer<'_> {
         Timer {
-            core: self.core(),
+            target: Target::Core(self.core()),
             start: Instant::now(),
             armed: true,
         }
@@ -571,9 +577,7 @@ impl fmt::Debug for HistogramCell {
     }
 }
 
-impl Cell for HistogramCell {}
 impl seal::Series for HistogramCell {
-    crate::family::cache::lookups!(HistogramCell);
     const KIND: Kind = Kind::Histogram;
     const ZERO: Self = panic!("a histogram needs bucket bounds: use Histogram");
     fn create(layout: &Layout) -> Self {
@@ -584,8 +588,8 @@ impl seal::Series for HistogramCell {
             sum: AtomicU64::new(0),
         }
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        self.core().encode(enc, name, labels);
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        self.core().expose(sink, labels);
     }
 }
 

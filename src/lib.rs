@@ -60,8 +60,15 @@
 //!   overflow series and are counted.
 //! - **Registries** ([`Registry`], or the default one behind [`register`]
 //!   and [`render`]) decide what a scrape shows, in registration order,
-//!   with optional constant labels. [`Collect`] computes values at scrape
-//!   time; a collector that panics is left out of that scrape and counted.
+//!   with optional constant labels. A registry
+//!   [includes](Registry::include) others, each with a name prefix and
+//!   constant labels; same-named families of included registries are
+//!   written as one family, and clashes are refused or left out and
+//!   counted, never written. [`Collect`] computes values at scrape time,
+//!   unlabelled or as labelled families of every kind; a collector that
+//!   panics is left out of that scrape and counted.
+//! - **Formats**: metrics describe themselves to a format-neutral sink;
+//!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
 //! - **Serving**: [`Registry::handle`] answers a request's method, path,
 //!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
 //!   std-only one); it [`negotiate`]s the format and gzips
@@ -74,7 +81,9 @@
 //! # In libraries and in applications
 //!
 //! A library takes a `&Registry` from its caller (or builds its metrics with
-//! `try_new` and hands them over as `Arc`s), so two instances never collide;
+//! `try_new` and hands them over as `Arc`s), so two instances never collide:
+//! the application gives each instance a [`Registry::sub_registry`] with
+//! its own constant labels;
 //! an application registers its statics in the default registry once at
 //! start-up and serves [`render`] with [`CONTENT_TYPE`] on its metrics
 //! endpoint.
@@ -106,30 +115,43 @@
 //! 1.88 (let-chains); clippy's `incompatible_msrv` lint checks the `std`
 //! API used against it.
 
-mod alloc;
-mod counter;
+// Layers, bottom up; a module names only modules of its own layer or
+// below (see ARCHITECTURE.md, "Layers").
+// base: errors, validation, the format-neutral exposition, the formats,
+// compression and content negotiation
 mod error;
-mod family;
-mod gauge;
+mod expose;
 mod gzip;
-mod handler;
+mod name;
+mod negotiate;
+mod text;
+// contracts: sealed metric and series traits, bucket layouts, label hash
+mod hash;
+mod layout;
+mod metric;
+// cells: the atomic values
+mod counter;
+mod gauge;
 mod histogram;
+mod sharded;
+// containers: named metrics holding cells
+mod family;
+mod routes;
+mod unlabelled;
+// registry, and the collectors built on it
+mod alloc;
+mod process;
+mod registry;
+// transports
+mod handler;
 #[cfg(feature = "hyper")]
 mod hyper;
 #[cfg(any(feature = "hyper", feature = "tower"))]
 mod middleware;
-mod name;
-mod negotiate;
-mod process;
 mod push;
-mod registry;
-mod routes;
 mod serve;
-mod sharded;
-mod text;
 #[cfg(feature = "tower")]
 mod tower;
-mod unlabelled;
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -145,19 +167,20 @@ mod corpus_tests;
 mod readme {}
 
 pub use alloc::CountingAlloc;
-pub use counter::{Counter, CounterCell, FloatCounter, FloatCounterCell};
+pub use counter::{CounterCell, FloatCounterCell};
 pub use error::{Error, ErrorKind};
 pub use family::{
     Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
     OVERFLOW_LABEL_VALUE,
 };
-pub use gauge::{FloatGauge, FloatGaugeCell, Gauge, GaugeCell};
+pub use gauge::{FloatGaugeCell, GaugeCell};
 pub use gzip::gzip;
-pub use handler::{METRICS_PATH, Request, Response, handle};
+pub use handler::{METRICS_PATH, MetricsRequest, MetricsResponse, handle};
 pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponential_buckets, linear_buckets};
 #[cfg(feature = "hyper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub use hyper::HyperTimer;
+pub use metric::Metric;
 #[cfg(any(feature = "hyper", feature = "tower"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "hyper", feature = "tower"))))]
 pub use middleware::{
@@ -166,11 +189,14 @@ pub use middleware::{
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
-pub use registry::{Collect, Metric, Registry, Scrape, default_registry, register, register_collector, render};
+pub use registry::{
+    Collect, FamilyWriter, HistogramWriter, Registry, Scrape, default_registry, register, register_collector, render,
+};
 pub use routes::{CANCELLED_STATUS, HTTP_BUCKETS, InFlight, RouteSchema, RouteTable, UNMATCHED_ROUTE};
 pub use serve::{ServeOptions, Server, serve};
-pub use sharded::{SHARDS, ShardedCounter, ShardedCounterCell};
+pub use sharded::{SHARDS, ShardedCounterCell};
 pub use text::CONTENT_TYPE;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use tower::InstrumentLayer;
+pub use unlabelled::{Counter, FloatCounter, FloatGauge, Gauge, ShardedCounter};

@@ -4,7 +4,7 @@
 //! call it in const context: an invalid literal then fails to compile. The
 //! same functions serve the `try_new` twins at run time.
 
-use crate::error::ErrorKind;
+use crate::error::{Error, ErrorKind};
 
 /// Most finite bucket bounds a static [`Histogram`](crate::Histogram) holds
 /// inline; its counts live in the static itself so that observing never
@@ -129,5 +129,46 @@ const fn str_eq(a: &str, b: &str) -> bool {
 pub(crate) const fn unwrap(result: Result<(), ErrorKind>) {
     if let Err(kind) = result {
         panic!("{}", kind.message());
+    }
+}
+
+/// [`metric_name`] at run time, with an error that names the offending
+/// character and its position.
+pub(crate) fn check_metric_name(name: &str) -> Result<(), Error> {
+    metric_name(name).map_err(|kind| {
+        explained(kind, name, |i, c| {
+            c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+        })
+    })
+}
+
+/// [`label_names`] at run time, with an error that names the offending
+/// label, and for an invalid one the character and its position.
+pub(crate) fn check_label_names(names: &[&str], histogram: bool) -> Result<(), Error> {
+    label_names(names, histogram).map_err(|kind| {
+        let culprit = names
+            .iter()
+            .enumerate()
+            .find(|(i, n)| label_name(n).is_err() || (histogram && **n == "le") || names[..*i].contains(n))
+            .map_or("", |(_, n)| *n);
+        match kind {
+            ErrorKind::InvalidLabelName => explained(kind, culprit, |i, c| {
+                c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit())
+            }),
+            _ => Error::new(kind, culprit),
+        }
+    })
+}
+
+/// An error of `kind` about `subject`, naming the first character `ok`
+/// refuses (by its position in characters, from 0), or saying it is empty.
+fn explained(kind: ErrorKind, subject: &str, ok: impl Fn(usize, char) -> bool) -> Error {
+    let error = Error::new(kind, subject);
+    if subject.is_empty() {
+        return error.with_detail("empty".to_owned());
+    }
+    match subject.chars().enumerate().find(|(i, c)| !ok(*i, *c)) {
+        Some((i, c)) => error.with_detail(format!("character {c:?} at position {i}")),
+        None => error,
     }
 }

@@ -1,139 +1,34 @@
-//! The registry: which metrics and collectors a scrape renders, in what
-//! order, with which constant labels.
+//! The registry: which metrics, collectors and included registries a
+//! scrape renders, in what order, with which constant labels.
 //!
-//! Registration validates (names, clashes between families, constant label
-//! clashes); encoding copies the entry list out under the read lock and
-//! formats with no lock held. Collectors run with no lock held; one that
-//! panics is cut out of that scrape and counted.
+//! Registration and inclusion validate (names, clashes between families,
+//! constant label clashes) against the whole tree of included registries;
+//! a scrape copies each entry list out under its read lock, runs the
+//! collectors and formats with no lock held. A collector that panics is cut
+//! out of that scrape and counted.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::error::{Error, ErrorKind};
+use crate::expose::Sink;
+use crate::metric::Metric;
 use crate::name;
-use crate::text::{self, Buffers, Encoder, Kind, Labels, Value};
+use crate::text::{self, TextEncoder};
 
 mod claim;
 mod collect;
+mod health;
+mod include;
+mod plan;
 
-use claim::Claim;
-pub use collect::{Collect, Scrape};
+pub use collect::{Collect, FamilyWriter, HistogramWriter, Scrape};
 
-/// The sealed parts of [`Metric`] and [`Cell`](crate::Cell): what the
-/// registry and families call on a metric, invisible to users.
-pub(crate) mod seal {
-    use super::Describe;
-    use crate::family::Layout;
-    use crate::text::{Encoder, Kind, Labels};
-
-    /// What the registry needs of a metric.
-    pub trait Encode {
-        /// Name, type and label names of every family it writes, for clash
-        /// checks at registration; the first names it in health families.
-        fn describe(&self) -> Vec<Describe<'_>>;
-        /// Writes the whole family: HELP, TYPE and every sample.
-        fn encode(&self, enc: &mut Encoder<'_>);
-        /// For labelled families, how many lookups went to overflow.
-        fn dropped(&self) -> Option<u64> {
-            None
-        }
-    }
-
-    /// What a family needs of its series type.
-    pub trait Series: Send + Sync + Sized + 'static {
-        /// The family's `# TYPE`.
-        const KIND: Kind;
-        /// A fresh value for const construction; for a type that needs a
-        /// layout it is a panic, so using it fails to compile.
-        #[allow(clippy::declare_interior_mutable_const)] // a fresh copy at every use is the point
-        const ZERO: Self;
-        /// A fresh value for a new series.
-        fn create(layout: &Layout) -> Self;
-        /// Writes this series' sample lines.
-        fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>);
-        /// This thread's cache of label lookups in families of this type
-        /// (made by `family::cache::lookups!`).
-        fn lookups() -> &'static std::thread::LocalKey<crate::family::cache::Lookups<Self>>;
-    }
-}
-
-/// A metric a [`Registry`] can hold: every metric type of this crate
-/// ([`Counter`](crate::Counter), [`CounterVec`](crate::CounterVec),
-/// [`Histogram`](crate::Histogram), …). Sealed; for values computed at
-/// scrape time implement [`Collect`] instead.
-pub trait Metric: seal::Encode + Send + Sync {}
-
-/// What registration checks a family against.
-pub struct Describe<'a> {
-    pub(crate) name: Cow<'a, str>,
-    pub(crate) kind: Kind,
-    pub(crate) labels: Vec<&'a str>,
-}
-
-impl Describe<'_> {
-    /// A family whose name is built at run time (a prefix plus a suffix).
-    pub(crate) fn owned(name: String, kind: Kind, labels: Vec<&str>) -> Describe<'_> {
-        Describe {
-            name: Cow::Owned(name),
-            kind,
-            labels,
-        }
-    }
-
-    /// What this family claims (see [`Claim`]).
-    pub(super) fn claim(&self) -> Claim<'_> {
-        Claim::of(&self.name, self.kind)
-    }
-
-    /// Whether the two families clash: their claims intersect.
-    fn collides(&self, other: &Describe<'_>) -> bool {
-        self.claim().intersects(other.claim())
-    }
-}
-
-/// Whether a family of this name and kind clashes with one of the
-/// registry's own health families.
-fn claims_health_name(claim: Claim<'_>) -> bool {
-    SELF_FAMILIES
-        .iter()
-        .any(|name| claim.intersects(Claim::of(name, Kind::Counter)))
-}
-
-/// A metric's validated name and help text.
-pub(crate) struct Meta {
-    pub(crate) name: Cow<'static, str>,
-    help: Cow<'static, str>,
-}
-
-impl Meta {
-    pub(crate) const fn new(name: &'static str, help: &'static str) -> Meta {
-        name::unwrap(name::metric_name(name));
-        Meta {
-            name: Cow::Borrowed(name),
-            help: Cow::Borrowed(help),
-        }
-    }
-
-    pub(crate) fn try_new(name: Cow<'static, str>, help: Cow<'static, str>) -> Result<Meta, Error> {
-        name::metric_name(&name).map_err(|kind| Error::new(kind, &name))?;
-        Ok(Meta { name, help })
-    }
-
-    pub(crate) fn describe<'a>(&'a self, kind: Kind, labels: Vec<&'a str>) -> Vec<Describe<'a>> {
-        vec![Describe {
-            name: Cow::Borrowed(&self.name),
-            kind,
-            labels,
-        }]
-    }
-
-    pub(crate) fn header(&self, enc: &mut Encoder<'_>, kind: Kind) {
-        enc.header(&self.name, &self.help, kind);
-    }
-}
+use collect::Collected;
+use include::Included;
+use plan::{Source, Tree};
 
 /// A registered collector and its own health counters.
 struct CollectorEntry {
@@ -148,6 +43,7 @@ enum Entry {
     Static(&'static dyn Metric),
     Shared(Arc<dyn Metric>),
     Collector(Arc<CollectorEntry>),
+    Include(Arc<Included>),
 }
 
 impl Entry {
@@ -155,36 +51,49 @@ impl Entry {
         match self {
             Entry::Static(m) => Some(*m),
             Entry::Shared(m) => Some(&**m),
-            Entry::Collector(_) => None,
+            Entry::Collector(_) | Entry::Include(_) => None,
         }
     }
 
-    /// Whether any family this entry writes satisfies `f`.
-    fn any_family(&self, f: impl Fn(&Describe<'_>) -> bool) -> bool {
-        self.metric().is_some_and(|m| m.describe().iter().any(f))
+    /// Whether this entry is the metric or collector registered as `name`.
+    fn is_named(&self, name: &str) -> bool {
+        match self {
+            Entry::Collector(c) => c.name == name,
+            Entry::Include(_) => false,
+            other => other
+                .metric()
+                .is_some_and(|m| (0..).map_while(|i| m.describe(i)).any(|d| d.name == name)),
+        }
     }
 }
 
-/// Families the registry writes about itself; user metrics may not take
-/// these names.
-const SELF_FAMILIES: [&str; 3] = [
-    "bareprom_series_dropped_total",
-    "bareprom_collector_panics_total",
-    "bareprom_collector_rejected_total",
-];
+/// Registrations and inclusions, one at a time process-wide: a check reads
+/// the entry lists of a whole tree, and two inclusions racing could
+/// otherwise make a cycle. Never held while user code runs.
+static CHANGES: Mutex<()> = Mutex::new(());
 
-/// The labels of [`SELF_FAMILIES`], which constant labels may not use.
-const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
-
-/// A set of metrics and collectors rendered together, optionally with
-/// constant labels added to every series.
+/// A set of metrics, collectors and included registries rendered together,
+/// optionally with constant labels added to every series.
 ///
 /// Families are rendered in registration order, series of a family in
-/// first-seen order, then the registry's own health families: one
-/// `bareprom_series_dropped_total{family}` series per labelled family and
-/// one `bareprom_collector_panics_total{collector}` series per collector,
-/// each present from zero on so that `rate()` and `increase()` see the
-/// first event.
+/// first-seen order. Then, unless turned off with
+/// [`set_health`](Registry::set_health), the registry's own health
+/// families: one `bareprom_series_dropped_total{family}` series per
+/// labelled family and one `bareprom_collector_panics_total{collector}`
+/// series per collector, each present from zero on so that `rate()` and
+/// `increase()` see the first event, and, once non-zero,
+/// `bareprom_collector_rejected_total{collector}` and
+/// `bareprom_families_rejected_total{family}` (families left out of a
+/// scrape for a clash, see [`include`](Registry::include)).
+///
+/// # Composition
+///
+/// A registry can [`include`](Registry::include) other registries, each
+/// with a name prefix and constant labels, as `client_golang`'s
+/// `WrapRegistererWith` and `prometheus-client`'s `sub_registry_with_label`
+/// do: a component takes a `Registry` of its own, and the application
+/// includes one per instance. Same-named families of different included
+/// registries are written as one family.
 ///
 /// # Examples
 ///
@@ -200,9 +109,15 @@ const HEALTH_LABELS: [&str; 2] = ["family", "collector"];
 /// # Ok::<(), bareprom::Error>(())
 /// ```
 pub struct Registry {
-    const_labels: String,
-    const_names: Vec<String>,
+    const_labels: Vec<(String, String)>,
+    /// `const_labels` rendered for the text formats.
+    const_escaped: String,
+    health: AtomicBool,
     entries: RwLock<Vec<Entry>>,
+    /// Families left out of scrapes for a clash, by name.
+    clashes: Mutex<Vec<(String, u64)>>,
+    /// Whether `clashes` may be non-empty (a scrape without skips the lock).
+    clashed: AtomicBool,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -217,9 +132,12 @@ impl Registry {
     /// ```
     pub const fn new() -> Self {
         Registry {
-            const_labels: String::new(),
-            const_names: Vec::new(),
+            const_labels: Vec::new(),
+            const_escaped: String::new(),
+            health: AtomicBool::new(true),
             entries: RwLock::new(Vec::new()),
+            clashes: Mutex::new(Vec::new()),
+            clashed: AtomicBool::new(false),
         }
     }
 
@@ -240,18 +158,66 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn with_const_labels(labels: &[(&str, &str)]) -> Result<Self, Error> {
-        let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
-        name::label_names(&names, true).map_err(|kind| Error::new(kind, &names.join(",")))?;
-        // The registry's own health families label by these; a constant
-        // label of the same name would write it twice on their series.
-        if let Some(reserved) = names.iter().find(|n| HEALTH_LABELS.contains(n)) {
-            return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
-        }
+        check_const_labels(labels, &[])?;
+        let const_labels: Vec<(String, String)> =
+            labels.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
         Ok(Registry {
-            const_labels: text::render_labels(labels.iter().copied()),
-            const_names: names.iter().map(|n| (*n).to_owned()).collect(),
-            entries: RwLock::new(Vec::new()),
+            const_escaped: text::render_labels(labels.iter().copied()),
+            const_labels,
+            ..Registry::new()
         })
+    }
+
+    /// The same registry without its health families (they are on by
+    /// default); for a `static`, where [`set_health`](Registry::set_health)
+    /// cannot be called first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static REGISTRY: bareprom::Registry = bareprom::Registry::new().without_health();
+    /// static HITS: bareprom::CounterVec<1> = bareprom::CounterVec::new("hits_total", "Hits.", ["path"]);
+    /// REGISTRY.register(&HITS)?;
+    /// assert_eq!(REGISTRY.render(), "# HELP hits_total Hits.\n# TYPE hits_total counter\n");
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn without_health(mut self) -> Self {
+        self.health = AtomicBool::new(false);
+        self
+    }
+
+    /// Turns the registry's health families on or off. Only the registry
+    /// scraped writes them, for its whole tree: an included registry's
+    /// setting does not matter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Nothing;
+    /// impl bareprom::Collect for Nothing {
+    ///     fn collect(&self, _: &mut bareprom::Scrape<'_>) {}
+    /// }
+    /// let registry = bareprom::Registry::new();
+    /// registry.register_collector("nothing", Nothing)?;
+    /// assert!(registry.render().contains("bareprom_collector_panics_total{collector=\"nothing\"} 0\n"));
+    /// registry.set_health(false);
+    /// assert_eq!(registry.render(), "");
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn set_health(&self, on: bool) {
+        self.health.store(on, Relaxed);
+    }
+
+    /// Whether the registry writes its health families.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(bareprom::Registry::new().health());
+    /// ```
+    pub fn health(&self) -> bool {
+        self.health.load(Relaxed)
     }
 
     /// Registers a metric that lives in a `static`.
@@ -261,21 +227,25 @@ impl Registry {
     /// to it: its own name; for a histogram `x` also `x_bucket`, `x_sum`
     /// and `x_count` (text format 0.0.4, whose Go `expfmt` parser folds
     /// those samples and their `# HELP` and `# TYPE` lines into `x`) and
-    /// `x_created` (OpenMetrics 1.0); for a counter `x_total`, or `x`, also
-    /// `x`, `x_total` and `x_created` (OpenMetrics 1.0 names that counter's
+    /// `x_created` (`OpenMetrics` 1.0); for a counter `x_total`, or `x`, also
+    /// `x`, `x_total` and `x_created` (`OpenMetrics` 1.0 names that counter's
     /// family `x`). A gauge claims its own name only. Two families clash
     /// when their claims intersect, whatever the order they are registered
     /// in; the registry's own health families (`bareprom_series_dropped_total`,
-    /// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`)
-    /// take part as counters. So histogram `hsp` clashes with `hsp_count` of
-    /// any kind, gauge `jobs` with counter `jobs_total`; gauges `jobs` and
-    /// `jobs_total` do not clash.
+    /// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`,
+    /// `bareprom_families_rejected_total`) take part as counters. So
+    /// histogram `hsp` clashes with `hsp_count` of any kind, gauge `jobs`
+    /// with counter `jobs_total`; gauges `jobs` and `jobs_total` do not
+    /// clash. The check covers every registry this one includes, with
+    /// their prefixes (see [`include`](Registry::include)).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::DuplicateMetric`] if one of its families clashes with a
-    /// registered family or a health family; [`ErrorKind::LabelClash`] if
-    /// one of its labels is also a constant label of this registry.
+    /// family of this registry or a health family;
+    /// [`ErrorKind::FamilyClash`] if it clashes with a family of an
+    /// included registry; [`ErrorKind::LabelClash`] if one of its labels is
+    /// also a constant label of this registry.
     ///
     /// # Examples
     ///
@@ -292,7 +262,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register<M: Metric + 'static>(&self, metric: &'static M) -> Result<(), Error> {
-        self.add(&Entry::Static(metric))
+        self.add(Entry::Static(metric))
     }
 
     /// Registers a metric shared through an `Arc`, such as one built at run
@@ -314,7 +284,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn register_arc<M: Metric + 'static>(&self, metric: Arc<M>) -> Result<(), Error> {
-        self.add(&Entry::Shared(metric))
+        self.add(Entry::Shared(metric))
     }
 
     /// Registers a collector under `name` (the `collector` label of its
@@ -329,7 +299,7 @@ impl Registry {
     ///
     /// See [`Collect`].
     pub fn register_collector(&self, name: &str, collector: impl Collect + 'static) -> Result<(), Error> {
-        self.add(&Entry::Collector(Arc::new(CollectorEntry {
+        self.add(Entry::Collector(Arc::new(CollectorEntry {
             name: name.to_owned(),
             panics: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -337,36 +307,58 @@ impl Registry {
         })))
     }
 
-    fn add(&self, entry: &Entry) -> Result<(), Error> {
-        if let Some(metric) = entry.metric() {
-            let families = metric.describe();
-            for new in &families {
-                let clash = self
-                    .const_names
-                    .iter()
-                    .find(|c| new.labels.contains(&c.as_str()) || (new.kind == Kind::Histogram && *c == "le"));
-                if let Some(clash) = clash {
-                    return Err(Error::new(ErrorKind::LabelClash, clash));
-                }
+    fn add(&self, entry: Entry) -> Result<(), Error> {
+        self.change(entry, |entry, graveyard| {
+            let entries = self.snapshot();
+            let taken = matches!(entry, Entry::Collector(new)
+                if entries.iter().any(|e| matches!(e, Entry::Collector(old) if old.name == new.name)));
+            graveyard.extend(entries);
+            match entry {
+                Entry::Collector(new) if taken => Err(Error::new(ErrorKind::DuplicateMetric, &new.name)),
+                _ => Ok(()),
             }
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            for new in &families {
-                if claims_health_name(new.claim()) || entries.iter().any(|e| e.any_family(|old| old.collides(new))) {
-                    return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
-                }
+        })
+    }
+
+    /// Adds `entry` if `check` and the family checks against the whole tree
+    /// pass, with [`CHANGES`] held. Whatever the checks copied out, and
+    /// `entry` if it is refused, is dropped after [`CHANGES`] is released:
+    /// it may hold the last reference to a collector, whose `Drop` is user
+    /// code.
+    fn change(
+        &self,
+        entry: Entry,
+        check: impl FnOnce(&Entry, &mut Vec<Entry>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut graveyard = Vec::new();
+        let result = {
+            let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = check(&entry, &mut graveyard).and_then(|()| self.check_families(&entry, &mut graveyard));
+            if result.is_ok() {
+                self.entries.write().unwrap_or_else(PoisonError::into_inner).push(entry);
+            } else {
+                graveyard.push(entry);
             }
-            entries.push(entry.clone());
-        } else if let Entry::Collector(new) = entry {
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            if entries
-                .iter()
-                .any(|e| matches!(e, Entry::Collector(old) if old.name == new.name))
-            {
-                return Err(Error::new(ErrorKind::DuplicateMetric, &new.name));
-            }
-            entries.push(entry.clone());
-        }
-        Ok(())
+            result
+        };
+        drop(graveyard);
+        result
+    }
+
+    /// Checks the families `entry` adds against the tree (collectors' are
+    /// not known before a scrape); the entries read go to `graveyard`.
+    fn check_families(&self, entry: &Entry, graveyard: &mut Vec<Entry>) -> Result<(), Error> {
+        let mut entries = self.snapshot();
+        entries.push(entry.clone());
+        let tree = self.tree(entries);
+        let checked = plan::check_new(&tree, tree.last_start()).map_err(|(kind, name)| Error::new(kind, &name));
+        graveyard.extend(tree.into_sources());
+        checked
+    }
+
+    /// A copy of the entry list, taken under the read lock.
+    fn snapshot(&self) -> Vec<Entry> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Removes the metric or collector registered under `name`; returns
@@ -383,14 +375,15 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn unregister(&self, name: &str) -> bool {
+        self.remove_where(|e| e.is_named(name))
+    }
+
+    fn remove_where(&self, gone: impl Fn(&Entry) -> bool) -> bool {
         let removed: Vec<Entry> = {
             let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            let (gone, kept) = entries.drain(..).partition(|e| match e {
-                Entry::Collector(c) => c.name == name,
-                other => other.any_family(|d| d.name == name),
-            });
+            let (removed, kept) = entries.drain(..).partition(gone);
             *entries = kept;
-            gone
+            removed
         };
         // Dropped here, after the lock: a collector's `Drop` is user code.
         !removed.is_empty()
@@ -412,114 +405,68 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner).clone();
-        // What collectors must not clash with, described once per scrape and
-        // only when there is a collector to check.
-        let registered: Vec<Describe<'_>> = if entries.iter().any(|e| matches!(e, Entry::Collector(_))) {
-            entries
-                .iter()
-                .filter_map(Entry::metric)
-                .flat_map(seal::Encode::describe)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut emitted = Vec::new();
-        let mut buffers = Buffers::default();
-        for entry in &entries {
-            match entry {
-                Entry::Static(_) | Entry::Shared(_) => {
-                    if let Some(metric) = entry.metric() {
-                        let mut enc = Encoder::reusing(out, &self.const_labels, std::mem::take(&mut buffers));
-                        metric.encode(&mut enc);
-                        buffers = enc.into_buffers();
+        self.expose(&mut TextEncoder::new(out));
+    }
+
+    /// Hands everything registered to `sink`, whatever its format: the one
+    /// way every encoder is fed.
+    pub(crate) fn expose(&self, sink: &mut dyn Sink) {
+        let tree = self.tree(self.snapshot());
+        let has_collectors = tree.sources().any(|(_, e)| matches!(e, Entry::Collector(_)));
+        if !tree.is_nested() && !has_collectors {
+            // One registry, no collectors: every family is unique by
+            // registration, so it is written as it is walked.
+            let scope = tree.ctx(0).scope();
+            for (_, entry) in tree.sources() {
+                if let Some(metric) = entry.metric() {
+                    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                        sink.family(desc.name, &desc);
+                        sink.scope(scope);
+                        metric.expose(i, sink);
                     }
                 }
-                Entry::Collector(c) => self.run_collector(c, out, &registered, &mut emitted),
             }
+        } else {
+            let collected = run_collectors(&tree);
+            let plan = plan::plan(&tree, &collected);
+            for group in &plan.groups {
+                let Some(first) = group.members.first() else { continue };
+                sink.family(&group.name, &first.desc);
+                for member in &group.members {
+                    sink.scope(tree.ctx(member.ctx).scope());
+                    match member.from {
+                        Source::Metric(metric, i) => metric.expose(i, sink),
+                        Source::Collected(family) => family.expose(sink),
+                    }
+                }
+            }
+            self.count_rejections(&tree, &plan.rejections);
         }
-        self.encode_health(out, &entries);
-    }
-
-    fn run_collector(
-        &self,
-        c: &CollectorEntry,
-        out: &mut Vec<u8>,
-        registered: &[Describe<'_>],
-        emitted: &mut Vec<(String, Kind)>,
-    ) {
-        let (start, names) = (out.len(), emitted.len());
-        let mut scrape = Scrape {
-            out,
-            const_labels: &self.const_labels,
-            registered,
-            emitted,
-            rejected: 0,
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| c.collector.collect(&mut scrape)));
-        c.rejected.fetch_add(scrape.rejected, Relaxed);
-        if outcome.is_err() {
-            out.truncate(start);
-            emitted.truncate(names);
-            c.panics.fetch_add(1, Relaxed);
+        if self.health() {
+            let clashes = if self.clashed.load(Relaxed) {
+                self.clashes.lock().unwrap_or_else(PoisonError::into_inner).clone()
+            } else {
+                Vec::new()
+            };
+            health::expose(sink, tree.ctx(0).scope(), &tree, &clashes);
         }
     }
 
-    fn encode_health(&self, out: &mut Vec<u8>, entries: &[Entry]) {
-        let mut enc = Encoder::new(out, &self.const_labels);
-        let families: Vec<(String, u64)> = entries
-            .iter()
-            .filter_map(|e| {
-                let metric = e.metric()?;
-                let dropped = metric.dropped()?;
-                Some((metric.describe().first()?.name.to_string(), dropped))
-            })
-            .collect();
-        let collectors: Vec<&CollectorEntry> = entries
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Collector(c) => Some(&**c),
-                _ => None,
-            })
-            .collect();
-        let rejected: Vec<(&str, u64)> = collectors
-            .iter()
-            .map(|c| (c.name.as_str(), c.rejected.load(Relaxed)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        let panics: Vec<(&str, u64)> = collectors
-            .iter()
-            .map(|c| (c.name.as_str(), c.panics.load(Relaxed)))
-            .collect();
-        let dropped: Vec<(&str, u64)> = families.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-        let health = [
-            (
-                SELF_FAMILIES[0],
-                "Lookups of new label sets sent to the overflow series by the series limit.",
-                "family",
-                dropped,
-            ),
-            (
-                SELF_FAMILIES[1],
-                "Scrapes in which a collector panicked and was left out.",
-                "collector",
-                panics,
-            ),
-            (
-                SELF_FAMILIES[2],
-                "Families a collector wrote that were invalid or clashed, and were left out.",
-                "collector",
-                rejected,
-            ),
-        ];
-        for (family, help, label, series) in health {
-            if series.is_empty() {
-                continue;
-            }
-            enc.header(family, help, Kind::Counter);
-            for (value, count) in series {
-                let labels = text::render_labels([(label, value)]);
-                enc.sample(family, "", Labels::Block(labels.as_bytes()), None, Value::U64(count));
+    fn count_rejections(&self, tree: &Tree<'_>, rejections: &[plan::Rejection]) {
+        if rejections.is_empty() {
+            return;
+        }
+        let mut clashes = self.clashes.lock().unwrap_or_else(PoisonError::into_inner);
+        self.clashed.store(true, Relaxed);
+        for rejection in rejections {
+            match tree.source(rejection.source) {
+                Some(Entry::Collector(c)) => {
+                    c.rejected.fetch_add(1, Relaxed);
+                }
+                _ => match clashes.iter_mut().find(|(n, _)| *n == rejection.name) {
+                    Some((_, count)) => *count += 1,
+                    None => clashes.push((rejection.name.clone(), 1)),
+                },
             }
         }
     }
@@ -562,6 +509,44 @@ impl Registry {
         self.encode(&mut out);
         w.write_all(&out)
     }
+}
+
+/// Runs every collector of the tree, with no lock held; `None` for the
+/// other sources and for a collector that panicked (counted).
+fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
+    tree.sources()
+        .map(|(_, entry)| {
+            let Entry::Collector(c) = entry else { return None };
+            let mut families = Vec::new();
+            let mut scrape = Scrape {
+                families: &mut families,
+                rejected: 0,
+            };
+            let outcome = catch_unwind(AssertUnwindSafe(|| c.collector.collect(&mut scrape)));
+            c.rejected.fetch_add(scrape.rejected, Relaxed);
+            if outcome.is_err() {
+                c.panics.fetch_add(1, Relaxed);
+                return None;
+            }
+            Some(families)
+        })
+        .collect()
+}
+
+/// Checks constant label names: valid, not reserved (`__`, `le`, the
+/// health families' labels), none repeated, none in `taken`.
+fn check_const_labels(labels: &[(&str, &str)], taken: &[&str]) -> Result<(), Error> {
+    let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
+    name::check_label_names(&names, true)?;
+    // The registry's own health families label by these; a constant
+    // label of the same name would write it twice on their series.
+    if let Some(reserved) = names.iter().find(|n| health::LABELS.contains(n)) {
+        return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
+    }
+    if let Some(repeated) = names.iter().find(|n| taken.contains(n)) {
+        return Err(Error::new(ErrorKind::DuplicateLabelName, repeated));
+    }
+    Ok(())
 }
 
 impl Default for Registry {

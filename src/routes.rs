@@ -10,16 +10,18 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::counter::CounterCell;
 use crate::error::Error;
+use crate::expose::{FamilyDesc, Kind, Names, Sink, Value};
 use crate::family::{Child, Family};
 use crate::gauge::GaugeCell;
-use crate::histogram::{self, HistogramCell};
+use crate::histogram::HistogramCell;
+use crate::layout;
+use crate::metric::{Metric, seal};
 use crate::name;
-use crate::registry::{Describe, Metric, seal};
-use crate::text::{Encoder, Kind, Value};
 
 mod schema;
 
@@ -109,6 +111,13 @@ const METHODS: [&str; 9] = [
 pub struct RouteTable {
     prefix: Cow<'static, str>,
     schema: RouteSchema,
+    /// The label names of the families by method, route and status, and by
+    /// method and route, from the schema.
+    labels3: [&'static str; 3],
+    labels2: [&'static str; 2],
+    /// The five family names, prefix applied, made on first use (a
+    /// `const fn` cannot concatenate).
+    names: OnceLock<[String; 5]>,
     durations: Family<HistogramCell, 3>,
     in_flight: Family<GaugeCell, 2>,
     panics: Family<CounterCell, 2>,
@@ -181,6 +190,9 @@ impl RouteTable {
         RouteTable {
             prefix: Cow::Borrowed(prefix),
             schema,
+            labels3: ["method", route, status],
+            labels2: ["method", route],
+            names: OnceLock::new(),
             durations: Family::with_buckets("route_table", "", ["method", route, status], bounds),
             in_flight: Family::new("route_table", "", ["method", route]),
             panics: Family::new("route_table", "", ["method", route]),
@@ -241,11 +253,14 @@ impl RouteTable {
         Ok(RouteTable {
             prefix,
             schema,
+            labels3: ["method", route, status],
+            labels2: ["method", route],
+            names: OnceLock::new(),
             durations: Family::try_with_buckets(
                 "route_table",
                 "",
                 ["method", route, status],
-                histogram::layout(bounds.into())?,
+                layout::validated(bounds.into())?,
             )?,
             in_flight: Family::try_new("route_table", "", ["method", route])?,
             panics: Family::try_new("route_table", "", ["method", route])?,
@@ -401,8 +416,24 @@ impl RouteTable {
         self.panics.with([method_label(method), route_label(route)]).get()
     }
 
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+    fn names(&self) -> &[String; 5] {
+        self.names
+            .get_or_init(|| FAMILIES.map(|(suffix, ..)| format!("{}{suffix}", self.prefix)))
+    }
+
+    /// The `i`-th family this table writes: the seconds counter only when
+    /// the schema asks for it.
+    fn family(&self, i: usize) -> Option<Which> {
+        let all = [
+            Which::Requests,
+            Which::Durations,
+            Which::Seconds,
+            Which::InFlight,
+            Which::Panics,
+        ];
+        all.into_iter()
+            .filter(|w| self.schema.seconds_total || *w != Which::Seconds)
+            .nth(i)
     }
 }
 
@@ -525,89 +556,87 @@ impl fmt::Debug for RouteTable {
 
 impl Metric for RouteTable {}
 impl seal::Encode for RouteTable {
-    fn describe(&self) -> Vec<Describe<'_>> {
-        let three = vec!["method", self.schema.route, self.schema.status];
-        let two = vec!["method", self.schema.route];
-        let mut families = vec![
-            Describe::owned(self.name("http_requests_total"), Kind::Counter, three.clone()),
-            Describe::owned(
-                self.name("http_request_duration_seconds"),
-                Kind::Histogram,
-                three.clone(),
-            ),
-        ];
-        if self.schema.seconds_total {
-            families.push(Describe::owned(
-                self.name("http_request_seconds_total"),
-                Kind::Counter,
-                three,
-            ));
-        }
-        families.push(Describe::owned(
-            self.name("http_requests_in_flight"),
-            Kind::Gauge,
-            two.clone(),
-        ));
-        families.push(Describe::owned(
-            self.name("http_request_panics_total"),
-            Kind::Counter,
-            two,
-        ));
-        families
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        let which = self.family(i)?;
+        let (_, help, kind, by_status) = FAMILIES[which as usize];
+        Some(FamilyDesc {
+            name: &self.names()[which as usize],
+            help,
+            unit: "",
+            kind,
+            labels: Names::Strs(if by_status { &self.labels3 } else { &self.labels2 }),
+        })
     }
 
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        let name = self.name("http_requests_total");
-        enc.header(
-            &name,
-            "HTTP requests served, by method, route and status.",
-            Kind::Counter,
-        );
-        self.durations.for_each_line(enc, &name, |enc, labels, h| {
-            enc.sample(&name, "", labels, None, Value::U64(h.count()));
-        });
-
-        let name = self.name("http_request_duration_seconds");
-        enc.header(
-            &name,
-            "HTTP request latency, by method, route and status.",
-            Kind::Histogram,
-        );
-        self.durations
-            .for_each_series(|labels, h| seal::Series::encode_series(h, enc, &name, labels));
-
-        if self.schema.seconds_total {
+    fn expose(&self, i: usize, sink: &mut dyn Sink) {
+        match self.family(i) {
+            Some(Which::Requests) => self
+                .durations
+                .for_each_series(|labels, h| sink.series(labels, Value::U64(h.count()))),
+            Some(Which::Durations) => self
+                .durations
+                .for_each_series(|labels, h| seal::Series::expose(h, sink, labels)),
             // The histogram's own sum, so the two never disagree and a
             // request costs no second lookup.
-            let name = self.name("http_request_seconds_total");
-            enc.header(
-                &name,
-                "Seconds spent handling HTTP requests, by method, route and status.",
-                Kind::Counter,
-            );
-            self.durations.for_each_line(enc, &name, |enc, labels, h| {
-                enc.sample(&name, "", labels, None, Value::F64(h.sum()));
-            });
+            Some(Which::Seconds) => self
+                .durations
+                .for_each_series(|labels, h| sink.series(labels, Value::F64(h.sum()))),
+            Some(Which::InFlight) => self
+                .in_flight
+                .for_each_series(|labels, g| seal::Series::expose(g, sink, labels)),
+            Some(Which::Panics) => self
+                .panics
+                .for_each_series(|labels, c| seal::Series::expose(c, sink, labels)),
+            None => {}
         }
-
-        let name = self.name("http_requests_in_flight");
-        enc.header(&name, "HTTP requests being handled, by method and route.", Kind::Gauge);
-        self.in_flight.for_each_line(enc, &name, |enc, labels, g| {
-            seal::Series::encode_series(g, enc, &name, labels);
-        });
-
-        let name = self.name("http_request_panics_total");
-        enc.header(
-            &name,
-            "HTTP handlers that panicked, by method and route.",
-            Kind::Counter,
-        );
-        self.panics.for_each_line(enc, &name, |enc, labels, c| {
-            seal::Series::encode_series(c, enc, &name, labels);
-        });
     }
 
     fn dropped(&self) -> Option<u64> {
         Some(self.durations.dropped() + self.in_flight.dropped() + self.panics.dropped())
     }
 }
+
+/// The table's families, in the order written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Requests,
+    Durations,
+    Seconds,
+    InFlight,
+    Panics,
+}
+
+/// The table's families, by [`Which`]: name suffix, help, type, and whether
+/// they are labelled by status too (else by method and route only).
+const FAMILIES: [(&str, &str, Kind, bool); 5] = [
+    (
+        "http_requests_total",
+        "HTTP requests served, by method, route and status.",
+        Kind::Counter,
+        true,
+    ),
+    (
+        "http_request_duration_seconds",
+        "HTTP request latency, by method, route and status.",
+        Kind::Histogram,
+        true,
+    ),
+    (
+        "http_request_seconds_total",
+        "Seconds spent handling HTTP requests, by method, route and status.",
+        Kind::Counter,
+        true,
+    ),
+    (
+        "http_requests_in_flight",
+        "HTTP requests being handled, by method and route.",
+        Kind::Gauge,
+        false,
+    ),
+    (
+        "http_request_panics_total",
+        "HTTP handlers that panicked, by method and route.",
+        Kind::Counter,
+        false,
+    ),
+];

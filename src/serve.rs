@@ -72,7 +72,7 @@ use render::Renders;
 use threads::{accept_loop, admission_loop};
 
 use crate::family::CounterVec;
-use crate::handler::{Request, Response};
+use crate::handler::{MetricsRequest, MetricsResponse};
 
 /// The std server's own responses, by status code.
 static EXPOSITION_REQUESTS: CounterVec<1> = CounterVec::new(
@@ -86,6 +86,12 @@ static EXPOSITION_REQUESTS: CounterVec<1> = CounterVec::new(
 /// threads until the returned [`Server`] is stopped or dropped.
 ///
 /// Bind to loopback unless the metrics are meant for the network.
+///
+/// Adds one family to the default registry, as
+/// [`ServeOptions::serve_registry`] does: the server's responses by status
+/// code, `bareprom_exposition_requests_total{code}`, present from its first
+/// scrape on (`code="200"` at zero). Nothing else; the registry's health
+/// families are the registry's (see [`Registry::set_health`](crate::Registry::set_health)).
 ///
 /// # Errors
 ///
@@ -132,9 +138,9 @@ const FIXED_FDS: usize = 3;
 /// returns; it cannot write to its closed socket.
 ///
 /// ```
-/// use bareprom::{Response, ServeOptions};
+/// use bareprom::{MetricsResponse, ServeOptions};
 ///
-/// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| Response {
+/// let server = ServeOptions::new().serve("127.0.0.1:0", |_req| MetricsResponse {
 ///     status: 200,
 ///     content_type: "text/plain",
 ///     content_encoding: None,
@@ -158,7 +164,7 @@ impl Server {
     /// The bound address, useful after binding port 0.
     ///
     /// ```
-    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
+    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
     ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// assert_ne!(server.local_addr().port(), 0);
@@ -176,7 +182,7 @@ impl Server {
     ///
     /// ```
     /// let server = bareprom::ServeOptions::new().max_connections(8).serve("127.0.0.1:0", |_| {
-    ///     bareprom::Response { status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() }
+    ///     bareprom::MetricsResponse { status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() }
     /// })?;
     /// assert!(server.max_connections() <= 8);
     /// # Ok::<(), std::io::Error>(())
@@ -190,7 +196,7 @@ impl Server {
     /// within about a second.
     ///
     /// ```
-    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::Response {
+    /// let server = bareprom::ServeOptions::new().serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
     ///     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new(),
     /// })?;
     /// server.stop();
@@ -253,7 +259,7 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, addr.port())
 }
 
-type Handler = Box<dyn Fn(&Request<'_>) -> Response + Send + Sync>;
+type Handler = Box<dyn Fn(&MetricsRequest<'_>) -> MetricsResponse + Send + Sync>;
 
 /// What the server's threads share.
 struct Shared {
@@ -468,7 +474,7 @@ mod tests {
         });
         let server = ServeOptions::new()
             .on_response(hook)
-            .serve("127.0.0.1:0", |_| Response {
+            .serve("127.0.0.1:0", |_| MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
                 content_encoding: None,
@@ -509,7 +515,7 @@ mod tests {
         let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = taken.local_addr().expect("addr");
         let error = ServeOptions::new()
-            .serve(addr, |_| Response {
+            .serve(addr, |_| MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
                 content_encoding: None,

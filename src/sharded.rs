@@ -18,38 +18,19 @@ use std::cell::Cell as ThreadCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-use crate::family::{Cell, Layout};
-use crate::registry::seal;
-use crate::text::{Encoder, Kind, Labels, Value};
-use crate::unlabelled::Unlabelled;
+use crate::expose::{Kind, SeriesLabels, Sink, Value};
+use crate::layout::Layout;
+use crate::metric::seal;
 
 /// How many slots a [`ShardedCounterCell`] spreads its count over.
 pub const SHARDS: usize = 8;
-
-/// A counter spread over [`SHARDS`] cache lines, so that threads adding at
-/// the same time do not contend (see the module docs of `sharded.rs` in the
-/// repository for the measurements). Same API and exposition as
-/// [`Counter`](crate::Counter).
-///
-/// # Examples
-///
-/// ```
-/// static SERVED: bareprom::ShardedCounter = bareprom::ShardedCounter::new("app_served_total", "Requests served.");
-/// std::thread::scope(|s| {
-///     for _ in 0..4 {
-///         s.spawn(|| (0..1000).for_each(|_| SERVED.inc()));
-///     }
-/// });
-/// assert_eq!(SERVED.get(), 4000);
-/// ```
-pub type ShardedCounter = Unlabelled<ShardedCounterCell>;
 
 /// One slot, alone on its 128 bytes: 64-byte lines are fetched in pairs by
 /// the adjacent-line prefetcher of x86 cores, so 64 would still share.
 #[repr(align(128))]
 struct Shard(AtomicU64);
 
-/// The value of a [`ShardedCounter`]: [`SHARDS`] atomics on separate cache
+/// The value of a [`ShardedCounter`](crate::ShardedCounter): [`SHARDS`] atomics on separate cache
 /// lines, summed when read.
 ///
 /// # Examples
@@ -162,16 +143,14 @@ impl fmt::Debug for ShardedCounterCell {
     }
 }
 
-impl Cell for ShardedCounterCell {}
 impl seal::Series for ShardedCounterCell {
-    crate::family::cache::lookups!(ShardedCounterCell);
     const KIND: Kind = Kind::Counter;
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
     }
-    fn encode_series(&self, enc: &mut Encoder<'_>, name: &str, labels: Labels<'_>) {
-        enc.sample(name, "", labels, None, Value::U64(self.get()));
+    fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+        sink.series(labels, Value::U64(self.get()));
     }
 }
 

@@ -1,12 +1,23 @@
-//! The encoder for the Prometheus text exposition format v0.0.4.
+//! The encoder for the Prometheus text exposition format v0.0.4: a
+//! [`Sink`] that writes bytes.
 //!
-//! This is the only module that escapes strings or formats numbers. Metric
-//! types hand it [`Labels`] (label values escaped once, when a series is
-//! created) and raw values; it writes `name{labels} value\n`.
+//! With `text/number.rs`, the only module that escapes strings or formats
+//! numbers. Families hand it their label values escaped once, when a series
+//! was created (see `expose.rs`), and raw values; it writes
+//! `name{labels} value\n`.
+//!
+//! Two habits keep it fast. A labelled family's sample lines all start with
+//! the same bytes up to the first label value (`name{`, the constant
+//! labels, the first label name, `="`): that line head is made once per
+//! family and scope and written as one piece (about a fifth fewer
+//! instructions per line). And short pieces (label values, glue) are copied
+//! as fixed-size chunks out of padded buffers (see [`put`]).
 
 mod number;
 
 pub(crate) use number::{write_f64, write_u64};
+
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
 
 /// The `Content-Type` of what [`Registry::encode`](crate::Registry::encode)
 /// writes: the Prometheus text format, version 0.0.4.
@@ -18,106 +29,21 @@ pub(crate) use number::{write_f64, write_u64};
 /// ```
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The `# TYPE` of a family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `counter`
-    Counter,
-    /// `gauge`
-    Gauge,
-    /// `histogram`
-    Histogram,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
-        }
+fn kind_str(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Counter => "counter",
+        Kind::Gauge => "gauge",
+        Kind::Histogram => "histogram",
     }
 }
 
-/// A metric value as it is written: integers exactly, floats shortest.
-#[derive(Clone, Copy, Debug)]
-pub enum Value {
-    /// An unsigned integer, printed with all its digits.
-    U64(u64),
-    /// A signed integer, printed with all its digits.
-    I64(i64),
-    /// A float: the shortest digits that parse back to the same bits.
-    F64(f64),
-}
-
-/// A series' labels as the encoder writes them.
-#[derive(Clone, Copy, Debug)]
-pub enum Labels<'a> {
-    /// A rendered block, `a="x",b="y"` with the values escaped (UTF-8);
-    /// empty for a series without labels.
-    Block(&'a [u8]),
-    /// A family's escaped values, each preceded by its glue (`a="`, then
-    /// `",b="`, ...), closed by a `"`: written piece by piece, so that a
-    /// family need not store every series' rendered block.
-    Values {
-        /// The start of every line of this family's series, from
-        /// [`Encoder::line_head`] (padded at the end), and the name it was
-        /// made for; empty when there is none.
-        head: LineHead<'a>,
-        /// What precedes each value, from [`glue`]: padded at the end.
-        glue: &'a [String],
-        /// The text the values are in, one after the other.
-        text: &'a str,
-        /// Where the first value starts in `text`.
-        start: usize,
-        /// Where each value ends in `text`, as many as `glue`.
-        ends: &'a [u32],
-    },
-}
-
-/// Spaces after each glue text, so that glue of up to 16 bytes is copied as
+/// Bytes after each glue text, so that glue of up to 16 bytes is copied as
 /// one fixed-size chunk (see [`put`]).
 const GLUE_PAD: usize = 16;
 
-/// Spaces after a line head, so that a head of up to 32 bytes is copied as
+/// Bytes after a line head, so that a head of up to 32 bytes is copied as
 /// one fixed-size chunk (see [`put`]).
 const HEAD_PAD: usize = 32;
-
-/// What every sample line of one labelled family starts with, up to its
-/// first label value: `name{`, the constant labels, the first label name
-/// and `="`. Written as one piece instead of four (about a fifth fewer
-/// instructions per line).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LineHead<'a> {
-    /// The metric name the head was made for: lines of other names (a
-    /// suffix, another family) write their parts one by one.
-    name: &'a str,
-    /// The head, padded with [`HEAD_PAD`] spaces; empty for none.
-    padded: &'a [u8],
-}
-
-impl<'a> LineHead<'a> {
-    /// A head made by [`Encoder::line_head`] for `name`.
-    pub fn new(name: &'a str, padded: &'a [u8]) -> Self {
-        LineHead { name, padded }
-    }
-
-    /// The head if it was made for exactly this `name` (the same string,
-    /// not an equal one: the borrow guarantees it is unchanged).
-    fn for_name(self, name: &str) -> Option<&'a [u8]> {
-        (!self.padded.is_empty() && std::ptr::eq(self.name, name)).then_some(self.padded)
-    }
-}
-
-/// The glue [`Labels::Values`] needs for these label names: `a="`, `",b="`,
-/// ..., each padded.
-pub(crate) fn glue<'n>(names: impl IntoIterator<Item = &'n str>) -> Box<[String]> {
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| format!("{}{name}=\"{:GLUE_PAD$}", if i == 0 { "" } else { "\"," }, ""))
-        .collect()
-}
 
 /// Appends `text[from..to]`. When that is at most 16 (or 32) bytes and
 /// `text` has 16 (or 32) bytes from `from`, those are appended as one
@@ -144,186 +70,128 @@ fn put(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
     }
 }
 
-impl Labels<'_> {
-    /// No labels.
-    pub const NONE: Labels<'static> = Labels::Block(b"");
+/// Family names up to this long are kept without an allocation.
+const SHORT_NAME: usize = 128;
 
-    fn is_empty(&self) -> bool {
-        match self {
-            Labels::Block(block) => block.is_empty(),
-            Labels::Values { ends, .. } => ends.is_empty(),
-        }
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        match *self {
-            Labels::Block(block) => out.extend_from_slice(block),
-            Labels::Values {
-                glue,
-                text,
-                start,
-                ends,
-                ..
-            } => {
-                for (glue, from, to) in spans(glue, start, ends) {
-                    put(out, glue.as_bytes(), 0, glue.len() - GLUE_PAD);
-                    put(out, text.as_bytes(), from, to);
-                }
-                out.push(b'"');
-            }
-        }
-    }
-
-    /// Replaces `block` with the labels rendered as one block, for a series
-    /// that writes them on several lines (histograms).
-    pub fn render_into(&self, block: &mut Vec<u8>) {
-        block.clear();
-        match *self {
-            Labels::Block(rendered) => block.extend_from_slice(rendered),
-            Labels::Values { .. } => self.write(block),
-        }
-    }
-}
-
-/// Each value's (padded) glue and where the value lies in the text, for
-/// [`Labels::Values`].
-fn spans<'a>(glue: &'a [String], mut start: usize, ends: &'a [u32]) -> impl Iterator<Item = (&'a str, usize, usize)> {
-    glue.iter().zip(ends).map(move |(glue, &end)| {
-        let span = (glue.as_str(), start, end as usize);
-        start = end as usize;
-        span
-    })
-}
-
-/// Writes families into a byte buffer, prefixing the registry's constant
-/// labels to every sample.
-pub struct Encoder<'a> {
+/// The text 0.0.4 sink: appends the exposition to a byte buffer.
+pub(crate) struct TextEncoder<'a> {
     out: &'a mut Vec<u8>,
-    const_labels: &'a str,
-    /// A buffer series may render their labels into, reused across series.
-    pub scratch: Vec<u8>,
-    /// The buffer of the current family's [`LineHead`], reused across
-    /// families.
-    pub head: Vec<u8>,
-}
-
-/// An encoder's reused buffers, handed from one encoder to the next within
-/// a scrape so that each metric does not allocate its own.
-#[derive(Default)]
-pub struct Buffers {
-    scratch: Vec<u8>,
+    /// The open family's name (prefix applied), in `short` when it fits
+    /// (no allocation per scrape for the usual name), else in `long`.
+    short: [u8; SHORT_NAME],
+    short_len: usize,
+    long: Vec<u8>,
+    kind: Kind,
+    /// The glue before each label value of the open family (`a="`, then
+    /// `",b="`, ...), each followed by [`GLUE_PAD`] bytes, one after the
+    /// other; `glue_at` holds where each starts and its unpadded length.
+    glue: Vec<u8>,
+    glue_at: Vec<(usize, usize)>,
+    /// The open scope's constant labels, escaped.
+    const_labels: Vec<u8>,
+    /// The line head of the open family and scope, followed by
+    /// [`HEAD_PAD`] bytes; empty when the family has no labels.
     head: Vec<u8>,
+    /// A series' whole label block, for histograms (written on each line).
+    block: Vec<u8>,
+    /// The buffer of [`Sink::take_counts`].
+    counts: Vec<u64>,
 }
 
-impl<'a> Encoder<'a> {
-    /// An encoder appending to `out`; `const_labels` is a rendered label block
-    /// (see [`render_labels`]) or empty.
-    pub fn new(out: &'a mut Vec<u8>, const_labels: &'a str) -> Self {
-        Self::reusing(out, const_labels, Buffers::default())
-    }
-
-    /// As [`new`](Self::new), with the buffers of an earlier encoder.
-    pub fn reusing(out: &'a mut Vec<u8>, const_labels: &'a str, buffers: Buffers) -> Self {
-        Encoder {
+impl<'a> TextEncoder<'a> {
+    /// An encoder appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        TextEncoder {
             out,
-            const_labels,
-            scratch: buffers.scratch,
-            head: buffers.head,
+            short: [0; SHORT_NAME],
+            short_len: 0,
+            long: Vec::new(),
+            kind: Kind::Gauge,
+            glue: Vec::new(),
+            glue_at: Vec::new(),
+            const_labels: Vec::new(),
+            head: Vec::new(),
+            block: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
-    /// The buffers, for the next encoder.
-    pub fn into_buffers(self) -> Buffers {
-        Buffers {
-            scratch: self.scratch,
-            head: self.head,
+    fn set_name(&mut self, name: &str) {
+        let bytes = name.as_bytes();
+        if let Some(short) = self.short.get_mut(..bytes.len()) {
+            short.copy_from_slice(bytes);
+            self.short_len = bytes.len();
+        } else {
+            self.short_len = usize::MAX;
+            self.long.clear();
+            self.long.extend_from_slice(bytes);
         }
     }
 
-    /// How many bytes have been written so far, to truncate back to.
-    pub fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Forgets everything written after `len` (a collector that panicked).
-    pub fn truncate(&mut self, len: usize) {
-        self.out.truncate(len);
-    }
-
-    /// Writes the `# HELP` and `# TYPE` lines that open a family.
-    pub fn header(&mut self, name: &str, help: &str, kind: Kind) {
-        self.out.extend_from_slice(b"# HELP ");
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b' ');
-        escape_help(self.out, help);
-        self.out.extend_from_slice(b"\n# TYPE ");
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b' ');
-        self.out.extend_from_slice(kind.as_str().as_bytes());
-        self.out.push(b'\n');
-    }
-
-    /// Renders the [`LineHead`] of a family named `name` whose first label
-    /// has the glue `first_glue` (from [`glue`]) into `head`.
-    pub fn line_head(&self, head: &mut Vec<u8>, name: &str, first_glue: &str) {
-        head.clear();
-        head.reserve(name.len() + self.const_labels.len() + first_glue.len() + HEAD_PAD);
-        head.extend_from_slice(name.as_bytes());
-        head.push(b'{');
-        if !self.const_labels.is_empty() {
-            head.extend_from_slice(self.const_labels.as_bytes());
-            head.push(b',');
-        }
-        head.extend_from_slice(
-            first_glue
-                .as_bytes()
-                .get(..first_glue.len().saturating_sub(GLUE_PAD))
-                .unwrap_or_default(),
-        );
-        head.extend_from_slice(&[b' '; HEAD_PAD]);
-    }
-
-    /// Writes one sample line: `name` + `suffix`, the constant labels, the
-    /// series' `labels`, an optional rendered `le` bound, the value.
-    pub fn sample(&mut self, name: &str, suffix: &str, labels: Labels<'_>, le: Option<&str>, value: Value) {
-        let out = &mut *self.out;
-        if let Labels::Values {
-            head,
-            glue,
-            text,
-            start,
-            ends,
-        } = labels
-            && let Some(head) = head.for_name(name)
-            && suffix.is_empty()
-            && le.is_none()
-        {
-            // The head holds everything up to the first value.
-            put(out, head, 0, head.len() - HEAD_PAD);
-            for (i, (glue, from, to)) in spans(glue, start, ends).enumerate() {
-                if i > 0 {
-                    put(out, glue.as_bytes(), 0, glue.len() - GLUE_PAD);
-                }
-                put(out, text.as_bytes(), from, to);
-            }
-            out.extend_from_slice(b"\"} ");
-            write_value(out, value);
-            out.push(b'\n');
+    fn make_head(&mut self) {
+        self.head.clear();
+        let Some(&(start, len)) = self.glue_at.first() else {
             return;
-        }
-        out.extend_from_slice(name.as_bytes());
-        if !suffix.is_empty() {
-            out.extend_from_slice(suffix.as_bytes());
-        }
-        let mut open = false;
+        };
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        self.head.extend_from_slice(name);
+        self.head.push(b'{');
         if !self.const_labels.is_empty() {
-            out.push(b'{');
-            out.extend_from_slice(self.const_labels.as_bytes());
-            open = true;
+            self.head.extend_from_slice(&self.const_labels);
+            self.head.push(b',');
         }
-        if !labels.is_empty() {
-            out.push(if open { b',' } else { b'{' });
-            labels.write(out);
+        self.head.extend_from_slice(&self.glue[start..start + len]);
+        self.head.extend_from_slice(&[b' '; HEAD_PAD]);
+    }
+
+    /// Writes `const,a="x",b="y"` (whichever parts exist), without braces.
+    fn label_block(&self, block: &mut Vec<u8>, labels: SeriesLabels<'_>) {
+        block.clear();
+        block.extend_from_slice(&self.const_labels);
+        match labels {
+            SeriesLabels::None => {}
+            SeriesLabels::Escaped { .. } => {
+                for (i, value) in labels.escaped_values().enumerate() {
+                    self.push_glue(block, i, !self.const_labels.is_empty());
+                    block.extend_from_slice(value.as_bytes());
+                }
+                if !self.glue_at.is_empty() {
+                    block.push(b'"');
+                }
+            }
+            SeriesLabels::Raw(values) => {
+                for (i, value) in values.iter().enumerate() {
+                    self.push_glue(block, i, !self.const_labels.is_empty());
+                    escape(block, value, true);
+                }
+                if !values.is_empty() {
+                    block.push(b'"');
+                }
+            }
+        }
+    }
+
+    /// The glue before value `i`; the first needs a comma after constant
+    /// labels.
+    fn push_glue(&self, block: &mut Vec<u8>, i: usize, after_const: bool) {
+        if let Some(&(start, len)) = self.glue_at.get(i) {
+            if i == 0 && after_const {
+                block.push(b',');
+            }
+            block.extend_from_slice(&self.glue[start..start + len]);
+        }
+    }
+
+    /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
+    fn line(&mut self, suffix: &str, block: &[u8], le: Option<&str>, value: Value) {
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        let out = &mut *self.out;
+        out.extend_from_slice(name);
+        out.extend_from_slice(suffix.as_bytes());
+        let mut open = false;
+        if !block.is_empty() {
+            out.push(b'{');
+            out.extend_from_slice(block);
             open = true;
         }
         if let Some(le) = le {
@@ -338,6 +206,107 @@ impl<'a> Encoder<'a> {
     }
 }
 
+impl Sink for TextEncoder<'_> {
+    fn family(&mut self, name: &str, family: &FamilyDesc<'_>) {
+        let out = &mut *self.out;
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        escape(out, family.help, false);
+        out.extend_from_slice(b"\n# TYPE ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(kind_str(family.kind).as_bytes());
+        out.push(b'\n');
+        self.set_name(name);
+        self.kind = family.kind;
+        self.glue.clear();
+        self.glue_at.clear();
+        for (i, label) in family.labels.iter().enumerate() {
+            let start = self.glue.len();
+            if i > 0 {
+                self.glue.extend_from_slice(b"\",");
+            }
+            self.glue.extend_from_slice(label.as_bytes());
+            self.glue.extend_from_slice(b"=\"");
+            self.glue_at.push((start, self.glue.len() - start));
+            self.glue.extend_from_slice(&[b' '; GLUE_PAD]);
+        }
+        self.const_labels.clear();
+        self.make_head();
+    }
+
+    fn scope(&mut self, scope: Scope<'_>) {
+        // Mostly the same scope as the family before (often none): the
+        // length decides without a call to `memcmp`.
+        let escaped = scope.escaped.as_bytes();
+        if self.const_labels.len() != escaped.len() || (!escaped.is_empty() && self.const_labels != escaped) {
+            self.const_labels.clear();
+            self.const_labels.extend_from_slice(scope.escaped.as_bytes());
+            self.make_head();
+        }
+    }
+
+    fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
+        if let SeriesLabels::Escaped { text, start, ends } = labels
+            && !self.head.is_empty()
+            && ends.len() == self.glue_at.len()
+        {
+            // The head holds everything up to the first value.
+            let out = &mut *self.out;
+            put(out, &self.head, 0, self.head.len() - HEAD_PAD);
+            let mut from = start;
+            for (i, &end) in ends.iter().enumerate() {
+                if i > 0
+                    && let Some(&(at, len)) = self.glue_at.get(i)
+                {
+                    put(out, &self.glue, at, at + len);
+                }
+                put(out, text.as_bytes(), from, end as usize);
+                from = end as usize;
+            }
+            out.extend_from_slice(b"\"} ");
+            write_value(out, value);
+            out.push(b'\n');
+            return;
+        }
+        let mut block = std::mem::take(&mut self.block);
+        self.label_block(&mut block, labels);
+        self.line("", &block, None, value);
+        self.block = block;
+    }
+
+    fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
+        // Every line repeats the labels: render them once.
+        let mut block = std::mem::take(&mut self.block);
+        self.label_block(&mut block, labels);
+        let mut le_text = Vec::new();
+        for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
+            let le = if let Some(le) = point.les.and_then(|les| les.get(i)) {
+                &**le
+            } else {
+                le_text.clear();
+                write_f64(&mut le_text, *bound);
+                std::str::from_utf8(&le_text).unwrap_or_default()
+            };
+            self.line("_bucket", &block, Some(le), Value::U64(*total));
+        }
+        let count = point.count();
+        self.line("_bucket", &block, Some("+Inf"), Value::U64(count));
+        self.line("_sum", &block, None, Value::F64(point.sum));
+        self.line("_count", &block, None, Value::U64(count));
+        self.block = block;
+    }
+
+    fn take_counts(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.counts)
+    }
+
+    fn put_counts(&mut self, counts: Vec<u64>) {
+        self.counts = counts;
+    }
+}
+
 /// Renders label pairs as `a="x",b="y"`, escaping the values.
 pub(crate) fn render_labels<'s>(pairs: impl IntoIterator<Item = (&'s str, &'s str)>) -> String {
     let mut out = Vec::new();
@@ -347,7 +316,7 @@ pub(crate) fn render_labels<'s>(pairs: impl IntoIterator<Item = (&'s str, &'s st
         }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"=\"");
-        escape_label_value(&mut out, value);
+        escape(&mut out, value, true);
         out.push(b'"');
     }
     // Only ASCII was inserted between whole UTF-8 strings, so this cannot fail.
@@ -380,16 +349,8 @@ pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
     out.push_str(rest);
 }
 
-/// Label values escape `\`, `"` and newline, and nothing else.
-fn escape_label_value(out: &mut Vec<u8>, value: &str) {
-    escape(out, value, true);
-}
-
-/// HELP text escapes `\` and newline, and nothing else.
-fn escape_help(out: &mut Vec<u8>, help: &str) {
-    escape(out, help, false);
-}
-
+/// Label values escape `\`, `"` and newline; HELP text `\` and newline;
+/// nothing else.
 fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -431,7 +392,7 @@ mod tests {
             "a=\"x\\\\y\\\"z\\nw\t\u{1F600}\""
         );
         let mut out = Vec::new();
-        escape_help(&mut out, "a\\b\"c\nd");
+        escape(&mut out, "a\\b\"c\nd", false);
         assert_eq!(out, b"a\\\\b\"c\\nd");
     }
 }

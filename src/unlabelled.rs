@@ -1,16 +1,128 @@
 //! `Unlabelled<C>`: a metric with a name, help text and exactly one series.
 //! [`Counter`](crate::Counter), [`FloatCounter`](crate::FloatCounter),
-//! [`Gauge`](crate::Gauge) and [`FloatGauge`](crate::FloatGauge) are this type
-//! over their cells, so the four share one implementation.
+//! [`Gauge`](crate::Gauge), [`FloatGauge`](crate::FloatGauge) and
+//! [`ShardedCounter`](crate::ShardedCounter) are this type over their cells,
+//! so they share one implementation; their aliases live here, with the
+//! container they name (a cell module names nothing above its layer).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
+use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
+use crate::expose::{FamilyDesc, Names, SeriesLabels, Sink};
 use crate::family::Cell;
-use crate::registry::{Describe, Meta, Metric, seal};
-use crate::text::{Encoder, Labels};
+use crate::gauge::{FloatGaugeCell, GaugeCell};
+use crate::metric::{Meta, Metric, seal};
+use crate::sharded::ShardedCounterCell;
+
+/// An unlabelled `u64` counter that can live in a plain `static`.
+///
+/// The methods are those of [`CounterCell`], reached through `Deref`.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{Counter, Registry};
+///
+/// static REQUESTS: Counter = Counter::new("app_requests_total", "Requests served.");
+///
+/// let registry = Registry::new();
+/// registry.register(&REQUESTS)?;
+/// REQUESTS.inc();
+/// assert_eq!(
+///     registry.render(),
+///     "# HELP app_requests_total Requests served.\n\
+///      ## TYPE app_requests_total counter\n\
+///      app_requests_total 1\n"
+/// );
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+///
+/// An invalid name in a `static` does not compile:
+///
+/// ```compile_fail
+/// static BAD: bareprom::Counter = bareprom::Counter::new("app-requests", "Dashes are invalid.");
+/// ```
+pub type Counter = Unlabelled<CounterCell>;
+
+/// An unlabelled `f64` counter, for sums such as seconds spent.
+///
+/// The methods are those of [`FloatCounterCell`], reached through `Deref`.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{FloatCounter, Registry};
+///
+/// static BUSY: FloatCounter = FloatCounter::new("worker_busy_seconds_total", "Time spent working.");
+///
+/// let registry = Registry::new();
+/// registry.register(&BUSY)?;
+/// BUSY.inc_by(0.5);
+/// BUSY.inc_by(0.25);
+/// assert!(registry.render().ends_with("worker_busy_seconds_total 0.75\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub type FloatCounter = Unlabelled<FloatCounterCell>;
+
+/// An unlabelled `i64` gauge that can live in a plain `static`.
+///
+/// The methods are those of [`GaugeCell`], reached through `Deref`.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{Gauge, Registry};
+///
+/// static QUEUED: Gauge = Gauge::new("app_jobs_queued", "Jobs waiting to run.");
+///
+/// let registry = Registry::new();
+/// registry.register(&QUEUED)?;
+/// QUEUED.add(5);
+/// QUEUED.dec();
+/// assert!(registry.render().ends_with("app_jobs_queued 4\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub type Gauge = Unlabelled<GaugeCell>;
+
+/// An unlabelled `f64` gauge.
+///
+/// The methods are those of [`FloatGaugeCell`], reached through `Deref`.
+///
+/// # Examples
+///
+/// ```
+/// use bareprom::{FloatGauge, Registry};
+///
+/// static LOAD: FloatGauge = FloatGauge::new("app_load_ratio", "Share of capacity in use.");
+///
+/// let registry = Registry::new();
+/// registry.register(&LOAD)?;
+/// LOAD.set(0.75);
+/// assert!(registry.render().ends_with("app_load_ratio 0.75\n"));
+/// # Ok::<(), bareprom::Error>(())
+/// ```
+pub type FloatGauge = Unlabelled<FloatGaugeCell>;
+
+/// A counter spread over [`SHARDS`](crate::SHARDS) cache lines, so that threads adding at
+/// the same time do not contend (see the module docs of `sharded.rs` in the
+/// repository for the measurements). Same API and exposition as
+/// [`Counter`](crate::Counter).
+///
+/// # Examples
+///
+/// ```
+/// static SERVED: bareprom::ShardedCounter = bareprom::ShardedCounter::new("app_served_total", "Requests served.");
+/// std::thread::scope(|s| {
+///     for _ in 0..4 {
+///         s.spawn(|| (0..1000).for_each(|_| SERVED.inc()));
+///     }
+/// });
+/// assert_eq!(SERVED.get(), 4000);
+/// ```
+pub type ShardedCounter = Unlabelled<ShardedCounterCell>;
 
 /// A named metric with a single series whose value is a `C`
 /// ([`CounterCell`](crate::CounterCell), [`GaugeCell`](crate::GaugeCell), …).
@@ -111,11 +223,10 @@ impl<C: Cell + fmt::Debug> fmt::Debug for Unlabelled<C> {
 
 impl<C: Cell> Metric for Unlabelled<C> {}
 impl<C: Cell> seal::Encode for Unlabelled<C> {
-    fn describe(&self) -> Vec<Describe<'_>> {
-        self.meta.describe(C::KIND, Vec::new())
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        (i == 0).then(|| self.meta.desc(C::KIND, Names::NONE))
     }
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        self.meta.header(enc, C::KIND);
-        seal::Series::encode_series(&self.cell, enc, &self.meta.name, Labels::NONE);
+    fn expose(&self, _: usize, sink: &mut dyn Sink) {
+        seal::Series::expose(&self.cell, sink, SeriesLabels::None);
     }
 }

@@ -39,8 +39,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::LocalKey;
 
-use super::table::{hash_short_values, hash_values, words_up_to_16};
 use super::{Cell, Child};
+use crate::counter::{CounterCell, FloatCounterCell};
+use crate::gauge::{FloatGaugeCell, GaugeCell};
+use crate::hash::{hash_short_values, hash_values, words_up_to_16};
+use crate::histogram::HistogramCell;
+use crate::sharded::ShardedCounterCell;
 
 /// Sets of the cache, picked by the top bits of a key's mix.
 const SETS: usize = 32;
@@ -116,20 +120,37 @@ impl<C> Cache<C> {
     }
 }
 
-/// The `lookups` function of `seal::Series` for a cell type: its own
-/// thread-local cache (a `thread_local!` cannot be generic).
-macro_rules! lookups {
-    ($cell:ty) => {
-        fn lookups() -> &'static std::thread::LocalKey<$crate::family::cache::Lookups<$cell>> {
-            thread_local! {
-                static LOOKUPS: $crate::family::cache::Lookups<$cell> =
-                    const { std::cell::RefCell::new($crate::family::cache::Cache::NONE) };
+/// A series type with a thread-local cache of its own (a `thread_local!`
+/// cannot be generic, so each cell type names its own). Sealed, through
+/// [`Cell`](super::Cell).
+pub trait Cached: Sized + 'static {
+    /// This thread's cache of label lookups in families of this type.
+    fn lookups() -> &'static LocalKey<Lookups<Self>>;
+}
+
+macro_rules! cached {
+    ($($cell:ty),*) => {
+        $(
+            impl Cached for $cell {
+                fn lookups() -> &'static LocalKey<Lookups<$cell>> {
+                    thread_local! {
+                        static LOOKUPS: Lookups<$cell> = const { RefCell::new(Cache::NONE) };
+                    }
+                    &LOOKUPS
+                }
             }
-            &LOOKUPS
-        }
+        )*
     };
 }
-pub(crate) use lookups;
+
+cached!(
+    CounterCell,
+    FloatCounterCell,
+    GaugeCell,
+    FloatGaugeCell,
+    ShardedCounterCell,
+    HistogramCell
+);
 
 /// A cached lookup: the family's epoch, the values, and the series found.
 pub(crate) struct Entry<C> {
@@ -309,7 +330,6 @@ fn with_lookups<C: Cell, R>(f: impl FnOnce(&mut Cache<C>) -> R) -> Option<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CounterCell;
 
     /// A window of mostly misses turns the cache off for [`SKIP`] lookups
     /// of the family that ended it; a window with one hit in four or more

@@ -4,6 +4,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::histogram::{HistogramCell, Timer};
+
 /// An owned handle to one series of a [`Family`](super::Family): cheap to clone, holds no
 /// lock, dereferences to the series' cell.
 ///
@@ -27,6 +29,27 @@ impl<C> Child<C> {
             cells: Arc::clone(cells),
             slot,
         }
+    }
+}
+
+impl Child<HistogramCell> {
+    /// Starts a [`Timer`] that observes elapsed seconds into this series
+    /// when dropped. The timer holds the series itself, so the handle may
+    /// be a temporary: `LATENCY.with(["GET"]).start_timer()` is one
+    /// expression.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LATENCY: bareprom::HistogramVec<1> =
+    ///     bareprom::HistogramVec::new("req_seconds", "Request latency.", ["method"]);
+    /// let timer = LATENCY.with(["GET"]).start_timer();
+    /// let secs = timer.stop();
+    /// assert!(secs >= 0.0);
+    /// assert_eq!(LATENCY.with(["GET"]).count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> Timer<'static> {
+        Timer::owning(Arc::clone(&self.cells), self.slot)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The series table of a family: series kept in pages of up to 64, an
-//! open-addressing hash index over them, and the label hash.
+//! open-addressing hash index over them (the label hash is `hash.rs`).
 //!
 //! Memory is the reason for the shape (the design budgets at most 64 bytes
 //! of heap per series). A series owns no allocation of its own: its cell
@@ -28,10 +28,9 @@
 //! live-slot masks and a copy of the labels of the page still filling (at
 //! most 64 series); a full page's labels are immutable and shared.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
+use crate::hash::{read_u32, read_u64};
 use crate::text;
 
 /// Most series per page: the live mask is one `u64`.
@@ -465,115 +464,4 @@ fn is_escaped(mut stored: &[u8], value: &[u8]) -> bool {
         stored = rest;
     }
     stored.is_empty()
-}
-
-/// Hashes label values. Each value's length is folded in with its bytes,
-/// so that `("ab", "c")` and `("a", "bc")` differ. Identity is still
-/// decided by full comparison; the hash only picks the index slot.
-///
-/// One 64x64->128-bit multiply per 16 bytes (the folded multiply of
-/// foldhash and wyhash): label values are short, so a value costs one
-/// multiply, and the multiplies of different values do not wait on each
-/// other's loads.
-///
-/// The hash starts from a seed drawn once per process (from std's
-/// `RandomState`), so that nobody can compute label values that all land in
-/// one probe run and make every lookup compare against thousands of series.
-/// Output order does not depend on the hash, so the seed changes nothing
-/// visible.
-pub(super) fn hash_values(values: &[&str]) -> u64 {
-    #[cfg(test)]
-    if super::tests::collide::on() {
-        return super::tests::collide::HASH;
-    }
-    let mut h = K0 ^ seed();
-    for v in values {
-        let bytes = v.as_bytes();
-        let n = bytes.len();
-        let words = if n <= 16 {
-            words_up_to_16(bytes)
-        } else {
-            // Longer values: all 16-byte chunks but the last, then the last
-            // 16 bytes (overlapping the chunk before, as wyhash does).
-            let mut rest = bytes;
-            while rest.len() > 16 {
-                h = folded_multiply(read_u64(rest) ^ K1, read_u64(&rest[8..]) ^ h);
-                rest = &rest[16..];
-            }
-            (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
-        };
-        h = fold_value(h, words, n);
-    }
-    folded_multiply(h ^ K2, K0)
-}
-
-/// [`hash_values`] of values of at most 16 bytes each, from their lengths
-/// and [`words_up_to_16`], already at hand.
-#[inline]
-pub(super) fn hash_short_values<'v>(values: impl Iterator<Item = (usize, &'v (u64, u64))>) -> u64 {
-    #[cfg(test)]
-    if super::tests::collide::on() {
-        return super::tests::collide::HASH;
-    }
-    let mut h = K0 ^ seed();
-    for (n, words) in values {
-        h = fold_value(h, *words, n);
-    }
-    folded_multiply(h ^ K2, K0)
-}
-
-const K0: u64 = 0x243f_6a88_85a3_08d3;
-const K1: u64 = 0x1319_8a2e_0370_7344;
-const K2: u64 = 0xa409_3822_299f_31d0;
-
-/// The per-process seed of [`hash_values`].
-#[inline]
-fn seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| RandomState::new().hash_one(K0))
-}
-
-/// A value of `n` bytes, as two words, into the running hash `h`.
-#[inline]
-fn fold_value(h: u64, (lo, hi): (u64, u64), n: usize) -> u64 {
-    folded_multiply(lo ^ K1, hi ^ h ^ (n as u64).wrapping_mul(K2))
-}
-
-/// Up to 16 bytes as two words, without a variable-length copy:
-/// overlapping reads, as wyhash does (the length is mixed in separately, so
-/// the overlap cannot make two values collide).
-#[inline]
-pub(super) fn words_up_to_16(bytes: &[u8]) -> (u64, u64) {
-    let n = bytes.len();
-    if n >= 8 {
-        (read_u64(bytes), read_u64(&bytes[n - 8..]))
-    } else if n >= 4 {
-        (u64::from(read_u32(bytes)), u64::from(read_u32(&bytes[n - 4..])))
-    } else if n > 0 {
-        (
-            u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16,
-            0,
-        )
-    } else {
-        (0, 0)
-    }
-}
-
-#[inline]
-fn folded_multiply(x: u64, y: u64) -> u64 {
-    let full = u128::from(x) * u128::from(y);
-    // Truncation is the point: the low and high halves are folded together.
-    #[allow(clippy::cast_possible_truncation)]
-    let (low, high) = (full as u64, (full >> 64) as u64);
-    low ^ high
-}
-
-#[inline]
-fn read_u64(b: &[u8]) -> u64 {
-    b.first_chunk().map_or(0, |w| u64::from_le_bytes(*w))
-}
-
-#[inline]
-fn read_u32(b: &[u8]) -> u32 {
-    b.first_chunk().map_or(0, |w| u32::from_le_bytes(*w))
 }

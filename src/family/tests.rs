@@ -149,36 +149,7 @@ fn escaped_values_match_exactly() {
     assert_eq!(F.with(["a\\nb"]).get(), 0);
 }
 
-/// The test-only switch that gives every label set of this thread's
-/// lookups one hash, so that every index word has the same tag and home:
-/// identity is then decided by the table's value comparison alone.
-pub(super) mod collide {
-    use std::cell::Cell;
-
-    /// The one hash while the switch is on.
-    pub(in crate::family) const HASH: u64 = 0x5bd1_e995_0000_0000;
-
-    thread_local! {
-        static ON: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub(in crate::family) fn on() -> bool {
-        ON.with(Cell::get)
-    }
-
-    /// Runs `f` with the switch on for this thread.
-    pub(in crate::family) fn during<R>(f: impl FnOnce() -> R) -> R {
-        struct Off;
-        impl Drop for Off {
-            fn drop(&mut self) {
-                ON.with(|on| on.set(false));
-            }
-        }
-        ON.with(|on| on.set(true));
-        let _off = Off;
-        f()
-    }
-}
+use crate::hash::collide;
 
 /// xorshift64*: deterministic randomness without crates.
 struct Rng(u64);
@@ -241,9 +212,12 @@ fn check_against_model(
     }
     let mut scraped = Vec::new();
     family.for_each_series(|labels, cell| {
-        let mut block = Vec::new();
-        labels.render_into(&mut block);
-        scraped.push((String::from_utf8(block).expect("UTF-8"), cell.get()));
+        let block: Vec<String> = ["k", "v"]
+            .iter()
+            .zip(labels.escaped_values())
+            .map(|(name, value)| format!("{name}=\"{value}\""))
+            .collect();
+        scraped.push((block.join(","), cell.get()));
     });
     let escape = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     let mut expected: Vec<(String, u64)> = model
@@ -329,7 +303,7 @@ fn cache_key_hashes_as_the_table_does() {
     ] {
         assert_eq!(
             cache::Key::new(&values).hash(),
-            table::hash_values(&values),
+            crate::hash::hash_values(&values),
             "{values:?}"
         );
     }

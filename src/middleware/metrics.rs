@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
-use crate::handler::{METRICS_PATH, Request as MetricsRequest};
+use crate::handler::{METRICS_PATH, MetricsRequest};
 use crate::registry::Registry;
 
 /// The `/metrics` endpoint as a service: answers `GET` with a registry's

@@ -17,11 +17,13 @@
 //! `x_gsum` and `x_gcount`.
 //!
 //! Two families clash when their claims intersect, whatever the order they
-//! are registered or written in. The check compares claims pairwise
-//! without building any name, so a collector's scrape allocates nothing
-//! for it.
+//! are registered or written in. The registry's plan (`plan.rs`) builds
+//! every claimed name into one lookup table per scrape, so a scrape checks
+//! each family once, not against every other; a registration compares the
+//! new family's claim with each other's pairwise ([`Claim::intersects`]),
+//! building no name.
 
-use crate::text::Kind;
+use crate::expose::Kind;
 
 /// The names a family claims: `base` followed by each of `suffixes`.
 #[derive(Clone, Copy)]
@@ -47,6 +49,11 @@ impl<'a> Claim<'a> {
                 suffixes: &["", "_bucket", "_sum", "_count", "_created"],
             },
         }
+    }
+
+    /// Every name claimed, built (for a lookup table of claims).
+    pub(crate) fn built(self) -> impl Iterator<Item = String> {
+        self.suffixes.iter().map(move |s| format!("{}{s}", self.base))
     }
 
     /// Whether some name is claimed by both.

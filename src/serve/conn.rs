@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::http::{self, Head, Parse, Version};
 use super::pool::{Phase, STALL, WRITE_CHUNK};
 use super::render::Outcome;
-use super::{Request, Response, Shared};
+use super::{MetricsRequest, MetricsResponse, Shared};
 
 /// Responses up to this size are written with one call; larger bodies are
 /// written after the head instead of being copied.
@@ -177,7 +177,7 @@ impl Conn<'_> {
         } else if head.has_body {
             self.send_plain(400, "request bodies are not accepted", close, &[], head_only)
         } else {
-            let request = Request {
+            let request = MetricsRequest {
                 method: head.method,
                 path: head.path,
                 accept: head.accept.as_deref(),
@@ -340,7 +340,7 @@ fn write_by(mut stream: &TcpStream, mut data: &[u8], deadline: Instant) -> bool 
 
 /// Whether the handler's response can be sent as it is: a final status that
 /// may carry a body, and a content type that cannot break the header block.
-fn is_sendable(response: &Response) -> bool {
+fn is_sendable(response: &MetricsResponse) -> bool {
     (200..=599).contains(&response.status)
         && ![204, 205, 304].contains(&response.status)
         && response.content_type.bytes().all(|b| (0x20..0x7f).contains(&b))
@@ -449,7 +449,7 @@ mod tests {
     #[test]
     fn sendable() {
         let ok = |status, content_type| {
-            is_sendable(&Response {
+            is_sendable(&MetricsResponse {
                 status,
                 content_type,
                 content_encoding: None,

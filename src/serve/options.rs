@@ -6,7 +6,7 @@ use std::net::ToSocketAddrs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Request, Response, Server};
+use super::{MetricsRequest, MetricsResponse, Server};
 use crate::Registry;
 
 /// Called with the status code of every response the server sends.
@@ -18,14 +18,14 @@ pub(crate) type ResponseHook = Arc<dyn Fn(u16) + Send + Sync>;
 /// `Debug` shows the settings but never the token or password.
 ///
 /// ```
-/// use bareprom::{Response, ServeOptions};
+/// use bareprom::{MetricsResponse, ServeOptions};
 /// use std::time::Duration;
 ///
 /// let server = ServeOptions::new()
 ///     .path("/metrics")
 ///     .max_connections(16)
 ///     .read_timeout(Duration::from_secs(5))
-///     .serve("127.0.0.1:0", |_req| Response {
+///     .serve("127.0.0.1:0", |_req| MetricsResponse {
 ///         status: 200,
 ///         content_type: "text/plain; version=0.0.4",
 ///         content_encoding: None,
@@ -83,7 +83,7 @@ impl ServeOptions {
     ///
     /// ```
     /// let options = bareprom::ServeOptions::new().path("/internal/metrics");
-    /// # let server = options.serve("127.0.0.1:0", |_| bareprom::Response {
+    /// # let server = options.serve("127.0.0.1:0", |_| bareprom::MetricsResponse {
     /// #     status: 200, content_type: "text/plain", content_encoding: None, allow: None, body: Vec::new() })?;
     /// # server.stop();
     /// # Ok::<(), std::io::Error>(())
@@ -268,10 +268,10 @@ impl ServeOptions {
     /// Whatever binding the address or starting the server's threads returns.
     ///
     /// ```
-    /// use bareprom::{Response, ServeOptions};
+    /// use bareprom::{MetricsResponse, ServeOptions};
     /// use std::io::{Read, Write};
     ///
-    /// let server = ServeOptions::new().serve("127.0.0.1:0", |req| Response {
+    /// let server = ServeOptions::new().serve("127.0.0.1:0", |req| MetricsResponse {
     ///     status: 200,
     ///     content_type: "text/plain",
     ///     content_encoding: None,
@@ -289,14 +289,16 @@ impl ServeOptions {
     /// ```
     pub fn serve<H>(self, addr: impl ToSocketAddrs, handler: H) -> io::Result<Server>
     where
-        H: Fn(&Request<'_>) -> Response + Send + Sync + 'static,
+        H: Fn(&MetricsRequest<'_>) -> MetricsResponse + Send + Sync + 'static,
     {
         super::start(self, addr, Box::new(handler))
     }
 
     /// Serves `registry` at the configured path, and counts every response
     /// by status code in `bareprom_exposition_requests_total{code}`,
-    /// registered in `registry` (once, however many servers share it).
+    /// registered in `registry` (once, however many servers share it, and
+    /// present from the first scrape on with `code="200"` at zero). That
+    /// family is all it adds to `registry`.
     ///
     /// # Errors
     ///
@@ -338,7 +340,7 @@ impl ServeOptions {
             // length, so the registry is always asked as for a GET.
             registry.handle_at(
                 &path,
-                &Request {
+                &MetricsRequest {
                     method: "GET",
                     ..*request
                 },

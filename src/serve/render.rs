@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Request, Response};
+use super::{MetricsRequest, MetricsResponse};
 
 /// A handler's answer, shared by the connections that asked together.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ struct Key {
 }
 
 impl Key {
-    fn of(request: &Request<'_>) -> Key {
+    fn of(request: &MetricsRequest<'_>) -> Key {
         Key {
             method: request.method.to_owned(),
             path: request.path.to_owned(),
@@ -53,7 +53,7 @@ impl Key {
         }
     }
 
-    fn matches(&self, request: &Request<'_>) -> bool {
+    fn matches(&self, request: &MetricsRequest<'_>) -> bool {
         self.method == request.method
             && self.path == request.path
             && self.accept.as_deref() == request.accept
@@ -110,9 +110,9 @@ impl Renders {
     /// [`Outcome::TimedOut`], since a thread cannot be interrupted.
     pub(super) fn answer(
         &self,
-        request: &Request<'_>,
-        handler: &(dyn Fn(&Request<'_>) -> Response + Send + Sync),
-        is_sendable: fn(&Response) -> bool,
+        request: &MetricsRequest<'_>,
+        handler: &(dyn Fn(&MetricsRequest<'_>) -> MetricsResponse + Send + Sync),
+        is_sendable: fn(&MetricsResponse) -> bool,
         timeout: Duration,
         reuse: bool,
     ) -> Outcome {
@@ -185,7 +185,7 @@ impl Renders {
 
 impl Renders {
     /// The newest rendering of `request` that someone still holds.
-    fn newest(&self, request: &Request<'_>) -> Option<Rendered> {
+    fn newest(&self, request: &MetricsRequest<'_>) -> Option<Rendered> {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
         latest
             .iter()
@@ -231,7 +231,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
     use std::thread;
 
-    fn ok(_: &Response) -> bool {
+    fn ok(_: &MetricsResponse) -> bool {
         true
     }
 
@@ -241,12 +241,12 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let entered = Barrier::new(2);
         let release = Barrier::new(2);
-        let handler = |_: &Request<'_>| {
+        let handler = |_: &MetricsRequest<'_>| {
             if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 entered.wait();
                 release.wait();
             }
-            Response {
+            MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
                 content_encoding: None,
@@ -254,7 +254,7 @@ mod tests {
                 body: b"up 1\n".to_vec(),
             }
         };
-        let request = Request::new("GET", "/metrics");
+        let request = MetricsRequest::new("GET", "/metrics");
         let bodies = thread::scope(|scope| {
             let leader = scope.spawn(|| renders.answer(&request, &handler, ok, Duration::from_secs(5), false));
             entered.wait();
@@ -262,7 +262,7 @@ mod tests {
             let follower = scope.spawn(|| renders.answer(&request, &handler, ok, Duration::from_secs(5), false));
             // Another Accept is another rendering; the cap of 4 allows it.
             let other = renders.answer(
-                &Request {
+                &MetricsRequest {
                     accept: Some("application/openmetrics-text"),
                     ..request
                 },
@@ -274,7 +274,7 @@ mod tests {
             assert!(matches!(other, Outcome::Ready(_)));
             // So is another Accept-Encoding: a gzipped body is not a plain one.
             let gzip = renders.answer(
-                &Request {
+                &MetricsRequest {
                     accept_encoding: Some("gzip"),
                     ..request
                 },
@@ -305,11 +305,11 @@ mod tests {
         let renders = Renders::new(1);
         let entered = Barrier::new(2);
         let release = Barrier::new(2);
-        let slow = |_: &Request<'_>| {
+        let slow = |_: &MetricsRequest<'_>| {
             entered.wait();
             release.wait();
             thread::sleep(Duration::from_millis(50));
-            Response {
+            MetricsResponse {
                 status: 200,
                 content_type: "text/plain",
                 content_encoding: None,
@@ -317,11 +317,11 @@ mod tests {
                 body: Vec::new(),
             }
         };
-        let request = Request::new("GET", "/metrics");
+        let request = MetricsRequest::new("GET", "/metrics");
         thread::scope(|scope| {
             let leader = scope.spawn(|| renders.answer(&request, &slow, ok, Duration::from_millis(10), false));
             entered.wait();
-            let other = Request {
+            let other = MetricsRequest {
                 accept: Some("x"),
                 ..request
             };
@@ -332,7 +332,7 @@ mod tests {
             release.wait();
             assert!(matches!(leader.join().expect("leader"), Outcome::TimedOut));
         });
-        let panics = |_: &Request<'_>| -> Response { panic!("on purpose") };
+        let panics = |_: &MetricsRequest<'_>| -> MetricsResponse { panic!("on purpose") };
         assert!(matches!(
             renders.answer(&request, &panics, ok, Duration::from_secs(1), false),
             Outcome::Failed
@@ -343,14 +343,14 @@ mod tests {
     fn reuse_shares_the_newest_rendering_while_it_is_held() {
         let renders = Renders::new(1);
         let calls = AtomicUsize::new(0);
-        let handler = |_: &Request<'_>| Response {
+        let handler = |_: &MetricsRequest<'_>| MetricsResponse {
             status: 200,
             content_type: "text/plain",
             content_encoding: None,
             allow: None,
             body: calls.fetch_add(1, Ordering::SeqCst).to_string().into_bytes(),
         };
-        let request = Request::new("GET", "/metrics");
+        let request = MetricsRequest::new("GET", "/metrics");
         let answer = |reuse| match renders.answer(&request, &handler, ok, Duration::from_secs(1), reuse) {
             Outcome::Ready(rendered) => rendered,
             other => panic!("{other:?}"),

@@ -50,7 +50,10 @@ pub(crate) use negotiate::check_negotiate;
 /// went in: every family in registration order with its name, help and type,
 /// every series in first-seen order with its labels, bucket bounds and
 /// values bit for bit (NaN as NaN; an integral float may come back as an
-/// integer of the same value), then the registry's own health family.
+/// integer of the same value), then the registry's own health family; and
+/// the same again with the registry included in another under a name
+/// prefix and a constant label (the health family then the including
+/// registry's).
 ///
 /// It also checks that construction and registration succeed exactly when a
 /// naive model of the rules says they should.
@@ -86,7 +89,32 @@ pub(crate) fn check_encode_roundtrip(data: &[u8]) {
     let text = registry.render();
     assert!(text == registry.render(), "two renders of an unchanged registry differ");
     let got = oracle::parse(&text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{}", excerpt(&text)));
-    let want = expected(&entries, &const_labels);
+    let want = expected(&entries, &const_labels, "", &const_labels);
+    compare(&want, &got, &text);
+    check_included(registry, &entries, &const_labels);
+}
+
+/// The same registry included in another with a name prefix and a
+/// constant label: every family name prefixed, the label before the
+/// registry's own, the health family written once, by the including
+/// registry, naming the prefixed families.
+fn check_included(registry: Registry, entries: &[Entry], const_labels: &[(String, String)]) {
+    let (label, value) = ("tenant", "t \"1\"\n\\");
+    let parent = Registry::new();
+    let included = parent.include(Arc::new(registry), "inc_", &[(label, value)]);
+    let clash = const_labels.iter().any(|(n, _)| n == label);
+    assert_eq!(included.is_err(), clash, "include gave {included:?}");
+    if clash {
+        return;
+    }
+    let text = parent.render();
+    let got = oracle::parse(&text)
+        .unwrap_or_else(|e| panic!("oracle rejects the included exposition: {e}\n{}", excerpt(&text)));
+    let labels: Vec<(String, String)> = [(label.to_owned(), value.to_owned())]
+        .into_iter()
+        .chain(const_labels.iter().cloned())
+        .collect();
+    let want = expected(entries, &labels, "inc_", &[]);
     compare(&want, &got, &text);
     gzip_roundtrip(text.as_bytes());
 }
@@ -113,10 +141,11 @@ fn registry(input: &mut Input<'_>) -> (Registry, Vec<(String, String)>) {
 }
 
 /// The registry's own families, whose names no metric may take.
-const HEALTH: [&str; 3] = [
+const HEALTH: [&str; 4] = [
     "bareprom_series_dropped_total",
     "bareprom_collector_panics_total",
     "bareprom_collector_rejected_total",
+    "bareprom_families_rejected_total",
 ];
 
 /// One registered metric: the real thing and what it should render as.
@@ -507,7 +536,15 @@ struct WantSample {
 }
 
 /// What the registry should render, from the models.
-fn expected(entries: &[Entry], const_labels: &[(String, String)]) -> Vec<WantFamily> {
+/// What the registry of `entries` renders: each family's name after
+/// `prefix`, `const_labels` before each series' labels, and the health
+/// family with `health_labels` (those of the registry scraped).
+fn expected(
+    entries: &[Entry],
+    const_labels: &[(String, String)],
+    prefix: &str,
+    health_labels: &[(String, String)],
+) -> Vec<WantFamily> {
     let mut families = Vec::new();
     let sample = |name: String, labels: &[(String, String)], le: Option<f64>, value: Val| WantSample {
         name,
@@ -517,22 +554,23 @@ fn expected(entries: &[Entry], const_labels: &[(String, String)]) -> Vec<WantFam
     };
     for Entry { model: m, .. } in entries {
         let mut samples = Vec::new();
+        let name = format!("{prefix}{}", m.name);
         for (values, val) in &m.series {
             let labels: Vec<(String, String)> = m.labels.iter().cloned().zip(values.iter().cloned()).collect();
             let Val::Histogram(bounds, counts, sum) = val else {
-                samples.push(sample(m.name.clone(), &labels, None, val.clone()));
+                samples.push(sample(name.clone(), &labels, None, val.clone()));
                 continue;
             };
-            let bucket = format!("{}_bucket", m.name);
+            let bucket = format!("{name}_bucket");
             let mut total = 0u64;
             for (bound, count) in bounds.iter().chain([&f64::INFINITY]).zip(counts) {
                 total += count;
                 samples.push(sample(bucket.clone(), &labels, Some(*bound), Val::U64(total)));
             }
-            samples.push(sample(format!("{}_sum", m.name), &labels, None, Val::F64(*sum)));
-            samples.push(sample(format!("{}_count", m.name), &labels, None, Val::U64(total)));
+            samples.push(sample(format!("{name}_sum"), &labels, None, Val::F64(*sum)));
+            samples.push(sample(format!("{name}_count"), &labels, None, Val::U64(total)));
         }
-        let (name, help, kind) = (m.name.clone(), Some(m.help.clone()), m.kind);
+        let (help, kind) = (Some(m.help.clone()), m.kind);
         families.push(WantFamily {
             name,
             help,
@@ -544,13 +582,13 @@ fn expected(entries: &[Entry], const_labels: &[(String, String)]) -> Vec<WantFam
         .iter()
         .filter(|e| e.model.labelled)
         .map(|e| {
-            let labels = [("family".to_owned(), e.model.name.clone())];
-            sample(
-                "bareprom_series_dropped_total".to_owned(),
-                &labels,
-                None,
-                Val::U64(e.model.dropped),
-            )
+            let family = ("family".to_owned(), format!("{prefix}{}", e.model.name));
+            WantSample {
+                name: "bareprom_series_dropped_total".to_owned(),
+                labels: health_labels.iter().cloned().chain([family]).collect(),
+                le: None,
+                value: Val::U64(e.model.dropped),
+            }
         })
         .collect();
     if !dropped.is_empty() {

@@ -1,6 +1,6 @@
 //! The framework-agnostic handler: statuses, headers and bodies.
 
-use bareprom::{CONTENT_TYPE, Counter, Registry, Request};
+use bareprom::{CONTENT_TYPE, Counter, MetricsRequest, Registry};
 
 fn registry() -> Registry {
     static SERVED: Counter = Counter::new("h_served_total", "Served.");
@@ -12,12 +12,12 @@ fn registry() -> Registry {
 #[test]
 fn get_and_head_on_the_metrics_path() {
     let r = registry();
-    let get = r.handle(&Request::new("GET", "/metrics"));
+    let get = r.handle(&MetricsRequest::new("GET", "/metrics"));
     assert_eq!((get.status, get.content_type, get.allow), (200, CONTENT_TYPE, None));
     assert_eq!(get.body, r.render().into_bytes());
-    let with_query = r.handle(&Request::new("GET", "/metrics?name[]=x"));
+    let with_query = r.handle(&MetricsRequest::new("GET", "/metrics?name[]=x"));
     assert_eq!(with_query.status, 200);
-    let head = r.handle(&Request::new("HEAD", "/metrics"));
+    let head = r.handle(&MetricsRequest::new("HEAD", "/metrics"));
     assert_eq!((head.status, head.body.len()), (200, 0));
 }
 
@@ -25,17 +25,17 @@ fn get_and_head_on_the_metrics_path() {
 fn other_paths_and_methods() {
     let r = registry();
     for path in ["/", "/metrics/", "/Metrics", "metrics", "/metricsx", ""] {
-        assert_eq!(r.handle(&Request::new("GET", path)).status, 404, "{path:?}");
+        assert_eq!(r.handle(&MetricsRequest::new("GET", path)).status, 404, "{path:?}");
     }
     for method in ["POST", "PUT", "DELETE", "get", "OPTIONS", ""] {
-        let response = r.handle(&Request::new(method, "/metrics"));
+        let response = r.handle(&MetricsRequest::new(method, "/metrics"));
         assert_eq!(
             (response.status, response.allow),
             (405, Some("GET, HEAD")),
             "{method:?}"
         );
     }
-    let custom = r.handle_at("/internal/m", &Request::new("GET", "/internal/m"));
+    let custom = r.handle_at("/internal/m", &MetricsRequest::new("GET", "/internal/m"));
     assert_eq!(custom.status, 200);
 }
 
@@ -44,9 +44,9 @@ fn gzip_when_accept_encoding_allows_it() {
     static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Up.");
     let registry = Registry::new();
     registry.register(&UP).unwrap();
-    let with = |method, accept_encoding| Request {
+    let with = |method, accept_encoding| MetricsRequest {
         accept_encoding,
-        ..Request::new(method, "/metrics")
+        ..MetricsRequest::new(method, "/metrics")
     };
     let response = registry.handle(&with("GET", Some("gzip")));
     assert_eq!((response.status, response.content_encoding), (200, Some("gzip")));
@@ -63,9 +63,9 @@ fn gzip_when_accept_encoding_allows_it() {
         assert_eq!(response.body, registry.render().as_bytes());
     }
     // Errors are never compressed.
-    let response = registry.handle(&Request {
+    let response = registry.handle(&MetricsRequest {
         accept_encoding: Some("gzip"),
-        ..Request::new("GET", "/other")
+        ..MetricsRequest::new("GET", "/other")
     });
     assert_eq!((response.status, response.content_encoding), (404, None));
 }
@@ -82,9 +82,9 @@ fn every_accept_header_gets_the_text_format_until_openmetrics_is_written() {
         Some("image/png"),
         Some("\"garbage"),
     ] {
-        let response = registry.handle(&Request {
+        let response = registry.handle(&MetricsRequest {
             accept,
-            ..Request::new("GET", "/metrics")
+            ..MetricsRequest::new("GET", "/metrics")
         });
         assert_eq!(
             (response.status, response.content_type),

@@ -13,6 +13,8 @@
 )]
 
 mod claims;
+mod collectors;
+mod compose;
 mod concurrency;
 mod corpus;
 mod exposition;
@@ -29,7 +31,7 @@ mod oracle_tests;
 mod panics;
 mod process;
 mod prometheus;
-mod promtool;
+pub mod promtool;
 mod push;
 mod readme_servers;
 mod registry;

@@ -19,7 +19,7 @@ fn serve_one(server: &tiny_http::Server) -> Result<(), Box<dyn std::error::Error
     } else {
         req.method().as_str()
     };
-    let res = bareprom::handle(&bareprom::Request::new(method, req.url()));
+    let res = bareprom::handle(&bareprom::MetricsRequest::new(method, req.url()));
     let mut out = Response::from_data(res.body).with_status_code(res.status);
     out.add_header(Header::from_bytes("Content-Type", res.content_type).map_err(|()| "header")?);
     if let Some(allow) = res.allow {

@@ -162,3 +162,43 @@ fn families_render_in_registration_order_and_series_in_first_seen_order() {
     );
     assert_eq!(text, r.render(), "rendering is deterministic");
 }
+
+#[test]
+fn try_new_errors_name_the_character_and_its_position() {
+    let message = |r: Result<(), bareprom::Error>| r.unwrap_err().to_string();
+    assert_eq!(
+        message(Counter::try_new("http-requests", "x").map(drop)),
+        "invalid metric name: \"http-requests\" (character '-' at position 4)"
+    );
+    assert_eq!(
+        message(Gauge::try_new("caf\u{e9}_open", "x").map(drop)),
+        "invalid metric name: \"caf\u{e9}_open\" (character '\u{e9}' at position 3)"
+    );
+    assert_eq!(
+        message(Gauge::try_new("", "x").map(drop)),
+        "invalid metric name: \"\" (empty)"
+    );
+    assert_eq!(
+        message(CounterVec::try_new("ok_total", "x", ["fine", "bad label"]).map(drop)),
+        "invalid label name: \"bad label\" (character ' ' at position 3)"
+    );
+    assert_eq!(
+        message(CounterVec::try_new("ok_total", "x", ["9lives"]).map(drop)),
+        "invalid label name: \"9lives\" (character '9' at position 0)"
+    );
+    assert_eq!(
+        message(CounterVec::try_new("ok_total", "x", ["a", "a"]).map(drop)),
+        "duplicate label name: \"a\""
+    );
+}
+
+#[test]
+fn a_timer_started_on_a_temporary_handle_observes_into_its_series() {
+    static LATENCY: HistogramVec<1> = HistogramVec::with_buckets("timer_seconds", "T.", ["method"], &[60.0]);
+    let timer = LATENCY.with(["GET"]).start_timer();
+    let other = LATENCY.with(["PUT"]).start_timer();
+    drop(other);
+    assert!(timer.stop() < 60.0);
+    assert_eq!(LATENCY.with(["GET"]).count(), 1);
+    assert_eq!(LATENCY.with(["PUT"]).count(), 1);
+}

@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier, Condvar, Mutex, PoisonError, RwLock, RwLockReadGua
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bareprom::{Request, Response, ServeOptions, Server};
+use bareprom::{MetricsRequest, MetricsResponse, ServeOptions, Server};
 
 static SERIAL: RwLock<()> = RwLock::new(());
 
@@ -32,8 +32,8 @@ const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const GET: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n";
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-fn metrics(_: &Request<'_>) -> Response {
-    Response {
+fn metrics(_: &MetricsRequest<'_>) -> MetricsResponse {
+    MetricsResponse {
         status: 200,
         content_type: TEXT,
         content_encoding: None,

@@ -1,0 +1,242 @@
+//! The format-neutral exposition: what a metric says about itself, and the
+//! [`Sink`] it says it to.
+//!
+//! A scrape walks the registry's families; each family describes itself
+//! once ([`FamilyDesc`]: name, help, unit, kind, label names) and then hands
+//! every series to the sink: its own label values ([`SeriesLabels`]) and a
+//! value ([`Value`]) or a histogram snapshot ([`HistogramPoint`]). What the
+//! bytes look like is the sink's business: the text format 0.0.4 is the one
+//! sink today (`text.rs`); `OpenMetrics` and protobuf are further sinks that
+//! need no change to any metric type.
+//!
+//! Label values reach the sink in one of two shapes, and neither is a copy
+//! made for the scrape. A family keeps its series' values in page texts,
+//! escaped once when the series is created (`\`, `"` and newline, the
+//! escaping of both text formats), so the text sinks copy them as they are;
+//! a binary sink unescapes on the fly ([`unescape`]), which for a value
+//! without a backslash (checked first) is a plain copy of the same bytes.
+//! Collectors and the registry's own families hand raw values, which the
+//! text sinks escape as they write.
+
+/// The type of a family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A value that only goes up.
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// Observations counted into cumulative buckets, with a sum.
+    Histogram,
+}
+
+/// A sample value: integers exactly, floats as they are.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// An unsigned integer.
+    U64(u64),
+    /// A signed integer.
+    I64(i64),
+    /// A float.
+    F64(f64),
+}
+
+/// A family's label names, borrowed from wherever the family keeps them.
+#[derive(Clone, Copy, Debug)]
+pub enum Names<'a> {
+    /// Names known at compile time (or borrowed `&str`s).
+    Strs(&'a [&'a str]),
+    /// Names built at run time.
+    Strings(&'a [String]),
+}
+
+impl<'a> Names<'a> {
+    /// No labels.
+    pub const NONE: Names<'static> = Names::Strs(&[]);
+
+    /// How many names.
+    pub fn len(self) -> usize {
+        match self {
+            Names::Strs(names) => names.len(),
+            Names::Strings(names) => names.len(),
+        }
+    }
+
+    /// The names in order.
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        let (strs, strings): (&'a [&'a str], &'a [String]) = match self {
+            Names::Strs(names) => (names, &[]),
+            Names::Strings(names) => (&[], names),
+        };
+        strs.iter().copied().chain(strings.iter().map(String::as_str))
+    }
+
+    /// Whether both hold the same names in the same order.
+    pub fn same(self, other: Names<'_>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+/// What a family says about itself before its series.
+#[derive(Clone, Copy, Debug)]
+pub struct FamilyDesc<'a> {
+    /// The metric name, as the family was built (a registry's name prefix
+    /// is applied by the registry, see [`Scope`]).
+    pub name: &'a str,
+    /// The help text, unescaped.
+    pub help: &'a str,
+    /// The unit (`OpenMetrics` `# UNIT`); empty for none. No metric type sets
+    /// one yet.
+    pub unit: &'a str,
+    /// The type.
+    pub kind: Kind,
+    /// The family's own label names (constant labels come from the
+    /// [`Scope`]).
+    pub labels: Names<'a>,
+}
+
+/// The constant labels every series of a family member carries, from the
+/// registry that holds the member and every registry that includes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// The label pairs, raw.
+    pub pairs: &'a [(String, String)],
+    /// The same pairs rendered for the text formats: `a="x",b="y"`, the
+    /// values escaped; empty for none.
+    pub escaped: &'a str,
+}
+
+impl Scope<'_> {
+    /// No constant labels.
+    pub const NONE: Scope<'static> = Scope {
+        pairs: &[],
+        escaped: "",
+    };
+}
+
+/// One series' own label values, in the order of the family's names.
+#[derive(Clone, Copy, Debug)]
+pub enum SeriesLabels<'a> {
+    /// A series without labels.
+    None,
+    /// Values kept escaped for the text formats, one after the other in
+    /// `text`: the first starts at `start`, each ends at its entry in
+    /// `ends`. Binary formats read them through [`unescape`].
+    Escaped {
+        /// The page text the values are in.
+        text: &'a str,
+        /// Where the first value starts.
+        start: usize,
+        /// Where each value ends, one per label name.
+        ends: &'a [u32],
+    },
+    /// Raw values, one per label name.
+    Raw(&'a [String]),
+}
+
+impl<'a> SeriesLabels<'a> {
+    /// Each escaped value of [`SeriesLabels::Escaped`] in turn (nothing for
+    /// the other shapes).
+    pub fn escaped_values(self) -> impl Iterator<Item = &'a str> {
+        let (text, mut start, ends) = match self {
+            SeriesLabels::Escaped { text, start, ends } => (text, start, ends),
+            SeriesLabels::None | SeriesLabels::Raw(_) => ("", 0, &[][..]),
+        };
+        ends.iter().map(move |&end| {
+            let value = text.get(start..end as usize).unwrap_or_default();
+            start = end as usize;
+            value
+        })
+    }
+}
+
+/// Appends the raw form of a value escaped for the text formats (`\\`,
+/// `\"`, `\n`), for a sink that needs raw label values. A value without a
+/// backslash is appended as it is.
+#[allow(
+    dead_code,
+    reason = "the way a binary format (protobuf, issue 18) reads raw values; tested below"
+)]
+pub(crate) fn unescape(out: &mut Vec<u8>, escaped: &str) {
+    let bytes = escaped.as_bytes();
+    if !bytes.contains(&b'\\') {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let mut rest = bytes;
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'\\'
+            && let Some((&next, tail)) = tail.split_first()
+        {
+            out.push(if next == b'n' { b'\n' } else { next });
+            rest = tail;
+        } else {
+            out.push(b);
+            rest = tail;
+        }
+    }
+}
+
+/// One histogram series at one moment, read once: every cumulative bucket,
+/// the `+Inf` bucket (= the count) and the sum agree with each other.
+#[derive(Clone, Copy, Debug)]
+pub struct HistogramPoint<'a> {
+    /// The finite upper bounds, ascending.
+    pub bounds: &'a [f64],
+    /// The bounds formatted for the text formats' `le`, when the family
+    /// keeps them (a sink formats them itself otherwise).
+    pub les: Option<&'a [Box<str>]>,
+    /// The cumulative count at each bound, then the total count (the
+    /// `+Inf` bucket): one more entry than `bounds`.
+    pub cumulative: &'a [u64],
+    /// The sum of all observations.
+    pub sum: f64,
+}
+
+impl HistogramPoint<'_> {
+    /// The number of observations: the `+Inf` bucket.
+    pub fn count(&self) -> u64 {
+        self.cumulative.last().copied().unwrap_or(0)
+    }
+}
+
+/// Where a scrape's families go: one implementation per wire format.
+///
+/// The registry opens each family ([`family`](Sink::family)) and each
+/// member of it ([`scope`](Sink::scope): one registry's share, with its
+/// constant labels); the member's metric then writes its series.
+pub trait Sink {
+    /// Opens a family named `name` (the registry's prefix applied): every
+    /// series until the next call belongs to it.
+    fn family(&mut self, name: &str, family: &FamilyDesc<'_>);
+    /// Sets the constant labels of the series that follow.
+    fn scope(&mut self, scope: Scope<'_>);
+    /// A counter or gauge series.
+    fn series(&mut self, labels: SeriesLabels<'_>, value: Value);
+    /// A histogram series.
+    fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>);
+    /// A buffer for a histogram's cumulative counts, to hand back with
+    /// [`put_counts`](Sink::put_counts) (reused across series).
+    fn take_counts(&mut self) -> Vec<u64>;
+    /// Returns the buffer of [`take_counts`](Sink::take_counts).
+    fn put_counts(&mut self, counts: Vec<u64>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescape_inverts_the_text_escaping() {
+        for (escaped, raw) in [
+            ("plain", "plain"),
+            ("a\\\\b", "a\\b"),
+            ("q\\\"x\\\"", "q\"x\""),
+            ("l1\\nl2", "l1\nl2"),
+            ("\\", "\\"),
+        ] {
+            let mut out = Vec::new();
+            unescape(&mut out, escaped);
+            assert_eq!(out, raw.as_bytes(), "{escaped}");
+        }
+    }
+}

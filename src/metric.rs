@@ -1,0 +1,89 @@
+//! The contracts between metrics and the registry: the sealed traits every
+//! metric and series type implements, and a metric's validated name.
+//!
+//! A metric describes its families one by one ([`seal::Encode::describe`])
+//! and writes the series of one of them to a format-neutral
+//! [`Sink`](crate::expose::Sink) ([`seal::Encode::expose`]); the registry
+//! writes the family headers, so that it can merge the families of
+//! included registries and check them for clashes before anything is
+//! written.
+
+use std::borrow::Cow;
+
+use crate::error::Error;
+use crate::expose::{FamilyDesc, Kind, Names};
+use crate::name;
+
+/// The sealed parts of [`Metric`] and [`Cell`](crate::Cell): what the
+/// registry and families call on a metric, invisible to users.
+pub(crate) mod seal {
+    use crate::expose::{FamilyDesc, Kind, SeriesLabels, Sink};
+    use crate::layout::Layout;
+
+    /// What the registry needs of a metric.
+    pub trait Encode {
+        /// The `i`-th family this metric writes (from 0, `None` past the
+        /// last): name, help, type, label names. Cheap and allocation-free:
+        /// called on every scrape and for clash checks.
+        fn describe(&self, i: usize) -> Option<FamilyDesc<'_>>;
+        /// Writes the series of the `i`-th family (no header: the registry
+        /// writes it).
+        fn expose(&self, i: usize, sink: &mut dyn Sink);
+        /// For labelled families, how many lookups went to overflow.
+        fn dropped(&self) -> Option<u64> {
+            None
+        }
+    }
+
+    /// What a family needs of its series type.
+    pub trait Series: Send + Sync + Sized + 'static {
+        /// The family's type.
+        const KIND: Kind;
+        /// A fresh value for const construction; for a type that needs a
+        /// layout it is a panic, so using it fails to compile.
+        #[allow(clippy::declare_interior_mutable_const)] // a fresh copy at every use is the point
+        const ZERO: Self;
+        /// A fresh value for a new series.
+        fn create(layout: &Layout) -> Self;
+        /// Hands this series' value to the sink.
+        fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>);
+    }
+}
+
+/// A metric a [`Registry`](crate::Registry) can hold: every metric type of
+/// this crate ([`Counter`](crate::Counter), [`CounterVec`](crate::CounterVec),
+/// [`Histogram`](crate::Histogram), …). Sealed; for values computed at
+/// scrape time implement [`Collect`](crate::Collect) instead.
+pub trait Metric: seal::Encode + Send + Sync {}
+
+/// A metric's validated name and help text.
+pub(crate) struct Meta {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) help: Cow<'static, str>,
+}
+
+impl Meta {
+    pub(crate) const fn new(name: &'static str, help: &'static str) -> Meta {
+        name::unwrap(name::metric_name(name));
+        Meta {
+            name: Cow::Borrowed(name),
+            help: Cow::Borrowed(help),
+        }
+    }
+
+    pub(crate) fn try_new(name: Cow<'static, str>, help: Cow<'static, str>) -> Result<Meta, Error> {
+        name::check_metric_name(&name)?;
+        Ok(Meta { name, help })
+    }
+
+    /// The family this names, of type `kind` with these label names.
+    pub(crate) fn desc<'a>(&'a self, kind: Kind, labels: Names<'a>) -> FamilyDesc<'a> {
+        FamilyDesc {
+            name: &self.name,
+            help: &self.help,
+            unit: "",
+            kind,
+            labels,
+        }
+    }
+}
