@@ -362,7 +362,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// Creates the series of each label set at zero, so that they are
     /// present from the first scrape: a query such as `rate(x[5m])` then
     /// sees an outcome that has not happened yet as 0, not as missing.
-    /// This is client_golang's `WithLabelValues` called once per label set
+    /// This is `client_golang`'s `WithLabelValues` called once per label set
     /// at start-up, said by name. Label sets that exist are left as they
     /// are; the series cap applies as in [`Family::with`].
     ///
