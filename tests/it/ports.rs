@@ -69,6 +69,8 @@ fn assert_samples(text: &str, family: &str, expected: &[&str]) {
 
 #[test]
 fn connection_panics_port_counts_three_panicked_tasks_and_keeps_accepting() {
+    // A server of ours: the exclusive load tests measure with it idle.
+    let _serial = crate::serve::shared();
     let registry = Registry::new().without_health();
     wireframe::register::<{ wireframe::METRICS }>(&registry).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -97,6 +99,8 @@ fn connection_panics_port_counts_three_panicked_tasks_and_keeps_accepting() {
 
 #[test]
 fn connection_panics_port_built_without_metrics_registers_and_counts_nothing() {
+    // A server of ours: the exclusive load tests measure with it idle.
+    let _serial = crate::serve::shared();
     let registry = Registry::new().without_health();
     wireframe::register::<false>(&registry).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
