@@ -164,9 +164,9 @@ impl RouteTable {
     ///
     /// # Panics
     ///
-    /// As [`RouteTable::with_buckets`], and if a label name of the schema is
-    /// invalid, `le`, or the same as another; in a `static` that is a compile
-    /// error.
+    /// As [`RouteTable::with_buckets`], if a label name of the schema is
+    /// invalid, `le`, or the same as another, and if a family name of the
+    /// schema is invalid; in a `static` that is a compile error.
     ///
     /// # Examples
     ///
@@ -188,6 +188,8 @@ impl RouteTable {
     /// ```
     pub const fn with_schema(prefix: &'static str, bounds: &'static [f64], schema: RouteSchema) -> Self {
         name::unwrap(name::prefix(prefix));
+        name::unwrap(name::metric_name(schema.histogram));
+        name::unwrap(name::metric_name(schema.seconds));
         let (route, status) = (schema.route, schema.status);
         RouteTable {
             prefix: Cow::Borrowed(prefix),
@@ -233,7 +235,9 @@ impl RouteTable {
     /// [`ErrorKind::InvalidLabelName`](crate::ErrorKind::InvalidLabelName),
     /// [`ErrorKind::ReservedLabelName`](crate::ErrorKind::ReservedLabelName) or
     /// [`ErrorKind::DuplicateLabelName`](crate::ErrorKind::DuplicateLabelName)
-    /// for the schema's label names.
+    /// for the schema's label names,
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// for its family names.
     ///
     /// # Examples
     ///
@@ -251,6 +255,8 @@ impl RouteTable {
     ) -> Result<Self, Error> {
         let prefix = prefix.into();
         name::prefix(&prefix).map_err(|kind| Error::new(kind, &prefix))?;
+        name::check_metric_name(schema.histogram)?;
+        name::check_metric_name(schema.seconds)?;
         let (route, status) = (schema.route, schema.status);
         Ok(RouteTable {
             prefix,
@@ -419,8 +425,18 @@ impl RouteTable {
     }
 
     fn names(&self) -> &[String; 5] {
-        self.names
-            .get_or_init(|| FAMILIES.map(|(suffix, ..)| format!("{}{suffix}", self.prefix)))
+        self.names.get_or_init(|| {
+            let mut which = 0;
+            FAMILIES.map(|(suffix, ..)| {
+                let suffix = match which {
+                    1 => self.schema.histogram,
+                    2 => self.schema.seconds,
+                    _ => suffix,
+                };
+                which += 1;
+                format!("{}{suffix}", self.prefix)
+            })
+        })
     }
 
     /// The `i`-th family this table writes: the seconds counter only when
