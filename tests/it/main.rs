@@ -31,6 +31,7 @@ mod oracle;
 mod oracle_om;
 mod oracle_tests;
 mod panics;
+mod ports;
 mod process;
 mod prometheus;
 pub mod promtool;
@@ -49,6 +50,12 @@ mod victoria;
 mod web;
 
 use bareprom::Registry;
+
+// The heap counts of the ports' runtime block (`tests/it/ports.rs`) are
+// real only with a counting allocator installed; it forwards every call to
+// the system allocator and adds two relaxed atomic updates.
+#[global_allocator]
+static ALLOC: bareprom::CountingAlloc = bareprom::CountingAlloc::new(std::alloc::System);
 
 /// Asserts a registry's whole exposition, and that the strict oracle
 /// accepts it.
