@@ -293,6 +293,18 @@ fn encode_job(registry: &Registry) -> Job<'_> {
     })
 }
 
+/// As [`encode_job`], in `OpenMetrics` 1.0 text.
+fn encode_openmetrics_job(registry: &Registry) -> Job<'_> {
+    let mut out = Vec::new();
+    Box::new(move |n| {
+        for _ in 0..n {
+            out.clear();
+            registry.encode_openmetrics(&mut out);
+            black_box(&out);
+        }
+    })
+}
+
 /// Copies `src` `n` times into one buffer kept across samples: the `memcpy`
 /// reference for the encode rows.
 fn memcpy_job(src: &[u8]) -> Job<'_> {
@@ -509,6 +521,18 @@ fn main() {
         )
         .reference("memcpy same bytes", memcpy_job(&src_service))
         .derive(move |ns| format!("{:.1} µs, {:.0} MB/s", ns / 1e3, mb_per_sec(service_bytes, ns))),
+        Row::new(
+            "encode 10k series + 100 histograms, OpenMetrics 1.0 (`encode_openmetrics`)",
+            Target::None,
+            encode_openmetrics_job(&combined),
+        )
+        .reference("0.0.4 `encode`", encode_job(&combined)),
+        Row::new(
+            "encode realistic service, OpenMetrics 1.0",
+            Target::None,
+            encode_openmetrics_job(&service),
+        )
+        .reference("0.0.4 `encode`", encode_job(&service)),
         Row::new(
             "encode one counter (fixed cost of `Registry::encode`)",
             Target::None,

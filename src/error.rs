@@ -44,6 +44,9 @@ pub enum ErrorKind {
     FamilyClash,
     /// A registry would include itself.
     IncludeCycle,
+    /// A unit is empty, not made of `[a-zA-Z0-9_:]`, or not the suffix
+    /// `_<unit>` of the metric's family name (`OpenMetrics` requires it).
+    InvalidUnit,
 
     // Pushing to a Pushgateway (`push.rs`). Kept together, after the
     // registration kinds, so that kinds other modules add merge cleanly.
@@ -88,6 +91,7 @@ impl ErrorKind {
             ErrorKind::LabelClash => "constant label clashes with a metric label",
             ErrorKind::FamilyClash => "family clashes with a family of the same name",
             ErrorKind::IncludeCycle => "registry would include itself",
+            ErrorKind::InvalidUnit => "invalid unit",
             ErrorKind::InvalidPushUrl => "invalid pushgateway url",
             ErrorKind::InvalidJob => "invalid job name",
             ErrorKind::InvalidHeader => "invalid push header",

@@ -27,6 +27,10 @@ pub enum Kind {
     Gauge,
     /// Observations counted into cumulative buckets, with a sum.
     Histogram,
+    /// Constant labels describing the target, value 1: the `OpenMetrics`
+    /// `info` type (`x` with sample `x_info`), written as the gauge `x_info`
+    /// in the text format 0.0.4 (as `client_python` does).
+    Info,
 }
 
 /// A sample value: integers exactly, floats as they are.
@@ -84,8 +88,8 @@ pub struct FamilyDesc<'a> {
     pub name: &'a str,
     /// The help text, unescaped.
     pub help: &'a str,
-    /// The unit (`OpenMetrics` `# UNIT`); empty for none. No metric type sets
-    /// one yet.
+    /// The unit (`OpenMetrics` `# UNIT`); empty for none. Set by the
+    /// metrics' `with_unit`; always the suffix `_<unit>` of the family name.
     pub unit: &'a str,
     /// The type.
     pub kind: Kind,

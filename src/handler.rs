@@ -32,8 +32,9 @@ pub struct MetricsRequest<'a> {
     pub path: &'a str,
     /// The `Accept` header, if any (several joined with `, `). It is
     /// negotiated ([`negotiate`](crate::negotiate)) among the formats the
-    /// endpoint can write: today only the text format v0.0.4, which is also
-    /// the answer to any header that accepts nothing offered.
+    /// endpoint writes: the text format v0.0.4 (also the answer to no
+    /// header, or one that accepts nothing offered), then `OpenMetrics`
+    /// 1.0.0 and 0.0.1.
     pub accept: Option<&'a str>,
     /// The `Accept-Encoding` header, if any (several joined with `, `): the
     /// body is gzip-compressed when it allows gzip
@@ -94,9 +95,11 @@ impl Registry {
     /// Answers a request for [`METRICS_PATH`]: `GET` and `HEAD` get the
     /// exposition, other methods 405, other paths 404.
     ///
-    /// The exposition is in the text format v0.0.4 whatever the `Accept`
-    /// header says (the only format written yet), and gzip-compressed
-    /// when `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
+    /// The exposition is in the format the `Accept` header prefers among
+    /// the text format v0.0.4 and `OpenMetrics` 1.0.0/0.0.1 (0.0.4 when it
+    /// states no preference; every Prometheus prefers `OpenMetrics`), with
+    /// that format's complete `Content-Type`, and gzip-compressed when
+    /// `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
     /// gets the headers a `GET` would, without the body.
     ///
     /// # Examples
@@ -125,6 +128,15 @@ impl Registry {
     /// let response = registry.handle(&scrape);
     /// assert_eq!(response.content_encoding, Some("gzip"));
     /// assert_eq!(response.body[..2], [0x1F, 0x8B]);
+    ///
+    /// // Prometheus asks for OpenMetrics first.
+    /// let scrape = bareprom::MetricsRequest {
+    ///     accept: Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+    ///     ..bareprom::MetricsRequest::new("GET", "/metrics")
+    /// };
+    /// let response = registry.handle(&scrape);
+    /// assert_eq!(response.content_type, bareprom::OPENMETRICS_CONTENT_TYPE);
+    /// assert!(response.body.ends_with(b"# EOF\n"));
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn handle(&self, request: &MetricsRequest<'_>) -> MetricsResponse {
@@ -159,7 +171,10 @@ impl Registry {
         let coding = negotiate_encoding(request.accept_encoding);
         let mut body = Vec::new();
         if !head {
-            self.encode(&mut body);
+            match format {
+                Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => self.encode_openmetrics(&mut body),
+                _ => self.encode(&mut body),
+            }
             if coding == ContentEncoding::Gzip {
                 let mut compressed = Vec::new();
                 gzip(&body, &mut compressed);
@@ -176,8 +191,11 @@ impl Registry {
     }
 }
 
-/// The formats [`Registry::handle`] can write, in order of preference.
-const OFFERED: &[Format] = &[Format::Text0_0_4];
+/// The formats [`Registry::handle`] can write, in order of preference: a
+/// client that states no preference (curl, a browser) gets the text format
+/// 0.0.4. `OpenMetrics` 0.0.1 is the same encoder as 1.0.0, as in
+/// `client_golang`: the two versions differ in nothing this crate writes.
+const OFFERED: &[Format] = &[Format::Text0_0_4, Format::OpenMetrics1_0_0, Format::OpenMetrics0_0_1];
 
 fn plain(status: u16, body: &str) -> MetricsResponse {
     MetricsResponse {

@@ -387,6 +387,59 @@ impl Histogram {
         })
     }
 
+    /// The same metric with a unit, written as `# UNIT` in `OpenMetrics`
+    /// (the text format 0.0.4 has no unit line). The unit must be the
+    /// suffix `_<unit>` of the family name (for a counter, the name without
+    /// `_total`), as `OpenMetrics` requires; nothing is added to the name.
+    ///
+    /// # Panics
+    ///
+    /// If the unit is not `[a-zA-Z0-9_:]+` or not that suffix; in a
+    /// `static` that is a compile error. [`try_with_unit`](Self::try_with_unit)
+    /// returns the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SIZES: bareprom::Histogram = bareprom::Histogram::with_buckets("app_body_bytes", "Body sizes.", &[1024.0]).with_unit("bytes");
+    /// assert_eq!(SIZES.unit(), "bytes");
+    /// ```
+    #[must_use]
+    pub const fn with_unit(mut self, unit: &'static str) -> Self {
+        self.meta.set_unit(unit, Kind::Histogram);
+        self
+    }
+
+    /// As [`with_unit`](Self::with_unit), returning an error for a bad unit.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidUnit`](crate::ErrorKind::InvalidUnit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = bareprom::Gauge::try_new("app_heap_bytes", "Heap.")?.try_with_unit("seconds").unwrap_err();
+    /// assert_eq!(err.kind(), bareprom::ErrorKind::InvalidUnit);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_with_unit(mut self, unit: &'static str) -> Result<Self, Error> {
+        self.meta.try_set_unit(unit, Kind::Histogram)?;
+        Ok(self)
+    }
+
+    /// The unit; empty for none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Up.");
+    /// assert_eq!(UP.unit(), "");
+    /// ```
+    pub fn unit(&self) -> &str {
+        self.meta.unit
+    }
+
     #[inline]
     fn core(&self) -> Core<'_> {
         Core {

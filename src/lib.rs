@@ -124,6 +124,7 @@ mod expose;
 mod gzip;
 mod name;
 mod negotiate;
+mod openmetrics;
 mod text;
 // contracts: sealed metric and series traits, bucket layouts, label hash
 mod hash;
@@ -136,6 +137,7 @@ mod histogram;
 mod sharded;
 // containers: named metrics holding cells
 mod family;
+mod info;
 mod routes;
 mod unlabelled;
 // registry, and the collectors built on it
@@ -180,6 +182,7 @@ pub use histogram::{DEFAULT_BUCKETS, Histogram, HistogramCell, Timer, exponentia
 #[cfg(feature = "hyper")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub use hyper::HyperTimer;
+pub use info::Info;
 pub use metric::Metric;
 #[cfg(any(feature = "hyper", feature = "tower"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "hyper", feature = "tower"))))]
@@ -187,6 +190,7 @@ pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
+pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};
 pub use registry::{

@@ -56,10 +56,12 @@ pub(crate) mod seal {
 /// scrape time implement [`Collect`](crate::Collect) instead.
 pub trait Metric: seal::Encode + Send + Sync {}
 
-/// A metric's validated name and help text.
+/// A metric's validated name, help text and unit.
 pub(crate) struct Meta {
     pub(crate) name: Cow<'static, str>,
     pub(crate) help: Cow<'static, str>,
+    /// The `OpenMetrics` unit; empty for none.
+    pub(crate) unit: &'static str,
 }
 
 impl Meta {
@@ -68,12 +70,39 @@ impl Meta {
         Meta {
             name: Cow::Borrowed(name),
             help: Cow::Borrowed(help),
+            unit: "",
         }
     }
 
     pub(crate) fn try_new(name: Cow<'static, str>, help: Cow<'static, str>) -> Result<Meta, Error> {
         name::check_metric_name(&name)?;
-        Ok(Meta { name, help })
+        Ok(Meta { name, help, unit: "" })
+    }
+
+    /// The name, in const context.
+    const fn name_str(&self) -> &str {
+        match &self.name {
+            Cow::Borrowed(name) => name,
+            Cow::Owned(name) => name.as_str(),
+        }
+    }
+
+    /// Sets the unit of a metric of `kind`.
+    ///
+    /// # Panics
+    ///
+    /// If the unit is invalid for the name ([`name::unit`]); in a `static`
+    /// that is a compile error.
+    pub(crate) const fn set_unit(&mut self, unit: &'static str, kind: Kind) {
+        name::unwrap(name::unit(self.name_str(), unit, matches!(kind, Kind::Counter)));
+        self.unit = unit;
+    }
+
+    /// [`Meta::set_unit`] returning the error instead.
+    pub(crate) fn try_set_unit(&mut self, unit: &'static str, kind: Kind) -> Result<(), Error> {
+        name::check_unit(&self.name, unit, matches!(kind, Kind::Counter))?;
+        self.unit = unit;
+        Ok(())
     }
 
     /// The family this names, of type `kind` with these label names.
@@ -81,7 +110,7 @@ impl Meta {
         FamilyDesc {
             name: &self.name,
             help: &self.help,
-            unit: "",
+            unit: self.unit,
             kind,
             labels,
         }

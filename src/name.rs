@@ -109,6 +109,46 @@ pub(crate) const fn finite_len(bounds: &[f64]) -> usize {
     }
 }
 
+/// Checks a unit against the metric's name: `[a-zA-Z0-9_:]+`, and the
+/// family name (for a counter the name without a `_total` suffix, as
+/// `OpenMetrics` names its family) ends with `_` and the unit.
+pub(crate) const fn unit(name: &str, unit: &str, counter: bool) -> Result<(), ErrorKind> {
+    let (unit, mut family) = (unit.as_bytes(), name.as_bytes());
+    if unit.is_empty() {
+        return Err(ErrorKind::InvalidUnit);
+    }
+    let mut i = 0;
+    while i < unit.len() {
+        let b = unit[i];
+        if !(b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+            return Err(ErrorKind::InvalidUnit);
+        }
+        i += 1;
+    }
+    if counter && ends_with(family, b"_total") {
+        family = family.split_at(family.len() - 6).0;
+    }
+    if family.len() <= unit.len() || !ends_with(family, unit) || family[family.len() - unit.len() - 1] != b'_' {
+        return Err(ErrorKind::InvalidUnit);
+    }
+    Ok(())
+}
+
+/// Whether `s` ends with `suffix`, in const context.
+const fn ends_with(s: &[u8], suffix: &[u8]) -> bool {
+    if s.len() < suffix.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < suffix.len() {
+        if s[s.len() - suffix.len() + i] != suffix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// `&str` equality usable in const context.
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -139,6 +179,15 @@ pub(crate) fn check_metric_name(name: &str) -> Result<(), Error> {
         explained(kind, name, |i, c| {
             c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
         })
+    })
+}
+
+/// [`unit`] at run time, with an error that names the unit and the name.
+pub(crate) fn check_unit(name: &str, unit_text: &str, counter: bool) -> Result<(), Error> {
+    unit(name, unit_text, counter).map_err(|kind| {
+        Error::new(kind, unit_text).with_detail(format!(
+            "a unit is [a-zA-Z0-9_:]+ and the family name {name:?} must end in \"_{unit_text}\""
+        ))
     })
 }
 

@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::expose::Sink;
 use crate::metric::Metric;
 use crate::name;
+use crate::openmetrics::OpenMetricsEncoder;
 use crate::text::{self, TextEncoder};
 
 mod claim;
@@ -406,6 +407,40 @@ impl Registry {
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
         self.expose(&mut TextEncoder::new(out));
+    }
+
+    /// Appends the `OpenMetrics` 1.0 text exposition (see
+    /// [`OPENMETRICS_CONTENT_TYPE`](crate::OPENMETRICS_CONTENT_TYPE)) of
+    /// everything registered to `out`, ending with `# EOF`.
+    ///
+    /// Counters are family `x` with samples `x_total`, info metrics family
+    /// `x` with sample `x_info`, a unit set with `with_unit` is a `# UNIT`
+    /// line; no `_created` samples (the crate keeps no creation times).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SENT: bareprom::Counter =
+    ///     bareprom::Counter::new("app_sent_bytes_total", "Bytes sent.").with_unit("bytes");
+    /// let registry = bareprom::Registry::new();
+    /// registry.register(&SENT)?;
+    /// SENT.inc_by(512);
+    /// let mut body = Vec::new();
+    /// registry.encode_openmetrics(&mut body);
+    /// assert_eq!(
+    ///     String::from_utf8(body).unwrap(),
+    ///     "# HELP app_sent_bytes Bytes sent.\n\
+    ///      ## TYPE app_sent_bytes counter\n\
+    ///      ## UNIT app_sent_bytes bytes\n\
+    ///      app_sent_bytes_total 512\n\
+    ///      ## EOF\n"
+    /// );
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
+        let mut encoder = OpenMetricsEncoder::new(out);
+        self.expose(&mut encoder);
+        encoder.finish();
     }
 
     /// Hands everything registered to `sink`, whatever its format: the one

@@ -32,7 +32,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 fn kind_str(kind: Kind) -> &'static str {
     match kind {
         Kind::Counter => "counter",
-        Kind::Gauge => "gauge",
+        Kind::Gauge | Kind::Info => "gauge",
         Kind::Histogram => "histogram",
     }
 }
@@ -351,7 +351,7 @@ pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
 
 /// Label values escape `\`, `"` and newline; HELP text `\` and newline;
 /// nothing else.
-fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
+pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -368,7 +368,7 @@ fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-fn write_value(out: &mut Vec<u8>, value: Value) {
+pub(crate) fn write_value(out: &mut Vec<u8>, value: Value) {
     match value {
         Value::U64(v) => write_u64(out, v),
         Value::I64(v) => {

@@ -11,9 +11,11 @@
 //!   (OpenMetrics 1.0 names that counter's family `x` and writes samples
 //!   `x_total` and `x_created`).
 //!
+//! - an info `x_info` also `x` (`OpenMetrics` names its family `x`).
+//!
 //! A gauge claims its own name only. Kinds this crate does not write yet
 //! would claim as OpenMetrics maps them: a summary as a histogram without
-//! `_bucket`, an info `x` also `x_info`, a gauge histogram `x_bucket`,
+//! `_bucket`, a gauge histogram `x_bucket`,
 //! `x_gsum` and `x_gcount`.
 //!
 //! Two families clash when their claims intersect, whatever the order they
@@ -48,6 +50,10 @@ impl<'a> Claim<'a> {
                 base: name,
                 suffixes: &["", "_bucket", "_sum", "_count", "_created"],
             },
+            Kind::Info => Claim {
+                base: name.strip_suffix("_info").unwrap_or(name),
+                suffixes: &["", "_info"],
+            },
         }
     }
 
@@ -81,8 +87,17 @@ mod tests {
 
     #[test]
     fn intersection_is_symmetric_and_agrees_with_the_built_names() {
-        let kinds = [Kind::Counter, Kind::Gauge, Kind::Histogram];
-        let names_tried = ["x", "x_total", "x_count", "x_created", "x_total_total", "y", "x_bucket"];
+        let kinds = [Kind::Counter, Kind::Gauge, Kind::Histogram, Kind::Info];
+        let names_tried = [
+            "x",
+            "x_total",
+            "x_count",
+            "x_created",
+            "x_total_total",
+            "y",
+            "x_bucket",
+            "x_info",
+        ];
         for a_kind in kinds {
             for b_kind in kinds {
                 for a in names_tried {

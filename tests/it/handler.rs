@@ -71,13 +71,11 @@ fn gzip_when_accept_encoding_allows_it() {
 }
 
 #[test]
-fn every_accept_header_gets_the_text_format_until_openmetrics_is_written() {
+fn accept_headers_without_openmetrics_get_the_text_format() {
     let registry = Registry::new();
     for accept in [
         None,
-        Some(
-            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-        ),
+        Some("text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
         Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
         Some("image/png"),
         Some("\"garbage"),

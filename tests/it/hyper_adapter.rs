@@ -559,3 +559,64 @@ fn an_inner_error_is_passed_on_and_recorded_as_500_and_a_dropped_future_as_499()
     assert_eq!(table.requests("GET", "/ok", 200), 1);
     assert_eq!(table.panics("GET", "/ok") + table.panics("GET", "/fail"), 0);
 }
+
+/// A real Prometheus scraping the hyper adapter: it negotiates `OpenMetrics`
+/// and gzip on its own (as the std server's test shows, the handler is the
+/// same), the target is up and the stored values are ours.
+#[test]
+fn real_prometheus_scrapes_the_hyper_adapter_in_openmetrics() {
+    use std::io::{Read as _, Write as _};
+
+    let setup = setup("hyper_prom_", &[0.1, 1.0]);
+    let family = Arc::new(CounterVec::<1>::try_new("hyper_prom_jobs_total", "Jobs.", ["queue"]).unwrap());
+    for (i, queue) in ["ä \"q\"", "b\\c", "plain"].iter().enumerate() {
+        family.with([queue]).inc_by(1000 + i as u64);
+    }
+    setup.registry.register_arc(family).unwrap();
+    let runtime = runtime();
+    let addr = serve(&runtime, setup.service(None));
+    // What Prometheus 2.42 asks for: the adapter answers in OpenMetrics.
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .write_all(
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n",
+        )
+        .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("content-type: {}", bareprom::OPENMETRICS_CONTENT_TYPE)),
+        "{head}"
+    );
+    crate::oracle_om::parse(body).unwrap();
+
+    let Some(prometheus) = crate::prometheus::start_prometheus(addr) else {
+        return crate::missing_program("prometheus");
+    };
+    let query =
+        |q: &str| crate::prometheus::get(prometheus.port, &format!("/api/v1/query?query={q}")).unwrap_or_default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !query("sum(hyper_prom_jobs_total)").contains("\"3003\"]") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "prometheus never stored the sum 3003\ntargets: {}\nlog:\n{}",
+            crate::prometheus::get(prometheus.port, "/api/v1/targets").unwrap_or_default(),
+            crate::prometheus::log_tail(&prometheus.dir)
+        );
+        thread::sleep(Duration::from_millis(500));
+    }
+    let targets = crate::prometheus::get(prometheus.port, "/api/v1/targets").unwrap();
+    assert!(
+        targets.contains("\"health\":\"up\"") && targets.contains("\"lastError\":\"\""),
+        "{targets}"
+    );
+    // One series by its exact label (`ä "q"`, URL-encoded).
+    let one = query("hyper_prom_jobs_total%7Bqueue%3D%22%C3%A4%20%5C%22q%5C%22%22%7D");
+    assert!(one.contains("\"1000\"]"), "{one}");
+    // The scrapes themselves went through the instrumented service's
+    // `/metrics` (not counted as a route) and were answered 200.
+    assert_eq!(setup.requests("GET", UNMATCHED_ROUTE, 404), 0);
+}

@@ -12,10 +12,10 @@ use bareprom::{Counter, Registry, RouteTable, ServeOptions};
 
 /// A Prometheus process we started; killed (by pid, it is our child) and
 /// its directory removed on drop.
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: Child,
-    port: u16,
-    dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Prometheus {
@@ -31,7 +31,7 @@ pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
+pub(crate) fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
     let dir = std::env::temp_dir().join(format!("bareprom-e2e-{}-{}", std::process::id(), target.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
@@ -71,7 +71,7 @@ pub(crate) fn get(port: u16, path: &str) -> Option<String> {
     response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
 }
 
-fn log_tail(dir: &Path) -> String {
+pub(crate) fn log_tail(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("log")).unwrap_or_default()
 }
 
@@ -173,12 +173,22 @@ fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
     registry.register_arc(histogram).unwrap();
 
     let gzipped = Arc::new(AtomicUsize::new(0));
+    let openmetrics = Arc::new(AtomicUsize::new(0));
     let (for_server, counter) = (Arc::clone(&registry), Arc::clone(&gzipped));
+    let om_counter = Arc::clone(&openmetrics);
+    let accepts = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let accepts_seen = Arc::clone(&accepts);
     let server = ServeOptions::new()
         .serve("127.0.0.1:0", move |request| {
             let response = for_server.handle(request);
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+                om_counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Ok(mut seen) = accepts_seen.lock() {
+                seen.push(request.accept.unwrap_or_default().to_owned());
             }
             response
         })
@@ -203,6 +213,11 @@ fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(gzipped.load(Ordering::Relaxed) > 0, "no scrape asked for gzip");
+    assert!(
+        openmetrics.load(Ordering::Relaxed) > 0,
+        "no scrape negotiated OpenMetrics; Accept headers: {:?}",
+        accepts.lock().map(|a| a.clone()).unwrap_or_default()
+    );
     let targets = get(prometheus.port, "/api/v1/targets").unwrap();
     assert!(
         targets.contains("\"health\":\"up\"") && targets.contains("\"lastError\":\"\""),

@@ -63,8 +63,22 @@ fn start_victoria(target: std::net::SocketAddr) -> Option<Victoria> {
     }
 }
 
+/// VictoriaMetrics asks for the text format 0.0.4
+/// (`text/plain;version=0.0.4;q=1,*/*;q=0.1`) and gets it.
 #[test]
 fn real_victoria_metrics_scrapes_gzip_and_stores_the_same_values() {
+    scrape_and_compare(false);
+}
+
+/// The same scrape answered in `OpenMetrics` whatever it asks (the handler
+/// is handed the Accept header of Prometheus 2.42): what a Prometheus gets,
+/// VictoriaMetrics must store identically too.
+#[test]
+fn real_victoria_metrics_stores_openmetrics_values_exactly() {
+    scrape_and_compare(true);
+}
+
+fn scrape_and_compare(force_openmetrics: bool) {
     let registry = Arc::new(Registry::new());
     let family = Arc::new(CounterVec::<2>::try_new("vm_gz_total", "Gzip.", ["path", "code"]).unwrap());
     let mut sum = 0u64;
@@ -82,12 +96,26 @@ fn real_victoria_metrics_scrapes_gzip_and_stores_the_same_values() {
     registry.register_arc(histogram).unwrap();
 
     let gzipped = Arc::new(AtomicUsize::new(0));
+    let openmetrics = Arc::new(AtomicUsize::new(0));
     let (for_server, counter) = (Arc::clone(&registry), Arc::clone(&gzipped));
+    let om_counter = Arc::clone(&openmetrics);
+    let accepts = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let accepts_seen = Arc::clone(&accepts);
     let server = ServeOptions::new()
         .serve("127.0.0.1:0", move |request| {
-            let response = for_server.handle(request);
+            let prometheus_2 = bareprom::MetricsRequest {
+                accept: Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+                ..*request
+            };
+            let response = for_server.handle(if force_openmetrics { &prometheus_2 } else { request });
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+                om_counter.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Ok(mut seen) = accepts_seen.lock() {
+                seen.push(request.accept.unwrap_or_default().to_owned());
             }
             response
         })
@@ -112,6 +140,12 @@ fn real_victoria_metrics_scrapes_gzip_and_stores_the_same_values() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(gzipped.load(Ordering::Relaxed) > 0, "no scrape asked for gzip");
+    assert_eq!(
+        openmetrics.load(Ordering::Relaxed) > 0,
+        force_openmetrics,
+        "no scrape negotiated OpenMetrics; Accept headers: {:?}",
+        accepts.lock().map(|a| a.clone()).unwrap_or_default()
+    );
     let targets = get(victoria.port, "/api/v1/targets").unwrap();
     assert!(targets.contains("\"health\":\"up\""), "{targets}");
     let total = query("sum(vm_gz_total)");

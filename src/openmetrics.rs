@@ -1,0 +1,284 @@
+//! The encoder for `OpenMetrics` 1.0 text: a second [`Sink`] fed by the
+//! same registry walk as the text format 0.0.4.
+//!
+//! What differs from 0.0.4 (see `text.rs`, whose escaping and number
+//! formatting it shares): the exposition ends with `# EOF`; a counter's
+//! family is named without `_total` and its sample with it (a counter
+//! registered as `x_total` or as `x` is family `x`, sample `x_total`); an
+//! info metric `x_info` is family `x` of type `info`; a family with a unit
+//! gets `# UNIT`; `# HELP` also escapes `"`; a bucket bound that is an
+//! integer is written with `.0` (`le="1.0"`), the canonical form the
+//! specification asks for and `client_golang` writes.
+//!
+//! A histogram's `_sum` is counter-like in `OpenMetrics` (never negative or
+//! NaN) and may not appear with a negative bucket bound, and `_count` only
+//! appears with `_sum`. When a histogram has a negative bound, or its sum is
+//! negative or NaN, both are left out; its `+Inf` bucket still carries the
+//! count.
+//!
+//! `_created` samples are not written: the crate keeps no creation time per
+//! series, and a made-up one (the registration time, say) would be wrong
+//! for every series created later or reset.
+
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
+use crate::text::{escape, write_f64, write_value};
+
+/// The `Content-Type` of `OpenMetrics` 1.0 text.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(
+///     bareprom::OPENMETRICS_CONTENT_TYPE,
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/// );
+/// ```
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+fn kind_str(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Counter => "counter",
+        Kind::Gauge => "gauge",
+        Kind::Histogram => "histogram",
+        Kind::Info => "info",
+    }
+}
+
+/// The `OpenMetrics` 1.0 sink: appends the exposition to a byte buffer;
+/// [`finish`](OpenMetricsEncoder::finish) writes the closing `# EOF`.
+pub(crate) struct OpenMetricsEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    /// The open family's name as `OpenMetrics` names it.
+    name: String,
+    /// What every sample of a counter or info family appends to `name`.
+    suffix: &'static str,
+    /// The open family's label names, each followed by `="` and preceded
+    /// (after the first) by `",`, one after the other; `glue_at` holds
+    /// where each ends.
+    glue: Vec<u8>,
+    glue_at: Vec<usize>,
+    /// The open scope's constant labels, escaped.
+    const_labels: Vec<u8>,
+    /// A series' whole label block.
+    block: Vec<u8>,
+    /// Bucket bound text.
+    le: Vec<u8>,
+    /// The buffer of [`Sink::take_counts`].
+    counts: Vec<u64>,
+}
+
+impl<'a> OpenMetricsEncoder<'a> {
+    /// An encoder appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        OpenMetricsEncoder {
+            out,
+            name: String::new(),
+            suffix: "",
+            glue: Vec::new(),
+            glue_at: Vec::new(),
+            const_labels: Vec::new(),
+            block: Vec::new(),
+            le: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Writes the closing `# EOF` line.
+    pub(crate) fn finish(self) {
+        self.out.extend_from_slice(b"# EOF\n");
+    }
+
+    /// Renders a series' label block into `self.block` (for histograms,
+    /// whose every line repeats it).
+    fn label_block(&mut self, labels: SeriesLabels<'_>) {
+        self.block.clear();
+        write_labels(&mut self.block, &self.glue, &self.glue_at, &self.const_labels, labels);
+    }
+
+    /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
+    fn line(&mut self, suffix: &str, le: Option<&[u8]>, value: Value) {
+        let out = &mut *self.out;
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        let mut open = false;
+        if !self.block.is_empty() {
+            out.push(b'{');
+            out.extend_from_slice(&self.block);
+            open = true;
+        }
+        if let Some(le) = le {
+            out.extend_from_slice(if open { b",le=\"" } else { b"{le=\"" });
+            out.extend_from_slice(le);
+            out.push(b'"');
+            open = true;
+        }
+        out.extend_from_slice(if open { b"} " } else { b" " });
+        write_value(out, value);
+        out.push(b'\n');
+    }
+}
+
+/// Appends `const,a="x",b="y"` (whichever parts exist), without braces:
+/// `glue` holds each label name with its `="` (and `",` before all but the
+/// first), ending at the entries of `glue_at`.
+fn write_labels(dst: &mut Vec<u8>, glue: &[u8], glue_at: &[usize], const_labels: &[u8], labels: SeriesLabels<'_>) {
+    dst.extend_from_slice(const_labels);
+    let mut wrote = false;
+    let mut from = 0;
+    let mut put_glue = |dst: &mut Vec<u8>, i: usize| {
+        if let Some(&end) = glue_at.get(i) {
+            wrote = true;
+            if i == 0 && !const_labels.is_empty() {
+                dst.push(b',');
+            }
+            dst.extend_from_slice(glue.get(from..end).unwrap_or_default());
+            from = end;
+        }
+    };
+    match labels {
+        SeriesLabels::None => return,
+        SeriesLabels::Escaped { .. } => {
+            for (i, value) in labels.escaped_values().enumerate() {
+                put_glue(dst, i);
+                dst.extend_from_slice(value.as_bytes());
+            }
+        }
+        SeriesLabels::Raw(values) => {
+            for (i, value) in values.iter().enumerate() {
+                put_glue(dst, i);
+                escape(dst, value, true);
+            }
+        }
+    }
+    if wrote {
+        dst.push(b'"');
+    }
+}
+
+/// `name` without `suffix`, unless that leaves nothing.
+fn strip<'n>(name: &'n str, suffix: &str) -> &'n str {
+    name.strip_suffix(suffix)
+        .filter(|base| !base.is_empty())
+        .unwrap_or(name)
+}
+
+/// Appends `.0` to an integral bound (`1` → `1.0`), the canonical form.
+fn canonical_le(le: &mut Vec<u8>) {
+    if le.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
+        le.extend_from_slice(b".0");
+    }
+}
+
+impl Sink for OpenMetricsEncoder<'_> {
+    fn family(&mut self, name: &str, family: &FamilyDesc<'_>) {
+        let (base, suffix) = match family.kind {
+            Kind::Counter => (strip(name, "_total"), "_total"),
+            Kind::Info => (strip(name, "_info"), "_info"),
+            Kind::Gauge | Kind::Histogram => (name, ""),
+        };
+        self.name.clear();
+        self.name.push_str(base);
+        self.suffix = suffix;
+        let out = &mut *self.out;
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(base.as_bytes());
+        out.push(b' ');
+        escape(out, family.help, true);
+        out.extend_from_slice(b"\n# TYPE ");
+        out.extend_from_slice(base.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(kind_str(family.kind).as_bytes());
+        out.push(b'\n');
+        if !family.unit.is_empty() {
+            out.extend_from_slice(b"# UNIT ");
+            out.extend_from_slice(base.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(family.unit.as_bytes());
+            out.push(b'\n');
+        }
+        self.glue.clear();
+        self.glue_at.clear();
+        for (i, label) in family.labels.iter().enumerate() {
+            if i > 0 {
+                self.glue.extend_from_slice(b"\",");
+            }
+            self.glue.extend_from_slice(label.as_bytes());
+            self.glue.extend_from_slice(b"=\"");
+            self.glue_at.push(self.glue.len());
+        }
+        self.const_labels.clear();
+    }
+
+    fn scope(&mut self, scope: Scope<'_>) {
+        self.const_labels.clear();
+        self.const_labels.extend_from_slice(scope.escaped.as_bytes());
+    }
+
+    fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
+        // Written straight to the output: one copy of each label value.
+        let out = &mut *self.out;
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(self.suffix.as_bytes());
+        let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
+        if own || !self.const_labels.is_empty() {
+            out.push(b'{');
+            write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);
+            out.extend_from_slice(b"} ");
+        } else {
+            out.push(b' ');
+        }
+        write_value(out, value);
+        out.push(b'\n');
+    }
+
+    fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
+        self.label_block(labels);
+        let mut le = std::mem::take(&mut self.le);
+        for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
+            le.clear();
+            match point.les.and_then(|les| les.get(i)) {
+                Some(text) => le.extend_from_slice(text.as_bytes()),
+                None => write_f64(&mut le, *bound),
+            }
+            canonical_le(&mut le);
+            self.line("_bucket", Some(&le), Value::U64(*total));
+        }
+        self.le = le;
+        let count = point.count();
+        self.line("_bucket", Some(b"+Inf"), Value::U64(count));
+        // `_sum` is counter-like and `_count` needs it (see the module docs).
+        let negative_bound = point.bounds.first().is_some_and(|b| *b < 0.0);
+        if !negative_bound && point.sum >= 0.0 {
+            self.line("_sum", None, Value::F64(point.sum));
+            self.line("_count", None, Value::U64(count));
+        }
+    }
+
+    fn take_counts(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.counts)
+    }
+
+    fn put_counts(&mut self, counts: Vec<u64>) {
+        self.counts = counts;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_bounds_get_a_fraction_and_others_stay() {
+        for (bound, want) in [
+            ("1", "1.0"),
+            ("-2", "-2.0"),
+            ("0.25", "0.25"),
+            ("1e+21", "1e+21"),
+            ("1e-05", "1e-05"),
+        ] {
+            let mut le = bound.as_bytes().to_vec();
+            canonical_le(&mut le);
+            assert_eq!(le, want.as_bytes(), "{bound}");
+        }
+    }
+}
