@@ -5,9 +5,9 @@
 //! once ([`FamilyDesc`]: name, help, unit, kind, label names) and then hands
 //! every series to the sink: its own label values ([`SeriesLabels`]) and a
 //! value ([`Value`]) or a histogram snapshot ([`HistogramPoint`]). What the
-//! bytes look like is the sink's business: the text format 0.0.4 is the one
-//! sink today (`text.rs`); `OpenMetrics` and protobuf are further sinks that
-//! need no change to any metric type.
+//! bytes look like is the sink's business: the text format 0.0.4 (`text.rs`) and
+//! the protobuf exposition (`protobuf.rs`) are sinks; `OpenMetrics` is one
+//! more that needs no change to any metric type.
 //!
 //! Label values reach the sink in one of two shapes, and neither is a copy
 //! made for the scrape. A family keeps its series' values in page texts,
@@ -152,10 +152,6 @@ impl<'a> SeriesLabels<'a> {
 /// Appends the raw form of a value escaped for the text formats (`\\`,
 /// `\"`, `\n`), for a sink that needs raw label values. A value without a
 /// backslash is appended as it is.
-#[allow(
-    dead_code,
-    reason = "the way a binary format (protobuf, issue 18) reads raw values; tested below"
-)]
 pub(crate) fn unescape(out: &mut Vec<u8>, escaped: &str) {
     let bytes = escaped.as_bytes();
     if !bytes.contains(&b'\\') {

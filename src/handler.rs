@@ -32,8 +32,9 @@ pub struct MetricsRequest<'a> {
     pub path: &'a str,
     /// The `Accept` header, if any (several joined with `, `). It is
     /// negotiated ([`negotiate`](crate::negotiate)) among the formats the
-    /// endpoint can write: today only the text format v0.0.4, which is also
-    /// the answer to any header that accepts nothing offered.
+    /// endpoint can write: the text format v0.0.4, which is also the answer
+    /// to any header that accepts nothing offered, and the protobuf
+    /// exposition, for a scraper that names it.
     pub accept: Option<&'a str>,
     /// The `Accept-Encoding` header, if any (several joined with `, `): the
     /// body is gzip-compressed when it allows gzip
@@ -94,8 +95,9 @@ impl Registry {
     /// Answers a request for [`METRICS_PATH`]: `GET` and `HEAD` get the
     /// exposition, other methods 405, other paths 404.
     ///
-    /// The exposition is in the text format v0.0.4 whatever the `Accept`
-    /// header says (the only format written yet), and gzip-compressed
+    /// The exposition is in the protobuf format when the `Accept` header
+    /// prefers it (as Prometheus does with native histograms enabled: see
+    /// [`Registry::encode_protobuf`]), else in the text format v0.0.4; and gzip-compressed
     /// when `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
     /// gets the headers a `GET` would, without the body.
     ///
@@ -159,7 +161,10 @@ impl Registry {
         let coding = negotiate_encoding(request.accept_encoding);
         let mut body = Vec::new();
         if !head {
-            self.encode(&mut body);
+            match format {
+                Format::ProtobufDelimited => self.encode_protobuf(&mut body),
+                _ => self.encode(&mut body),
+            }
             if coding == ContentEncoding::Gzip {
                 let mut compressed = Vec::new();
                 gzip(&body, &mut compressed);
@@ -176,8 +181,10 @@ impl Registry {
     }
 }
 
-/// The formats [`Registry::handle`] can write, in order of preference.
-const OFFERED: &[Format] = &[Format::Text0_0_4];
+/// The formats [`Registry::handle`] can write, in order of preference (a
+/// tie goes to the first). Protobuf is chosen only when the scraper names
+/// it: wildcards never select it.
+const OFFERED: &[Format] = &[Format::Text0_0_4, Format::ProtobufDelimited];
 
 fn plain(status: u16, body: &str) -> MetricsResponse {
     MetricsResponse {

@@ -124,6 +124,7 @@ mod expose;
 mod gzip;
 mod name;
 mod negotiate;
+mod protobuf;
 mod text;
 // contracts: sealed metric and series traits, bucket layouts, label hash
 mod hash;

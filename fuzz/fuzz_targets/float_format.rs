@@ -14,5 +14,8 @@ mod inflate;
 #[allow(dead_code, reason = "the checks use part of the oracle's API")]
 #[path = "../../tests/it/oracle.rs"]
 mod oracle;
+#[allow(dead_code, reason = "the checks use part of the decoder's API")]
+#[path = "../../tests/it/protobuf_decode.rs"]
+mod protobuf_decode;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_checks::check_float_format(data));

@@ -78,7 +78,8 @@ fn every_accept_header_gets_the_text_format_until_openmetrics_is_written() {
         Some(
             "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
         ),
-        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
+        // Protobuf alone gets protobuf: see `protobuf.rs`.
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"),
         Some("image/png"),
         Some("\"garbage"),
     ] {

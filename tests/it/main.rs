@@ -32,6 +32,8 @@ mod panics;
 mod process;
 mod prometheus;
 pub mod promtool;
+mod protobuf;
+mod protobuf_decode;
 mod push;
 mod readme_servers;
 mod registry;
