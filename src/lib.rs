@@ -134,6 +134,7 @@ mod metric;
 mod counter;
 mod gauge;
 mod histogram;
+mod native;
 mod sharded;
 // containers: named metrics holding cells
 mod family;
@@ -187,6 +188,7 @@ pub use metric::Metric;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
+pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, schema_for_factor};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use process::ProcessCollector;
 pub use push::{PushFormat, Pusher};

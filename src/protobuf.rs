@@ -3,8 +3,8 @@
 //! each prefixed by its length as a varint (content type
 //! `application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited`).
 //!
-//! Hand-written: varints, fixed 64-bit doubles and length-delimited
-//! fields, nothing else of protobuf is needed. The field numbers are those of upstream
+//! Hand-written: varints, zig-zag, fixed 64-bit doubles and
+//! length-delimited fields, nothing else of protobuf is needed. The field numbers are those of upstream
 //! `metrics.proto` (`prometheus/client_model`,
 //! `io/prometheus/client/metrics.proto`, as vendored by Prometheus in
 //! `prompb/io/prometheus/client/metrics.proto`), proto2:
@@ -30,12 +30,21 @@
 //! kept escaped for the text formats is unescaped on the way
 //! ([`unescape`]).
 //!
+//! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
+//! `zero_threshold` (always above 0), `zero_count` and the spans and
+//! packed deltas of each sign, and no classic buckets; an empty one gets a
+//! no-op positive span. Prometheus 2.42 (with
+//! `--enable-feature=native-histograms`) reads a histogram as native only
+//! from these fields, and stores only the native parts of a histogram that
+//! has them (2.45 and later can keep classic buckets as well, with
+//! `scrape_classic_histograms`): sending none is what 2.42 stores anyway.
+//!
 //! A family is built in one buffer and written with its length when the
 //! next one opens or at [`ProtobufEncoder::finish`]; a metric is built in
 //! a second buffer. Both are reused, so after the first scrape a scrape
 //! allocates only when a family or metric is larger than any before.
 
-use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value, unescape};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, NativePoint, Scope, SeriesLabels, Sink, Value, unescape};
 
 /// Wire type of varint fields.
 const VARINT: u8 = 0;
@@ -54,6 +63,14 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     }
     #[allow(clippy::cast_possible_truncation)]
     out.push(v as u8);
+}
+
+/// The zig-zag form of a signed value (`sint32`, `sint64`): small
+/// magnitudes of either sign get short varints.
+fn zigzag(v: i64) -> u64 {
+    #[allow(clippy::cast_sign_loss)] // the bit pattern is the point
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    z
 }
 
 fn put_tag(out: &mut Vec<u8>, field: u8, wire: u8) {
@@ -249,6 +266,29 @@ impl Sink for ProtobufEncoder<'_> {
         self.end_metric(7);
     }
 
+    /// `Histogram` with `schema`, `zero_threshold` (always above 0),
+    /// `zero_count`, and the spans and deltas of each sign; no classic
+    /// buckets. An empty histogram gets one no-op positive span (offset 0,
+    /// length 0), as `client_golang` sends: Prometheus 2.42 reads a
+    /// histogram as native only if it has a span, a zero count or a zero
+    /// threshold, and the span makes that hold whatever the threshold.
+    fn native_histogram(&mut self, labels: SeriesLabels<'_>, point: &NativePoint<'_>) {
+        self.begin_metric(labels);
+        self.inner.clear();
+        put_u64_field(&mut self.inner, 1, point.count);
+        put_f64_field(&mut self.inner, 2, point.sum);
+        put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
+        put_f64_field(&mut self.inner, 6, point.zero_threshold);
+        put_u64_field(&mut self.inner, 7, point.zero_count);
+        let negative = put_buckets(&mut self.inner, &mut self.value, 9, point.first_key, point.negative);
+        let positive = put_buckets(&mut self.inner, &mut self.value, 12, point.first_key, point.positive);
+        if !negative && !positive {
+            // No-op span: `BucketSpan { offset: 0, length: 0 }`.
+            put_bytes_field(&mut self.inner, 12, &[0x08, 0x00, 0x10, 0x00]);
+        }
+        self.end_metric(7);
+    }
+
     fn take_counts(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.counts)
     }
@@ -259,12 +299,53 @@ impl Sink for ProtobufEncoder<'_> {
     }
 }
 
+/// Appends the spans (field `span_field`) and then the packed deltas
+/// (`span_field + 1`) of the nonzero counts among `counts`, the count of
+/// key `first_key` first; `scratch` holds the deltas meanwhile. A span is a
+/// run of nonzero counts; its offset is the gap from the previous span's
+/// end (from key 0 for the first). Returns whether there was any bucket.
+fn put_buckets(out: &mut Vec<u8>, scratch: &mut Vec<u8>, span_field: u8, first_key: i32, counts: &[u64]) -> bool {
+    scratch.clear();
+    let mut previous: i64 = 0;
+    // The key after the last span written (0 before the first).
+    let mut next_key = 0i64;
+    let mut i = 0;
+    while i < counts.len() {
+        if counts[i] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < counts.len() && counts[i] != 0 {
+            // Counts are far below 2^63: each is observations counted.
+            #[allow(clippy::cast_possible_wrap)]
+            let count = counts[i] as i64;
+            put_varint(scratch, zigzag(count - previous));
+            previous = count;
+            i += 1;
+        }
+        let key = i64::from(first_key) + i64::try_from(start).unwrap_or(i64::MAX);
+        let offset = zigzag(key - next_key);
+        let length = (i - start) as u64;
+        put_tag(out, span_field, LEN);
+        put_varint(out, (2 + varint_len(offset) + varint_len(length)) as u64);
+        put_u64_field(out, 1, offset);
+        put_u64_field(out, 2, length);
+        next_key = key + length.cast_signed();
+    }
+    if scratch.is_empty() {
+        return false;
+    }
+    put_bytes_field(out, span_field + 1, scratch);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn varints_match_the_protobuf_examples() {
+    fn varints_and_zigzag_match_the_protobuf_examples() {
         // The encoding guide's examples: 1 is 01, 150 is 96 01, 300 is AC 02.
         for (v, bytes) in [
             (1, &[0x01][..]),
@@ -281,5 +362,15 @@ mod tests {
         put_varint(&mut out, u64::MAX);
         assert_eq!(out.len(), 10);
         assert_eq!(varint_len(u64::MAX), 10);
+        for (v, z) in [
+            (0, 0),
+            (-1, 1),
+            (1, 2),
+            (-2, 3),
+            (i64::MAX, u64::MAX - 1),
+            (i64::MIN, u64::MAX),
+        ] {
+            assert_eq!(zigzag(v), z, "{v}");
+        }
     }
 }

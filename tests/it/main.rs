@@ -25,6 +25,7 @@ mod handler;
 mod hyper_adapter;
 mod inflate;
 mod json;
+mod native;
 mod negotiate;
 mod oracle;
 mod oracle_tests;

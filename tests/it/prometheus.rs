@@ -12,10 +12,10 @@ use bareprom::{Counter, Registry, RouteTable, ServeOptions};
 
 /// A Prometheus process we started; killed (by pid, it is our child) and
 /// its directory removed on drop.
-struct Prometheus {
+pub(crate) struct Prometheus {
     child: Child,
-    port: u16,
-    dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Prometheus {
@@ -32,6 +32,11 @@ pub(crate) fn free_port() -> u16 {
 }
 
 fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
+    start_prometheus_with(target, &[])
+}
+
+/// As `start_prometheus`, with more command-line flags (e.g. a feature).
+pub(crate) fn start_prometheus_with(target: SocketAddr, flags: &[&str]) -> Option<Prometheus> {
     let dir = std::env::temp_dir().join(format!("bareprom-e2e-{}-{}", std::process::id(), target.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
@@ -48,6 +53,7 @@ fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
         .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn")
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(dir.join("log")).unwrap()))
         .spawn();
@@ -71,7 +77,7 @@ pub(crate) fn get(port: u16, path: &str) -> Option<String> {
     response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
 }
 
-fn log_tail(dir: &Path) -> String {
+pub(crate) fn log_tail(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("log")).unwrap_or_default()
 }
 
