@@ -1,8 +1,10 @@
 //! The `protobuf_roundtrip` fuzz check; see `fuzz_checks.rs`.
 
-use bareprom::Registry;
+use std::sync::Arc;
 
-use super::{build, excerpt};
+use bareprom::{NativeHistogram, Registry};
+
+use super::{Input, build, excerpt};
 use crate::oracle::{self, Kind};
 use crate::protobuf_decode::{PbFamily, decode};
 
@@ -20,8 +22,51 @@ use crate::protobuf_decode::{PbFamily, decode};
 /// # Panics
 ///
 /// When a property does not hold.
+///
+/// A native histogram built and fed from the same bytes joins the
+/// registry: its count is the number of non-NaN values, its sum theirs,
+/// and in the protobuf the count equals the zero bucket plus every bucket
+/// rebuilt from spans and deltas.
 pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
     let (registry, _, _) = build(data);
+    let mut input = Input(data);
+    let factor = [1.0001, 1.01, 1.1, 2.0, 100.0, 1e6][input.below(6)];
+    let min = [f64::MIN_POSITIVE, 1e-9, 0.001, 1.0, 1e300][input.below(5)];
+    let max = (min * [1.0, 10.0, 1e6, 1e300][input.below(4)]).min(f64::MAX);
+    let threshold = [bareprom::DEFAULT_ZERO_THRESHOLD, 1e-300, 0.5, 1e10][input.below(4)];
+    let native = Arc::new(NativeHistogram::with_range(
+        "fuzz_native",
+        "N.",
+        factor,
+        min,
+        max,
+        threshold,
+    ));
+    let (mut count, mut sum) = (0u64, 0.0);
+    for _ in 0..64 {
+        if input.is_empty() {
+            break;
+        }
+        let v = input.f64();
+        native.observe(v);
+        if !v.is_nan() {
+            count += 1;
+            sum += v;
+        }
+    }
+    assert!(
+        native.count() == count,
+        "native count {} for {count} values",
+        native.count()
+    );
+    assert!(
+        native.sum().to_bits() == sum.to_bits() || (sum.is_nan() && native.sum().is_nan()),
+        "native sum {} vs {sum}",
+        native.sum()
+    );
+    if registry.register_arc(Arc::clone(&native)).is_ok() {
+        check_native_parts(&registry, &native);
+    }
     compare_formats(&registry);
     let parent = Registry::new();
     if parent
@@ -139,4 +184,50 @@ fn flatten(family: &PbFamily) -> Vec<Flat> {
         }
     }
     out
+}
+
+/// The protobuf of `native` in `registry`: schema, threshold and count as
+/// the histogram says, and count = zero bucket + every bucket.
+fn check_native_parts(registry: &Registry, native: &NativeHistogram) {
+    let mut body = Vec::new();
+    registry.encode_protobuf(&mut body);
+    let families = decode(&body).unwrap_or_else(|e| panic!("the decoder rejects the protobuf exposition: {e}"));
+    let family = families
+        .iter()
+        .find(|f| f.name == "fuzz_native")
+        .expect("the native family");
+    let h = family.metrics[0].histogram.as_ref().expect("a histogram");
+    assert!(h.schema == Some(i64::from(native.schema())), "schema {:?}", h.schema);
+    let threshold = h.zero_threshold.expect("zero_threshold");
+    assert!(threshold > 0.0 && threshold.to_bits() == native.zero_threshold().to_bits());
+    let mut buckets = 0i64;
+    for (spans, deltas) in [
+        (&h.positive_spans, &h.positive_deltas),
+        (&h.negative_spans, &h.negative_deltas),
+    ] {
+        let (mut at, mut count) = (0usize, 0i64);
+        for &(_, length) in spans {
+            for _ in 0..length {
+                count += deltas.get(at).copied().expect("a delta per bucket");
+                assert!(count > 0, "a bucket sent with count {count}");
+                buckets += count;
+                at += 1;
+            }
+        }
+        assert!(at == deltas.len(), "{} deltas for {at} buckets", deltas.len());
+    }
+    let spans_or_zero = !h.positive_spans.is_empty() || !h.negative_spans.is_empty();
+    assert!(spans_or_zero, "no span, not even the no-op one");
+    let parts = h.zero_count.expect("zero_count") + u64::try_from(buckets).expect("positive");
+    assert!(
+        h.sample_count == Some(parts),
+        "count {:?} vs parts {parts}",
+        h.sample_count
+    );
+    assert!(
+        h.sample_count == Some(native.count()),
+        "count {:?} vs {}",
+        h.sample_count,
+        native.count()
+    );
 }
