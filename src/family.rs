@@ -359,6 +359,35 @@ impl<C: Cell, const N: usize> Family<C, N> {
         self.insert(hash, values)
     }
 
+    /// Creates the series of each label set at zero, so that they are
+    /// present from the first scrape: a query such as `rate(x[5m])` then
+    /// sees an outcome that has not happened yet as 0, not as missing.
+    /// This is `client_golang`'s `WithLabelValues` called once per label set
+    /// at start-up, said by name. Label sets that exist are left as they
+    /// are; the series cap applies as in [`Family::with`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{CounterVec, Registry};
+    ///
+    /// static SWEPT: CounterVec<1> = CounterVec::new("uploads_swept_total", "Uploads swept, by outcome.", ["outcome"]);
+    /// let registry = Registry::new().without_health();
+    /// registry.register(&SWEPT)?;
+    /// SWEPT.init_series([["acked"], ["expired"], ["error"]]);
+    /// assert!(registry.render().ends_with(
+    ///     "uploads_swept_total{outcome=\"acked\"} 0\n\
+    ///      uploads_swept_total{outcome=\"expired\"} 0\n\
+    ///      uploads_swept_total{outcome=\"error\"} 0\n"
+    /// ));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn init_series<'a>(&self, label_sets: impl IntoIterator<Item = [&'a str; N]>) {
+        for values in label_sets {
+            drop(self.with(values));
+        }
+    }
+
     /// Whether this thread's lookups in the family skip its cache now, and
     /// how many lookups of this series type the cache has served.
     #[cfg(test)]

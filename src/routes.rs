@@ -23,8 +23,10 @@ use crate::layout;
 use crate::metric::{Metric, seal};
 use crate::name;
 
+mod in_flight;
 mod schema;
 
+pub use in_flight::InFlight;
 pub use schema::RouteSchema;
 
 /// The route label of requests that matched no route.
@@ -162,9 +164,9 @@ impl RouteTable {
     ///
     /// # Panics
     ///
-    /// As [`RouteTable::with_buckets`], and if a label name of the schema is
-    /// invalid, `le`, or the same as another; in a `static` that is a compile
-    /// error.
+    /// As [`RouteTable::with_buckets`], if a label name of the schema is
+    /// invalid, `le`, or the same as another, and if a family name of the
+    /// schema is invalid; in a `static` that is a compile error.
     ///
     /// # Examples
     ///
@@ -186,6 +188,8 @@ impl RouteTable {
     /// ```
     pub const fn with_schema(prefix: &'static str, bounds: &'static [f64], schema: RouteSchema) -> Self {
         name::unwrap(name::prefix(prefix));
+        name::unwrap(name::metric_name(schema.histogram));
+        name::unwrap(name::metric_name(schema.seconds));
         let (route, status) = (schema.route, schema.status);
         RouteTable {
             prefix: Cow::Borrowed(prefix),
@@ -231,7 +235,9 @@ impl RouteTable {
     /// [`ErrorKind::InvalidLabelName`](crate::ErrorKind::InvalidLabelName),
     /// [`ErrorKind::ReservedLabelName`](crate::ErrorKind::ReservedLabelName) or
     /// [`ErrorKind::DuplicateLabelName`](crate::ErrorKind::DuplicateLabelName)
-    /// for the schema's label names.
+    /// for the schema's label names,
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// for its family names.
     ///
     /// # Examples
     ///
@@ -249,6 +255,8 @@ impl RouteTable {
     ) -> Result<Self, Error> {
         let prefix = prefix.into();
         name::prefix(&prefix).map_err(|kind| Error::new(kind, &prefix))?;
+        name::check_metric_name(schema.histogram)?;
+        name::check_metric_name(schema.seconds)?;
         let (route, status) = (schema.route, schema.status);
         Ok(RouteTable {
             prefix,
@@ -417,8 +425,18 @@ impl RouteTable {
     }
 
     fn names(&self) -> &[String; 5] {
-        self.names
-            .get_or_init(|| FAMILIES.map(|(suffix, ..)| format!("{}{suffix}", self.prefix)))
+        self.names.get_or_init(|| {
+            let mut which = 0;
+            FAMILIES.map(|(suffix, ..)| {
+                let suffix = match which {
+                    1 => self.schema.histogram,
+                    2 => self.schema.seconds,
+                    _ => suffix,
+                };
+                which += 1;
+                format!("{}{suffix}", self.prefix)
+            })
+        })
     }
 
     /// The `i`-th family this table writes: the seconds counter only when
@@ -434,92 +452,6 @@ impl RouteTable {
         all.into_iter()
             .filter(|w| self.schema.seconds_total || *w != Which::Seconds)
             .nth(i)
-    }
-}
-
-/// A request in flight, from [`RouteTable::start`].
-///
-/// # Examples
-///
-/// ```
-/// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
-/// let request = ROUTES.start("DELETE", "/items/:id");
-/// request.finish(204);
-/// assert_eq!(ROUTES.requests("DELETE", "/items/:id", 204), 1);
-/// ```
-#[must_use = "a request is counted in flight until finished or dropped"]
-pub struct InFlight<'a> {
-    table: &'a RouteTable,
-    method: &'static str,
-    route: &'a str,
-    gauge: Child<GaugeCell>,
-    start: Instant,
-    finished: bool,
-}
-
-impl InFlight<'_> {
-    /// Records the request under [`CANCELLED_STATUS`] (499): its client
-    /// went away before the response was ready.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
-    /// ROUTES.start("GET", "/slow").cancel();
-    /// assert_eq!(ROUTES.requests("GET", "/slow", 499), 1);
-    /// ```
-    pub fn cancel(self) {
-        self.finish(CANCELLED_STATUS);
-    }
-
-    /// Records that the handler panicked and was answered with `status`
-    /// (usually 500): counts the panic and the request.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
-    /// let request = ROUTES.start("GET", "/boom");
-    /// let caught = std::panic::catch_unwind(|| panic!("handler bug"));
-    /// assert!(caught.is_err());
-    /// request.panicked(500);
-    /// assert_eq!((ROUTES.panics("GET", "/boom"), ROUTES.requests("GET", "/boom", 500)), (1, 1));
-    /// ```
-    pub fn panicked(self, status: u16) {
-        self.table.record_panic(self.method, self.route);
-        self.finish(status);
-    }
-
-    /// Records the request with its status and the time since it started.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static ROUTES: bareprom::RouteTable = bareprom::RouteTable::new("");
-    /// ROUTES.start("GET", "/").finish(200);
-    /// assert_eq!(ROUTES.requests("GET", "/", 200), 1);
-    /// ```
-    pub fn finish(mut self, status: u16) {
-        self.finished = true;
-        self.table.record(self.method, self.route, status, self.start.elapsed());
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.gauge.dec();
-        if !self.finished && std::thread::panicking() {
-            self.table.panics.with([self.method, self.route]).inc();
-        }
-    }
-}
-
-impl fmt::Debug for InFlight<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InFlight")
-            .field("method", &self.method)
-            .field("route", &self.route)
-            .finish_non_exhaustive()
     }
 }
 

@@ -121,6 +121,9 @@ impl Pusher {
             };
             let length = body_len.to_string();
             head.extend(["Content-Type: ", content_type, "\r\nContent-Length: ", &length, "\r\n"]);
+            if let Some(coding) = self.encoding.header_value() {
+                head.extend(["Content-Encoding: ", coding, "\r\n"]);
+            }
         }
         if let Some(authorization) = &self.authorization {
             head.extend(["Authorization: ", authorization, "\r\n"]);

@@ -235,3 +235,25 @@ fn an_answer_sent_before_the_body_was_read_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn a_gzip_push_says_so_and_sends_the_gzip_member() {
+    let pusher = Pusher::new("gw:9091", "etl")
+        .unwrap()
+        .content_encoding(crate::ContentEncoding::Gzip);
+    let mut stream = Scripted::new(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let registry = registry();
+    pusher.push_on(&mut stream, &registry).unwrap();
+    let mut expected_body = Vec::new();
+    crate::gzip(registry.render().as_bytes(), &mut expected_body);
+    let request = stream.request;
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = std::str::from_utf8(&request[..head_end]).unwrap();
+    let length = format!("Content-Length: {}\r\n", expected_body.len());
+    assert!(
+        head.contains(&length) && head.contains("Content-Encoding: gzip\r\n"),
+        "{head}"
+    );
+    assert_eq!(&request[head_end..], expected_body);
+    assert_eq!(request[head_end..head_end + 2], [0x1F, 0x8B]);
+}

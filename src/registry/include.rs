@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::{Entry, Registry, check_const_labels};
 use crate::error::{Error, ErrorKind};
+use crate::metric::Metric;
 use crate::name;
 
 /// A registry included in another, with what the including one adds.
@@ -29,6 +30,43 @@ impl Included {
 }
 
 impl Registry {
+    /// Registers a metric the caller builds in place and gives back a
+    /// shared handle to it: what a component that takes the registry it
+    /// reports to needs (as `client_golang`'s `promauto.With(registry)`),
+    /// without an `Arc::new` and an `Arc::clone` per metric. Equivalent to
+    /// [`Registry::register_arc`] with a clone of the returned `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::register`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use bareprom::{Counter, Registry};
+    ///
+    /// struct Breaker { trips: Arc<Counter> }
+    ///
+    /// impl Breaker {
+    ///     fn new(registry: &Registry) -> Result<Breaker, bareprom::Error> {
+    ///         Ok(Breaker { trips: registry.register_owned(Counter::new("breaker_trips_total", "Times the breaker opened."))? })
+    ///     }
+    /// }
+    ///
+    /// let registry = Registry::new().without_health();
+    /// let breaker = Breaker::new(&registry)?;
+    /// breaker.trips.inc();
+    /// assert!(registry.render().contains("breaker_trips_total 1\n"));
+    /// assert!(Breaker::new(&registry).is_err()); // the same family twice
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn register_owned<M: Metric + 'static>(&self, metric: M) -> Result<Arc<M>, Error> {
+        let metric = Arc::new(metric);
+        self.register_arc(Arc::clone(&metric))?;
+        Ok(metric)
+    }
+
     /// Includes `registry`: a scrape of this registry renders everything
     /// `registry` holds (and includes), each family's name prefixed with
     /// `prefix` and each series given `labels` as constant labels (after

@@ -17,7 +17,9 @@
 /// `_sum`. It is written from the histogram's own sum, so the two always
 /// agree and recording costs nothing more. It is not named
 /// `http_request_duration_seconds_total`: in `OpenMetrics` that counter and
-/// the histogram would be one family name.
+/// the histogram would be one family name. A port whose dashboards need that
+/// name gives the histogram another one ([`RouteSchema::histogram_name`],
+/// [`RouteSchema::seconds_total_name`]).
 ///
 /// # Examples
 ///
@@ -33,6 +35,8 @@ pub struct RouteSchema {
     pub(super) route: &'static str,
     pub(super) status: &'static str,
     pub(super) seconds_total: bool,
+    pub(super) histogram: &'static str,
+    pub(super) seconds: &'static str,
 }
 
 impl RouteSchema {
@@ -49,6 +53,8 @@ impl RouteSchema {
             route: "route",
             status: "status",
             seconds_total: false,
+            histogram: "http_request_duration_seconds",
+            seconds: "http_request_seconds_total",
         }
     }
 
@@ -90,6 +96,89 @@ impl RouteSchema {
     pub const fn seconds_total(mut self, on: bool) -> Self {
         self.seconds_total = on;
         self
+    }
+
+    /// The same schema with the latency histogram named `<prefix>suffix`
+    /// instead of `<prefix>http_request_duration_seconds`. The name is
+    /// checked when a table is built with the schema.
+    ///
+    /// A port of an exporter whose seconds counter is called
+    /// `http_request_duration_seconds_total` needs it: that counter claims
+    /// `http_request_duration_seconds` (a parser maps `x_total` back to
+    /// `x`), so the histogram next to it must have another name, and a
+    /// table that keeps both at the same base name is refused when
+    /// registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{ErrorKind, HTTP_BUCKETS, Registry, RouteSchema, RouteTable};
+    ///
+    /// // molecule's dashboards read the seconds counter by its old name.
+    /// const MOLECULE: RouteSchema = RouteSchema::new()
+    ///     .histogram_name("http_request_latency_seconds")
+    ///     .seconds_total_name("http_request_duration_seconds_total");
+    /// static ROUTES: RouteTable = RouteTable::with_schema("molecule_", &HTTP_BUCKETS, MOLECULE);
+    /// let registry = Registry::new();
+    /// registry.register(&ROUTES)?;
+    /// ROUTES.record("GET", "/", 200, std::time::Duration::from_millis(500));
+    /// let text = registry.render();
+    /// assert!(text.contains("molecule_http_request_duration_seconds_total{method=\"GET\",route=\"/\",status=\"200\"} 0.5\n"));
+    /// assert!(text.contains("molecule_http_request_latency_seconds_count{method=\"GET\",route=\"/\",status=\"200\"} 1\n"));
+    ///
+    /// // Without the rename the two families clash.
+    /// static CLASH: RouteTable = RouteTable::with_schema(
+    ///     "clash_",
+    ///     &HTTP_BUCKETS,
+    ///     RouteSchema::new().seconds_total_name("http_request_duration_seconds_total"),
+    /// );
+    /// assert!(Registry::new().register(&CLASH).is_err());
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn histogram_name(mut self, suffix: &'static str) -> Self {
+        self.histogram = suffix;
+        self
+    }
+
+    /// The same schema with the seconds counter on and named
+    /// `<prefix>suffix` instead of `<prefix>http_request_seconds_total`
+    /// (see [`RouteSchema::histogram_name`] for why a port may need it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let schema = bareprom::RouteSchema::new().seconds_total_name("http_seconds_total");
+    /// assert!(schema.has_seconds_total());
+    /// assert_eq!(schema.seconds_total_family(), "http_seconds_total");
+    /// ```
+    #[must_use]
+    pub const fn seconds_total_name(mut self, suffix: &'static str) -> Self {
+        self.seconds = suffix;
+        self.seconds_total = true;
+        self
+    }
+
+    /// The latency histogram's name, after the table's prefix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(bareprom::RouteSchema::new().histogram_family(), "http_request_duration_seconds");
+    /// ```
+    pub const fn histogram_family(&self) -> &'static str {
+        self.histogram
+    }
+
+    /// The seconds counter's name, after the table's prefix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(bareprom::RouteSchema::new().seconds_total_family(), "http_request_seconds_total");
+    /// ```
+    pub const fn seconds_total_family(&self) -> &'static str {
+        self.seconds
     }
 
     /// The route label's name.

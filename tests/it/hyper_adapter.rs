@@ -93,7 +93,7 @@ fn app(
 }
 
 /// Serves `service` on 127.0.0.1:0 from `runtime`, one task per connection.
-fn serve<S>(runtime: &tokio::runtime::Runtime, service: S) -> std::net::SocketAddr
+pub(crate) fn serve<S>(runtime: &tokio::runtime::Runtime, service: S) -> std::net::SocketAddr
 where
     S: hyper::service::Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
         + Clone

@@ -30,6 +30,7 @@ mod negotiate;
 mod oracle;
 mod oracle_tests;
 mod panics;
+mod ports;
 mod process;
 mod prometheus;
 pub mod promtool;
@@ -50,6 +51,12 @@ mod victoria;
 mod web;
 
 use bareprom::Registry;
+
+// The heap counts of the ports' runtime block (`tests/it/ports.rs`) are
+// real only with a counting allocator installed; it forwards every call to
+// the system allocator and adds two relaxed atomic updates.
+#[global_allocator]
+static ALLOC: bareprom::CountingAlloc = bareprom::CountingAlloc::new(std::alloc::System);
 
 /// Asserts a registry's whole exposition, and that the strict oracle
 /// accepts it.

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use bareprom::{Counter, CounterVec, ErrorKind, FloatGauge, Gauge, Histogram, Pusher, Registry};
+use bareprom::{ContentEncoding, Counter, CounterVec, ErrorKind, FloatGauge, Gauge, Histogram, Pusher, Registry};
 
 use crate::json::{self, Json};
 
@@ -377,6 +377,34 @@ fn grouping_values_and_job_names_round_trip_through_a_real_pushgateway() {
             .iter()
             .all(|g| g.get("labels").and_then(|l| l.get("job")).and_then(Json::as_str) != Some(job))
     });
+}
+
+#[test]
+fn a_gzip_push_round_trips_through_a_real_pushgateway() {
+    static ROWS: CounterVec<1> = CounterVec::new("it_push_gzip_rows_total", "Rows, pushed gzipped.", ["shard"]);
+    let Some(gateway) = Pushgateway::start() else {
+        return crate::missing_program(PROGRAM);
+    };
+    let registry = Registry::new();
+    registry.register(&ROWS).unwrap();
+    for shard in 0..500_u64 {
+        ROWS.with([&format!("shard-{shard:03}-é")]).inc_by(shard * 1_000_003);
+    }
+    let pusher = Pusher::new(&gateway.url(), "bareprom_it_gzip")
+        .unwrap()
+        .content_encoding(ContentEncoding::Gzip);
+    pusher.push(&registry).unwrap();
+    let group = gateway
+        .group(&[("job", "bareprom_it_gzip")])
+        .expect("the gzipped group");
+    let text = gateway.exposition();
+    for shard in 0..500_u64 {
+        let label = format!("shard-{shard:03}-é");
+        let series = [("instance", ""), ("job", "bareprom_it_gzip"), ("shard", &*label)];
+        let value = (shard * 1_000_003) as f64;
+        assert_same(json_value(&group, "it_push_gzip_rows_total", &series), value, &label);
+        assert_same(text_value(&text, "it_push_gzip_rows_total", &series), value, &label);
+    }
 }
 
 #[test]

@@ -202,3 +202,40 @@ fn a_timer_started_on_a_temporary_handle_observes_into_its_series() {
     assert_eq!(LATENCY.with(["GET"]).count(), 1);
     assert_eq!(LATENCY.with(["PUT"]).count(), 1);
 }
+
+#[test]
+fn init_series_creates_label_sets_at_zero_once_and_within_the_cap() {
+    let swept = Arc::new(CounterVec::<1>::new("swept_total", "Swept.", ["outcome"]).with_series_limit(2));
+    let registry = Registry::new().without_health();
+    registry.register_arc(Arc::clone(&swept)).unwrap();
+    swept.with(["acked"]).inc_by(4);
+    swept.init_series([["acked"], ["expired"]]);
+    swept.init_series([["acked"], ["expired"]]);
+    assert_eq!(swept.len(), 2);
+    assert_eq!(swept.with(["acked"]).get(), 4, "an existing series keeps its value");
+    // Past the cap, a label set goes where `with` would send it.
+    swept.init_series([["error"]]);
+    assert_eq!(swept.dropped(), 1);
+    let text = registry.render();
+    assert!(
+        text.contains("swept_total{outcome=\"acked\"} 4\nswept_total{outcome=\"expired\"} 0\n"),
+        "{text}"
+    );
+    crate::parse(&text);
+}
+
+#[test]
+fn register_owned_hands_back_the_registered_metric() {
+    let registry = Registry::new().without_health();
+    let hits = registry
+        .register_owned(Counter::new("owned_hits_total", "Hits."))
+        .unwrap();
+    hits.inc_by(2);
+    assert_eq!(
+        registry.render(),
+        "# HELP owned_hits_total Hits.\n# TYPE owned_hits_total counter\nowned_hits_total 2\n"
+    );
+    let again = registry.register_owned(Counter::new("owned_hits_total", "Hits."));
+    assert_eq!(again.unwrap_err().kind(), ErrorKind::DuplicateMetric);
+    assert_eq!(Arc::strong_count(&hits), 2, "the registry holds the other handle");
+}

@@ -232,3 +232,48 @@ fn a_schema_renames_the_labels_and_adds_the_seconds_counter() {
         assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
     }
 }
+
+#[test]
+fn a_schema_renames_the_histogram_and_the_seconds_counter() {
+    use bareprom::{ErrorKind, HTTP_BUCKETS, RouteSchema};
+
+    let schema = RouteSchema::new()
+        .histogram_name("http_request_latency_seconds")
+        .seconds_total_name("http_request_duration_seconds_total");
+    let table = Arc::new(RouteTable::try_with_schema("m_", &[0.5][..], schema).unwrap());
+    let registry = Registry::new().without_health();
+    registry.register_arc(Arc::clone(&table)).unwrap();
+    table.record("GET", "/", 200, Duration::from_millis(250));
+    check(
+        &registry,
+        "# HELP m_http_requests_total HTTP requests served, by method, route and status.\n\
+         # TYPE m_http_requests_total counter\n\
+         m_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 1\n\
+         # HELP m_http_request_latency_seconds HTTP request latency, by method, route and status.\n\
+         # TYPE m_http_request_latency_seconds histogram\n\
+         m_http_request_latency_seconds_bucket{method=\"GET\",route=\"/\",status=\"200\",le=\"0.5\"} 1\n\
+         m_http_request_latency_seconds_bucket{method=\"GET\",route=\"/\",status=\"200\",le=\"+Inf\"} 1\n\
+         m_http_request_latency_seconds_sum{method=\"GET\",route=\"/\",status=\"200\"} 0.25\n\
+         m_http_request_latency_seconds_count{method=\"GET\",route=\"/\",status=\"200\"} 1\n\
+         # HELP m_http_request_duration_seconds_total Seconds spent handling HTTP requests, by method, route and status.\n\
+         # TYPE m_http_request_duration_seconds_total counter\n\
+         m_http_request_duration_seconds_total{method=\"GET\",route=\"/\",status=\"200\"} 0.25\n\
+         # HELP m_http_requests_in_flight HTTP requests being handled, by method and route.\n\
+         # TYPE m_http_requests_in_flight gauge\n\
+         # HELP m_http_request_panics_total HTTP handlers that panicked, by method and route.\n\
+         # TYPE m_http_request_panics_total counter\n",
+    );
+
+    // The seconds counter claims its base name: next to a histogram of
+    // that name the table is refused, as two families would be.
+    let clash = RouteSchema::new().seconds_total_name("http_request_duration_seconds_total");
+    let clashing = RouteTable::try_with_schema("m_", &HTTP_BUCKETS[..], clash).unwrap();
+    assert!(Registry::new().register_arc(Arc::new(clashing)).is_err());
+
+    let bad = RouteSchema::new().histogram_name("0bad");
+    let err = RouteTable::try_with_schema("m_", &HTTP_BUCKETS[..], bad).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidMetricName);
+    let bad = RouteSchema::new().seconds_total_name("bad-name_total");
+    let err = RouteTable::try_with_schema("m_", &HTTP_BUCKETS[..], bad).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidMetricName);
+}

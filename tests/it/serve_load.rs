@@ -237,6 +237,19 @@ fn scrape(addr: SocketAddr, request: &[u8]) -> (Option<u16>, Duration) {
 
 const SCRAPE: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 
+/// How long a scrape may take while slow clients hold every slot. A locked
+/// out scraper gets `503`, or waits out the 10 s write timeout; a served one
+/// takes milliseconds on a quiet machine. The bound sits between the two
+/// with room for a loaded 2-core runner, where this test's own 64 clients
+/// and the tests running beside it delay the server's threads (2 s, the
+/// newcomer's own wait limit, failed there now and then).
+const LOCKOUT_BOUND: Duration = Duration::from_secs(5);
+
+/// The p99 scrape latency allowed under the reconnect flood. A dropped SYN
+/// (the failure this guards against) costs at least the kernel's 1 s
+/// retransmit; the bound leaves room below that for a loaded runner.
+const FLOOD_P99_BOUND: Duration = Duration::from_millis(500);
+
 #[test]
 fn slow_readers_do_not_lock_a_scraper_out() {
     let _serial = exclusive();
@@ -253,7 +266,7 @@ fn slow_readers_do_not_lock_a_scraper_out() {
         let (status, took) = scrape(addr, SCRAPE);
         println!("scrape {attempt} with 64 slow readers: {status:?} in {took:?}");
         assert_eq!(status, Some(200), "scrape {attempt}");
-        assert!(took < Duration::from_secs(2), "scrape {attempt} took {took:?}");
+        assert!(took < LOCKOUT_BOUND, "scrape {attempt} took {took:?}");
         // The evicted readers come back, as an attacker's would.
         held.retain_mut(|s| s.write(GET).is_ok());
         held.extend(slow_readers(addr, 64 - held.len().min(64), GET, 20));
@@ -277,7 +290,7 @@ fn unauthenticated_pipeliners_do_not_lock_a_scraper_out() {
         let (status, took) = scrape(addr, request);
         println!("authorized scrape {attempt} with 64 tokenless pipeliners: {status:?} in {took:?}");
         assert_eq!(status, Some(200), "scrape {attempt}");
-        assert!(took < Duration::from_secs(2), "scrape {attempt} took {took:?}");
+        assert!(took < LOCKOUT_BOUND, "scrape {attempt} took {took:?}");
     }
     server.stop();
 }
@@ -441,5 +454,5 @@ fn reconnecting_clients_under_a_256_descriptor_limit_do_not_delay_a_scraper() {
         latencies[latencies.len() / 2]
     );
     assert!(churned > 2000, "the clients made only {churned} connections");
-    assert!(p99 < Duration::from_millis(200), "p99 {p99:?}");
+    assert!(p99 < FLOOD_P99_BOUND, "p99 {p99:?}");
 }
