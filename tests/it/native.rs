@@ -123,7 +123,14 @@ fn every_scrape_is_consistent_under_concurrent_observes() {
                 }
             });
         }
-        for _ in 0..300 {
+        // Scrapes while both threads observe: at least 300, and until the
+        // count has moved under the scrapes (bounded, for a loaded runner).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut first = None;
+        let mut scrapes = 0;
+        while scrapes < 300 || first == Some(last) {
+            assert!(Instant::now() < deadline, "the observers never ran during the scrapes");
+            scrapes += 1;
             let h = histogram_of(&registry);
             let positive: i64 = buckets(&h.positive_spans, &h.positive_deltas).iter().map(|b| b.1).sum();
             let negative: i64 = buckets(&h.negative_spans, &h.negative_deltas).iter().map(|b| b.1).sum();
@@ -132,6 +139,7 @@ fn every_scrape_is_consistent_under_concurrent_observes() {
             assert_eq!(count, parts, "count vs zero bucket + buckets");
             assert!(count >= last, "the count went down");
             last = count;
+            first.get_or_insert(count);
         }
         stop.store(true, Ordering::Relaxed);
     });
@@ -149,6 +157,9 @@ fn scalar(answer: &str) -> Option<f64> {
 fn real_prometheus_stores_and_queries_our_native_histogram() {
     static LAT: NativeHistogram = NativeHistogram::new("e2e_native_seconds", "Native latency.");
     let _serial = crate::serve::shared();
+    // The descriptors of the server and the child would keep the process
+    // tests' descriptor count from settling: they wait.
+    let _fds = crate::process::lock();
     let registry = Arc::new(Registry::new());
     registry.register(&LAT).unwrap();
     // 1001 values spread over the window, and three in the zero bucket.
