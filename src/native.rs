@@ -19,11 +19,13 @@
 //! each bucket once and the count it writes is their total, so every scrape
 //! has `count == zero bucket + every bucket`, whatever other threads do.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::counter::add_f64;
+use crate::error::{Error, ErrorKind};
 use crate::expose::{FamilyDesc, Kind, Names, NativePoint, SeriesLabels, Sink};
 use crate::metric::{Meta, Metric, seal};
 
@@ -94,6 +96,17 @@ pub const fn schema_for_factor(factor: f64) -> i32 {
         s += 1;
     }
     8
+}
+
+/// Whether `with_range`'s numbers are usable.
+const fn range_ok(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> bool {
+    bucket_factor > 1.0
+        && min >= f64::MIN_POSITIVE
+        && min.is_finite()
+        && max.is_finite()
+        && max >= min
+        && zero_threshold > 0.0
+        && zero_threshold.is_finite()
 }
 
 /// The exponent `e` of `2^(e-1) <= v < 2^e` (`frexp`'s), for finite `v > 0`.
@@ -233,17 +246,50 @@ impl NativeHistogram {
         zero_threshold: f64,
     ) -> Self {
         assert!(
-            min >= f64::MIN_POSITIVE && min.is_finite(),
-            "a native histogram's min must be finite and at least f64::MIN_POSITIVE"
+            range_ok(bucket_factor, min, max, zero_threshold),
+            "a native histogram needs bucket_factor > 1, normal finite min, finite max >= min, positive finite zero_threshold"
         );
-        assert!(
-            max.is_finite() && max >= min,
-            "a native histogram's max must be finite, at least min"
-        );
-        assert!(
-            zero_threshold > 0.0 && zero_threshold.is_finite(),
-            "a native histogram's zero threshold must be positive and finite"
-        );
+        Self::build(Meta::new(name, help), bucket_factor, min, max, zero_threshold)
+    }
+
+    /// As [`with_range`](NativeHistogram::with_range), for a name known only
+    /// at run time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// for a bad name;
+    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets) when
+    /// `with_range` would panic on the numbers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{ErrorKind, NativeHistogram};
+    /// let h = NativeHistogram::try_new(format!("job_{}_seconds", 7), "Job.", 1.1, 0.001, 1000.0, 1e-9)?;
+    /// assert_eq!(h.schema(), 3);
+    /// let bad = NativeHistogram::try_new("job_seconds", "Job.", 1.0, 0.001, 1000.0, 1e-9);
+    /// assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidBuckets);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        bucket_factor: f64,
+        min: f64,
+        max: f64,
+        zero_threshold: f64,
+    ) -> Result<Self, Error> {
+        let meta = Meta::try_new(name.into(), help.into())?;
+        if !range_ok(bucket_factor, min, max, zero_threshold) {
+            return Err(Error::new(ErrorKind::InvalidBuckets, &meta.name).with_detail(format!(
+                "native histogram: bucket factor {bucket_factor}, min {min}, max {max}, zero threshold {zero_threshold}"
+            )));
+        }
+        Ok(Self::build(meta, bucket_factor, min, max, zero_threshold))
+    }
+
+    const fn build(meta: Meta, bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> Self {
         let mut schema = schema_for_factor(bucket_factor);
         // The power of two at or below min: 2^(e-1) <= min.
         let low = exponent(min) - 1;
@@ -259,7 +305,7 @@ impl NativeHistogram {
         let edge = f64::from_bits(((low + 1023) as u64) << 52);
         let threshold = if zero_threshold > edge { zero_threshold } else { edge };
         NativeHistogram {
-            meta: Meta::new(name, help),
+            meta,
             schema,
             lowest: key_of_power_of_two(low, schema),
             zero_threshold: threshold,

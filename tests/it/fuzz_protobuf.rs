@@ -23,25 +23,30 @@ use crate::protobuf_decode::{PbFamily, decode};
 ///
 /// When a property does not hold.
 ///
-/// A native histogram built and fed from the same bytes joins the
+/// A native histogram built (`try_new`, which must refuse exactly the
+/// invalid parameters) and fed from the same bytes joins the
 /// registry: its count is the number of non-NaN values, its sum theirs,
 /// and in the protobuf the count equals the zero bucket plus every bucket
 /// rebuilt from spans and deltas.
 pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
     let (registry, _, _) = build(data);
     let mut input = Input(data);
-    let factor = [1.0001, 1.01, 1.1, 2.0, 100.0, 1e6][input.below(6)];
-    let min = [f64::MIN_POSITIVE, 1e-9, 0.001, 1.0, 1e300][input.below(5)];
-    let max = (min * [1.0, 10.0, 1e6, 1e300][input.below(4)]).min(f64::MAX);
-    let threshold = [bareprom::DEFAULT_ZERO_THRESHOLD, 1e-300, 0.5, 1e10][input.below(4)];
-    let native = Arc::new(NativeHistogram::with_range(
-        "fuzz_native",
-        "N.",
-        factor,
-        min,
-        max,
-        threshold,
-    ));
+    // The last entry of each list is invalid: `try_new` must refuse it.
+    let factor = [1.0001, 1.01, 1.1, 2.0, 100.0, 1e6, 1.0][input.below(7)];
+    let min = [f64::MIN_POSITIVE, 1e-9, 0.001, 1.0, 1e300, 1e-310][input.below(6)];
+    let max = (min * [1.0, 10.0, 1e6, 1e300, 0.5][input.below(5)]).min(f64::MAX);
+    let threshold = [bareprom::DEFAULT_ZERO_THRESHOLD, 1e-300, 0.5, 1e10, 0.0][input.below(5)];
+    let valid = factor > 1.0 && min >= f64::MIN_POSITIVE && max >= min && threshold > 0.0;
+    let built = NativeHistogram::try_new("fuzz_native", "N.", factor, min, max, threshold);
+    assert!(
+        built.is_ok() == valid,
+        "try_new({factor}, {min}, {max}, {threshold}) gave {built:?}"
+    );
+    let Ok(native) = built else {
+        compare_formats(&registry);
+        return;
+    };
+    let native = Arc::new(native);
     let (mut count, mut sum) = (0u64, 0.0);
     for _ in 0..64 {
         if input.is_empty() {
