@@ -137,6 +137,8 @@ static HELD: CounterVec<3> = CounterVec::new("bench_held_total", "Held.", ["meth
 static LOOKUP: CounterVec<3> = CounterVec::new("bench_lookup_total", "Lookups.", ["method", "route", "status"]);
 static MANY: CounterVec<3> = CounterVec::new("bench_many_total", "Lookups.", ["method", "route", "status"]);
 static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
+static NATIVE: bareprom::NativeHistogram = bareprom::NativeHistogram::new("bench_native_seconds", "Latency.");
+static CLASSIC: Histogram = Histogram::new("bench_classic_seconds", "Latency.");
 static ROUTE_TABLE: bareprom::RouteTable = bareprom::RouteTable::new("bench_");
 const ROUTE_SET: [&str; 5] = [
     "/api/users/:id",
@@ -305,6 +307,18 @@ fn encode_openmetrics_job(registry: &Registry) -> Job<'_> {
     })
 }
 
+/// As [`encode_job`], in the protobuf exposition.
+fn protobuf_job(registry: &Registry) -> Job<'_> {
+    let mut out = Vec::new();
+    Box::new(move |n| {
+        for _ in 0..n {
+            out.clear();
+            registry.encode_protobuf(&mut out);
+            black_box(&out);
+        }
+    })
+}
+
 /// Copies `src` `n` times into one buffer kept across samples: the `memcpy`
 /// reference for the encode rows.
 fn memcpy_job(src: &[u8]) -> Job<'_> {
@@ -352,6 +366,11 @@ fn main() {
     tiny.register(&REQUESTS).expect("registers");
 
     let combined_bytes = combined.render().len();
+    let combined_protobuf_bytes = {
+        let mut out = Vec::new();
+        combined.encode_protobuf(&mut out);
+        out.len()
+    };
     let counters_bytes = counters.render().len();
     let histograms_bytes = histograms.render().len();
     let service_text = service.render();
@@ -455,6 +474,23 @@ fn main() {
             }),
         ),
         Row::new(
+            "native histogram observe (static, schema 3)",
+            Target::None,
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&NATIVE).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        )
+        .reference(
+            "classic histogram observe (default buckets)",
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&CLASSIC).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        ),
+        Row::new(
             "2-thread contended inc, one `Counter` (per inc)",
             Target::None,
             threaded_job(&contended_overlaps, |n| {
@@ -502,6 +538,19 @@ fn main() {
         )
         .reference("memcpy same bytes", memcpy_job(&src_combined))
         .derive(move |ns| format!("{:.2} ms, {:.0} MB/s", ns / 1e6, mb_per_sec(combined_bytes, ns))),
+        Row::new(
+            format!("  the same in protobuf ({} KB)", combined_protobuf_bytes / 1000),
+            Target::None,
+            protobuf_job(&combined),
+        )
+        .reference("text encode of the same registry", encode_job(&combined))
+        .derive(move |ns| {
+            format!(
+                "{:.2} ms, {:.0} MB/s",
+                ns / 1e6,
+                mb_per_sec(combined_protobuf_bytes, ns)
+            )
+        }),
         Row::new(
             format!("  of which: 10k counter series only ({} KB)", counters_bytes / 1000),
             Target::MbPerSecAtLeast(1500.0, counters_bytes),

@@ -21,7 +21,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 cargo fuzz --version
 
-targets=(encode_roundtrip names float_format proc_parsers http_request push_response gzip_roundtrip negotiate)
+targets=(encode_roundtrip names float_format proc_parsers http_request push_response gzip_roundtrip negotiate protobuf_roundtrip)
 cargo fuzz build --sanitizer "$sanitizer"
 mkdir -p "$fuzz_dir/target/logs"
 for target in "${targets[@]}"; do

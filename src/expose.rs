@@ -5,9 +5,9 @@
 //! once ([`FamilyDesc`]: name, help, unit, kind, label names) and then hands
 //! every series to the sink: its own label values ([`SeriesLabels`]) and a
 //! value ([`Value`]) or a histogram snapshot ([`HistogramPoint`]). What the
-//! bytes look like is the sink's business: the text format 0.0.4 is the one
-//! sink today (`text.rs`); `OpenMetrics` and protobuf are further sinks that
-//! need no change to any metric type.
+//! bytes look like is the sink's business: the text format 0.0.4 (`text.rs`) and
+//! the protobuf exposition (`protobuf.rs`) are sinks; `OpenMetrics` is one
+//! more that needs no change to any metric type.
 //!
 //! Label values reach the sink in one of two shapes, and neither is a copy
 //! made for the scrape. A family keeps its series' values in page texts,
@@ -156,10 +156,6 @@ impl<'a> SeriesLabels<'a> {
 /// Appends the raw form of a value escaped for the text formats (`\\`,
 /// `\"`, `\n`), for a sink that needs raw label values. A value without a
 /// backslash is appended as it is.
-#[allow(
-    dead_code,
-    reason = "the way a binary format (protobuf, issue 18) reads raw values; tested below"
-)]
 pub(crate) fn unescape(out: &mut Vec<u8>, escaped: &str) {
     let bytes = escaped.as_bytes();
     if !bytes.contains(&b'\\') {
@@ -203,6 +199,33 @@ impl HistogramPoint<'_> {
     }
 }
 
+/// One native (sparse, exponential-bucket) histogram series at one moment,
+/// read once: `count` is the zero bucket plus every bucket, in every point.
+///
+/// Bucket `k` (a key) of schema `s` holds the observations `v` with
+/// `base^(k-1) < |v| <= base^k`, `base = 2^(2^-s)`; the zero bucket holds
+/// those with `|v| <= zero_threshold`.
+#[derive(Clone, Copy, Debug)]
+pub struct NativePoint<'a> {
+    /// The schema, from -4 (base 65536) to 8 (base 2^(1/256)).
+    pub schema: i32,
+    /// The zero bucket's half-width, always above 0.
+    pub zero_threshold: f64,
+    /// The zero bucket's count.
+    pub zero_count: u64,
+    /// The key of `positive[0]` and `negative[0]`.
+    pub first_key: i32,
+    /// The counts of the consecutive keys from `first_key`, for positive
+    /// observations (zeros included; a sink skips them).
+    pub positive: &'a [u64],
+    /// The same for negative observations (by absolute value).
+    pub negative: &'a [u64],
+    /// The number of observations.
+    pub count: u64,
+    /// The sum of all observations.
+    pub sum: f64,
+}
+
 /// Where a scrape's families go: one implementation per wire format.
 ///
 /// The registry opens each family ([`family`](Sink::family)) and each
@@ -218,6 +241,23 @@ pub trait Sink {
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value);
     /// A histogram series.
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>);
+    /// A native histogram series. A format without native histograms (the
+    /// text formats) gets what this default writes: a classic histogram
+    /// with only the `+Inf` bucket, its `_sum` and `_count` — true, if
+    /// coarse, and what `client_golang` writes for a native-only
+    /// histogram in text.
+    fn native_histogram(&mut self, labels: SeriesLabels<'_>, point: &NativePoint<'_>) {
+        let counts = [point.count];
+        self.histogram(
+            labels,
+            &HistogramPoint {
+                bounds: &[],
+                les: None,
+                cumulative: &counts,
+                sum: point.sum,
+            },
+        );
+    }
     /// A buffer for a histogram's cumulative counts, to hand back with
     /// [`put_counts`](Sink::put_counts) (reused across series).
     fn take_counts(&mut self) -> Vec<u64>;

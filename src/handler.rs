@@ -34,7 +34,8 @@ pub struct MetricsRequest<'a> {
     /// negotiated ([`negotiate`](crate::negotiate)) among the formats the
     /// endpoint writes: the text format v0.0.4 (also the answer to no
     /// header, or one that accepts nothing offered), then `OpenMetrics`
-    /// 1.0.0 and 0.0.1.
+    /// 1.0.0 and 0.0.1, and the protobuf exposition, for a scraper that
+    /// names it.
     pub accept: Option<&'a str>,
     /// The `Accept-Encoding` header, if any (several joined with `, `): the
     /// body is gzip-compressed when it allows gzip
@@ -96,9 +97,11 @@ impl Registry {
     /// exposition, other methods 405, other paths 404.
     ///
     /// The exposition is in the format the `Accept` header prefers among
-    /// the text format v0.0.4 and `OpenMetrics` 1.0.0/0.0.1 (0.0.4 when it
-    /// states no preference; every Prometheus prefers `OpenMetrics`), with
-    /// that format's complete `Content-Type`, and gzip-compressed when
+    /// the text format v0.0.4, `OpenMetrics` 1.0.0/0.0.1 and the protobuf
+    /// exposition (0.0.4 when it states no preference; every Prometheus
+    /// prefers `OpenMetrics`, or protobuf with native histograms enabled:
+    /// see [`Registry::encode_protobuf`]), with that format's complete
+    /// `Content-Type`, and gzip-compressed when
     /// `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
     /// gets the headers a `GET` would, without the body.
     ///
@@ -173,6 +176,7 @@ impl Registry {
         if !head {
             match format {
                 Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => self.encode_openmetrics(&mut body),
+                Format::ProtobufDelimited => self.encode_protobuf(&mut body),
                 _ => self.encode(&mut body),
             }
             if coding == ContentEncoding::Gzip {
@@ -191,11 +195,18 @@ impl Registry {
     }
 }
 
-/// The formats [`Registry::handle`] can write, in order of preference: a
-/// client that states no preference (curl, a browser) gets the text format
-/// 0.0.4. `OpenMetrics` 0.0.1 is the same encoder as 1.0.0, as in
-/// `client_golang`: the two versions differ in nothing this crate writes.
-const OFFERED: &[Format] = &[Format::Text0_0_4, Format::OpenMetrics1_0_0, Format::OpenMetrics0_0_1];
+/// The formats [`Registry::handle`] can write, in order of preference (a
+/// tie goes to the first): a client that states no preference (curl, a
+/// browser) gets the text format 0.0.4. `OpenMetrics` 0.0.1 is the same
+/// encoder as 1.0.0, as in `client_golang`: the two versions differ in
+/// nothing this crate writes. Protobuf is chosen only when the scraper
+/// names it: wildcards never select it.
+const OFFERED: &[Format] = &[
+    Format::Text0_0_4,
+    Format::OpenMetrics1_0_0,
+    Format::OpenMetrics0_0_1,
+    Format::ProtobufDelimited,
+];
 
 fn plain(status: u16, body: &str) -> MetricsResponse {
     MetricsResponse {

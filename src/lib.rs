@@ -125,6 +125,7 @@ mod gzip;
 mod name;
 mod negotiate;
 mod openmetrics;
+mod protobuf;
 mod text;
 // contracts: sealed metric and series traits, bucket layouts, label hash
 mod hash;
@@ -134,6 +135,7 @@ mod metric;
 mod counter;
 mod gauge;
 mod histogram;
+mod native;
 mod sharded;
 // containers: named metrics holding cells
 mod family;
@@ -189,6 +191,7 @@ pub use metric::Metric;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
+pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, schema_for_factor};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use process::ProcessCollector;

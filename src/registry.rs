@@ -17,6 +17,7 @@ use crate::expose::Sink;
 use crate::metric::Metric;
 use crate::name;
 use crate::openmetrics::OpenMetricsEncoder;
+use crate::protobuf::ProtobufEncoder;
 use crate::text::{self, TextEncoder};
 
 mod claim;
@@ -439,6 +440,36 @@ impl Registry {
     /// ```
     pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
         let mut encoder = OpenMetricsEncoder::new(out);
+        self.expose(&mut encoder);
+        encoder.finish();
+    }
+
+    /// Appends the protobuf exposition of everything registered to `out`:
+    /// length-delimited `io.prometheus.client.MetricFamily` messages, each
+    /// prefixed by its length as a varint, the format Prometheus asks for
+    /// first when it scrapes native histograms
+    /// ([`Format::ProtobufDelimited`](crate::Format::ProtobufDelimited)
+    /// names its content type). The same families, series and values as
+    /// [`encode`](Registry::encode) writes in text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static UP: bareprom::Gauge = bareprom::Gauge::new("up_", "U");
+    /// let registry = bareprom::Registry::new();
+    /// registry.register(&UP)?;
+    /// let mut body = Vec::new();
+    /// registry.encode_protobuf(&mut body);
+    /// // length 23; name "up_", help "U", type GAUGE (1); one metric whose
+    /// // gauge has the value 0.0.
+    /// assert_eq!(body, [
+    ///     23, 0x0A, 3, b'u', b'p', b'_', 0x12, 1, b'U', 0x18, 1,
+    ///     0x22, 11, 0x12, 9, 0x09, 0, 0, 0, 0, 0, 0, 0, 0,
+    /// ]);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
+        let mut encoder = ProtobufEncoder::new(out);
         self.expose(&mut encoder);
         encoder.finish();
     }

@@ -15,5 +15,8 @@ mod oracle;
 #[allow(dead_code, reason = "the encoder check alone uses it")]
 #[path = "../../tests/it/oracle_om.rs"]
 mod oracle_om;
+#[allow(dead_code, reason = "the checks use part of the decoder's API")]
+#[path = "../../tests/it/protobuf_decode.rs"]
+mod protobuf_decode;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_checks::check_negotiate(data));

@@ -10,6 +10,7 @@ use bareprom::{CounterVec, Gauge, Histogram, Registry};
 
 use crate::fuzz_checks::{
     check_encode_roundtrip, check_float_format, check_gzip_roundtrip, check_names, check_negotiate,
+    check_protobuf_roundtrip,
 };
 use crate::oracle::Value;
 use crate::replay::replay;
@@ -32,6 +33,11 @@ fn float_format_corpus() {
 #[test]
 fn gzip_roundtrip_corpus() {
     replay("gzip_roundtrip", check_gzip_roundtrip);
+}
+
+#[test]
+fn protobuf_roundtrip_corpus() {
+    replay("protobuf_roundtrip", check_protobuf_roundtrip);
 }
 
 #[test]

@@ -30,6 +30,8 @@ mod input;
 mod names;
 #[path = "fuzz_negotiate.rs"]
 mod negotiate;
+#[path = "fuzz_protobuf.rs"]
+mod protobuf;
 
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use floats::check_float_format;
@@ -41,6 +43,8 @@ pub(crate) use names::check_names;
 use names::*;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use negotiate::check_negotiate;
+#[allow(unused_imports, reason = "each fuzz target calls one check")]
+pub(crate) use protobuf::check_protobuf_roundtrip;
 
 // ---------------------------------------------------------------------------
 // encode_roundtrip
@@ -62,6 +66,21 @@ pub(crate) use negotiate::check_negotiate;
 ///
 /// When a property does not hold.
 pub(crate) fn check_encode_roundtrip(data: &[u8]) {
+    let (registry, entries, const_labels) = build(data);
+    let text = registry.render();
+    assert!(text == registry.render(), "two renders of an unchanged registry differ");
+    let got = oracle::parse(&text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{}", excerpt(&text)));
+    let want = expected(&entries, &const_labels, "", &const_labels);
+    compare(&want, &got, &text);
+    check_openmetrics(&registry, got);
+    check_included(registry, &entries, &const_labels);
+}
+
+/// The registry `data` builds through the public API (registrations,
+/// removals and operations checked against the model as they go), its
+/// entries and its constant labels: the shared first half of the
+/// `encode_roundtrip` and `protobuf_roundtrip` checks.
+fn build(data: &[u8]) -> (Registry, Vec<Entry>, Vec<(String, String)>) {
     let mut input = Input(data);
     let (registry, const_labels) = registry(&mut input);
     let mut entries: Vec<Entry> = Vec::new();
@@ -86,13 +105,7 @@ pub(crate) fn check_encode_roundtrip(data: &[u8]) {
             }
         }
     }
-    let text = registry.render();
-    assert!(text == registry.render(), "two renders of an unchanged registry differ");
-    let got = oracle::parse(&text).unwrap_or_else(|e| panic!("oracle rejects the exposition: {e}\n{}", excerpt(&text)));
-    let want = expected(&entries, &const_labels, "", &const_labels);
-    compare(&want, &got, &text);
-    check_openmetrics(&registry, got);
-    check_included(registry, &entries, &const_labels);
+    (registry, entries, const_labels)
 }
 
 /// The `OpenMetrics` rendering of the same registry: the `OpenMetrics`

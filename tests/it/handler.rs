@@ -76,7 +76,8 @@ fn accept_headers_without_openmetrics_get_the_text_format() {
     for accept in [
         None,
         Some("text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
-        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"),
+        // Protobuf alone gets protobuf (see `protobuf.rs`); refused, text.
+        Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0"),
         Some("image/png"),
         Some("\"garbage"),
     ] {

@@ -23,7 +23,7 @@ static PROC_LOCK: Mutex<()> = Mutex::new(());
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-fn lock() -> MutexGuard<'static, ()> {
+pub(crate) fn lock() -> MutexGuard<'static, ()> {
     // A failed test poisons the lock; the others should still run.
     PROC_LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -32,6 +32,11 @@ pub(crate) fn free_port() -> u16 {
 }
 
 pub(crate) fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
+    start_prometheus_with(target, &[])
+}
+
+/// As `start_prometheus`, with more command-line flags (e.g. a feature).
+pub(crate) fn start_prometheus_with(target: SocketAddr, flags: &[&str]) -> Option<Prometheus> {
     let dir = std::env::temp_dir().join(format!("bareprom-e2e-{}-{}", std::process::id(), target.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
@@ -48,6 +53,7 @@ pub(crate) fn start_prometheus(target: SocketAddr) -> Option<Prometheus> {
         .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn")
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(dir.join("log")).unwrap()))
         .spawn();

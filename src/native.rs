@@ -1,0 +1,505 @@
+//! Native histograms: sparse, exponential buckets, as Prometheus' native
+//! histograms (schema `s`: bucket `k` holds `base^(k-1) < |v| <= base^k`,
+//! `base = 2^(2^-s)`), carried by the protobuf exposition.
+//!
+//! Storage is a fixed window of [`NATIVE_BUCKETS`] atomic buckets per sign,
+//! chosen when the histogram is built, so `observe` is a handful of integer
+//! operations, one `fetch_add` and the sum's compare-and-swap: no lock, no
+//! allocation, ever (not even a warm-up). The bucket-count limit is met by
+//! the strategies `client_golang` uses, applied once, at construction
+//! instead of at run time: the schema is the one of the bucket factor
+//! ([`schema_for_factor`], as `NativeHistogramBucketFactor`), lowered until
+//! the range `[min, max]` fits in the window; observations below the range
+//! go to a widened zero bucket (the threshold exposed is the range's lower
+//! edge, a power of two, or the configured threshold if larger); those above
+//! it are counted in the window's highest bucket (documented on
+//! [`NativeHistogram::with_range`]). NaN is not observed.
+//!
+//! As with the classic histogram there is no separate count: a scrape reads
+//! each bucket once and the count it writes is their total, so every scrape
+//! has `count == zero bucket + every bucket`, whatever other threads do.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crate::counter::add_f64;
+use crate::error::{Error, ErrorKind};
+use crate::expose::{FamilyDesc, Kind, Names, NativePoint, SeriesLabels, Sink};
+use crate::metric::{Meta, Metric, seal};
+
+/// How many buckets a [`NativeHistogram`] keeps for each sign (the window
+/// its range is fitted into): 160, `client_golang`'s usual
+/// `NativeHistogramMaxBucketNumber`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::NATIVE_BUCKETS, 160);
+/// ```
+pub const NATIVE_BUCKETS: usize = 160;
+
+/// The zero threshold `client_golang` uses by default: 2^-128.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::DEFAULT_ZERO_THRESHOLD, 2f64.powi(-128));
+/// ```
+pub const DEFAULT_ZERO_THRESHOLD: f64 = f64::from_bits((1023 - 128) << 52);
+
+/// `2^(2^-s)` for `s` = -4 ..= 8: the growth factor of each schema.
+const BASES: [f64; 13] = [
+    65_536.0,
+    256.0,
+    16.0,
+    4.0,
+    2.0,
+    std::f64::consts::SQRT_2,
+    1.189_207_115_002_721,
+    1.090_507_732_665_257_7,
+    1.044_273_782_427_413_8,
+    1.021_897_148_654_116_6,
+    1.010_889_286_051_700_5,
+    1.005_429_901_112_802_7,
+    1.002_711_275_050_202_5,
+];
+
+/// The schema of a bucket factor, as `client_golang` picks it
+/// (`-floor(log2(log2(factor)))`, clamped to -4 ..= 8): the lowest schema
+/// (widest buckets) whose growth factor is at most `factor`.
+///
+/// # Panics
+///
+/// If `factor` is not above 1 (NaN included); in a `const` that is a
+/// compile error.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(bareprom::schema_for_factor(1.1), 3); // 2^(1/8) = 1.0905
+/// assert_eq!(bareprom::schema_for_factor(2.0), 0);
+/// assert_eq!(bareprom::schema_for_factor(1.0001), 8);
+/// ```
+pub const fn schema_for_factor(factor: f64) -> i32 {
+    assert!(factor > 1.0, "a native histogram's bucket factor must be above 1");
+    let mut s = -4;
+    while s < 8 {
+        // A relative slack of 1e-12, so that a factor computed as
+        // `2^(2^-s)` with rounding picks schema `s`, as the logarithms of
+        // `-floor(log2(log2(factor)))` do.
+        #[allow(clippy::cast_sign_loss)] // s + 4 is 0 ..= 12
+        if BASES[(s + 4) as usize] <= factor * (1.0 + 1e-12) {
+            return s;
+        }
+        s += 1;
+    }
+    8
+}
+
+/// Whether `with_range`'s numbers are usable.
+const fn range_ok(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> bool {
+    bucket_factor > 1.0
+        && min >= f64::MIN_POSITIVE
+        && min.is_finite()
+        && max.is_finite()
+        && max >= min
+        && zero_threshold > 0.0
+        && zero_threshold.is_finite()
+}
+
+/// The exponent `e` of `2^(e-1) <= v < 2^e` (`frexp`'s), for finite `v > 0`.
+const fn exponent(v: f64) -> i32 {
+    let bits = v.to_bits();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // 11 bits
+    let biased = ((bits >> 52) & 0x7FF) as i32;
+    if biased == 0 {
+        // Subnormal: the leading one is among the fraction bits.
+        #[allow(clippy::cast_possible_wrap)] // at most 64
+        let lz = (bits << 12).leading_zeros() as i32;
+        -1022 - lz
+    } else {
+        biased - 1022
+    }
+}
+
+/// The key of the bucket whose upper bound is `2^m` in schema `s`.
+const fn key_of_power_of_two(m: i32, s: i32) -> i32 {
+    if s > 0 { m << s } else { (m + (1 << -s) - 1) >> -s }
+}
+
+/// `2^(j/256 - 1)` for `j` in 0..256: the bucket bounds of schema 8 within
+/// one power of two, as fractions in `[0.5, 1)`; every lower schema's are
+/// every `2^(8-s)`-th of them.
+fn fractions() -> &'static [f64; 256] {
+    static FRACTIONS: OnceLock<[f64; 256]> = OnceLock::new();
+    FRACTIONS.get_or_init(|| std::array::from_fn(|j| (f64::from(u16::try_from(j).unwrap_or(0)) / 256.0 - 1.0).exp2()))
+}
+
+/// The key of the bucket holding finite `v > 0` in schema `s`: the `k` with
+/// `base^(k-1) < v <= base^k`. Computed as `client_golang` does, from the
+/// binary exponent and a search of the fraction among the bounds, which is
+/// exact at powers of two.
+pub(crate) fn key(v: f64, s: i32) -> i32 {
+    let e = exponent(v);
+    // v / 2^e, exactly: the fraction bits under the exponent of 0.5 (v is
+    // normal: the window starts at a normal power of two).
+    let frac = f64::from_bits((v.to_bits() & !(0x7FF << 52)) | (1022 << 52));
+    if s > 0 {
+        let idx = fractions().partition_point(|&b| b < frac);
+        let step = 1usize << (8 - s);
+        // The first bound of schema s at or above frac.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 256
+        let j = idx.div_ceil(step) as i32;
+        j + ((e - 1) << s)
+    } else {
+        // A power of two (no fraction bits) is its bucket's upper bound.
+        let k = if v.to_bits() & ((1 << 52) - 1) == 0 { e - 1 } else { e };
+        (k + (1 << -s) - 1) >> -s
+    }
+}
+
+/// A native histogram: observations counted into sparse exponential
+/// buckets, exposed over the protobuf format (see the module docs of
+/// `protobuf` and [`Format::ProtobufDelimited`](crate::Format::ProtobufDelimited)).
+///
+/// In the text formats, which cannot carry native buckets, it is written
+/// as a classic histogram with only the `+Inf` bucket, `_sum` and
+/// `_count` (as `client_golang` writes a native-only histogram): the count
+/// and sum are exact, and no invented bucket boundary is shown.
+///
+/// # Examples
+///
+/// ```
+/// static LATENCY: bareprom::NativeHistogram = bareprom::NativeHistogram::new("rpc_seconds", "RPC latency.");
+/// LATENCY.observe(0.25);
+/// assert_eq!((LATENCY.count(), LATENCY.sum(), LATENCY.schema()), (1, 0.25, 3));
+/// ```
+pub struct NativeHistogram {
+    meta: Meta,
+    schema: i32,
+    /// The key just below the window: the window holds keys
+    /// `lowest + 1 ..= lowest + NATIVE_BUCKETS`.
+    lowest: i32,
+    zero_threshold: f64,
+    zero: AtomicU64,
+    positive: [AtomicU64; NATIVE_BUCKETS],
+    negative: [AtomicU64; NATIVE_BUCKETS],
+    sum: AtomicU64,
+}
+
+impl NativeHistogram {
+    /// A native histogram with bucket factor 1.1 (schema 3, buckets about
+    /// 9 % wide) over `[0.001, 1000]`, which schema 3 fits exactly into
+    /// [`NATIVE_BUCKETS`]: latencies in seconds from a millisecond.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is invalid; in a `static` that is a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram = bareprom::NativeHistogram::new("h_seconds", "H.");
+    /// assert_eq!(H.zero_threshold(), 2f64.powi(-10));
+    /// ```
+    pub const fn new(name: &'static str, help: &'static str) -> Self {
+        Self::with_range(name, help, 1.1, 0.001, 1000.0, DEFAULT_ZERO_THRESHOLD)
+    }
+
+    /// A native histogram with the schema of `bucket_factor`
+    /// ([`schema_for_factor`]), lowered until `[min, max]` fits in
+    /// [`NATIVE_BUCKETS`] buckets per sign.
+    ///
+    /// The window starts at the power of two at or below `min`; an
+    /// observation whose absolute value is at or below it, or at or below
+    /// `zero_threshold` if that is larger, is counted in the zero bucket,
+    /// and that bound is the zero threshold exposed (so it is always above
+    /// 0, as Prometheus 2.42 needs to recognise a native histogram). An
+    /// observation above the window's top (the power of two at or above
+    /// `max`, or higher when the schema leaves room) is counted in the
+    /// highest bucket, and fully in the sum. NaN is ignored.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is invalid, `bucket_factor` is not above 1, `min` is not
+    /// finite and normal (at least `f64::MIN_POSITIVE`), `max` is not finite or below `min`, or
+    /// `zero_threshold` is not positive and finite; in a `static` that is
+    /// a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Sizes in bytes, 1 KiB to 1 GB, buckets at most 2 % wide: schema 6
+    /// // would need 1280 buckets for these 20 powers of two, schema 3 needs 160.
+    /// static SIZES: bareprom::NativeHistogram =
+    ///     bareprom::NativeHistogram::with_range("body_bytes", "Body sizes.", 1.02, 1024.0, 1e9, 2e-128);
+    /// assert_eq!(SIZES.schema(), 3);
+    /// ```
+    pub const fn with_range(
+        name: &'static str,
+        help: &'static str,
+        bucket_factor: f64,
+        min: f64,
+        max: f64,
+        zero_threshold: f64,
+    ) -> Self {
+        assert!(
+            range_ok(bucket_factor, min, max, zero_threshold),
+            "a native histogram needs bucket_factor > 1, normal finite min, finite max >= min, positive finite zero_threshold"
+        );
+        Self::build(Meta::new(name, help), bucket_factor, min, max, zero_threshold)
+    }
+
+    /// As [`with_range`](NativeHistogram::with_range), for a name known only
+    /// at run time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// for a bad name;
+    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets) when
+    /// `with_range` would panic on the numbers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{ErrorKind, NativeHistogram};
+    /// let h = NativeHistogram::try_new(format!("job_{}_seconds", 7), "Job.", 1.1, 0.001, 1000.0, 1e-9)?;
+    /// assert_eq!(h.schema(), 3);
+    /// let bad = NativeHistogram::try_new("job_seconds", "Job.", 1.0, 0.001, 1000.0, 1e-9);
+    /// assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidBuckets);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        bucket_factor: f64,
+        min: f64,
+        max: f64,
+        zero_threshold: f64,
+    ) -> Result<Self, Error> {
+        let meta = Meta::try_new(name.into(), help.into())?;
+        if !range_ok(bucket_factor, min, max, zero_threshold) {
+            return Err(Error::new(ErrorKind::InvalidBuckets, &meta.name).with_detail(format!(
+                "native histogram: bucket factor {bucket_factor}, min {min}, max {max}, zero threshold {zero_threshold}"
+            )));
+        }
+        Ok(Self::build(meta, bucket_factor, min, max, zero_threshold))
+    }
+
+    const fn build(meta: Meta, bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> Self {
+        let mut schema = schema_for_factor(bucket_factor);
+        // The power of two at or below min: 2^(e-1) <= min.
+        let low = exponent(min) - 1;
+        // The power of two at or above max: max < 2^e.
+        let high = exponent(max);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        let window = NATIVE_BUCKETS as i32;
+        while schema > -4 && key_of_power_of_two(high, schema) - key_of_power_of_two(low, schema) > window {
+            schema -= 1;
+        }
+        // 2^low, normal since min is: low + 1023 is 1 ..= 2046.
+        #[allow(clippy::cast_sign_loss)]
+        let edge = f64::from_bits(((low + 1023) as u64) << 52);
+        let threshold = if zero_threshold > edge { zero_threshold } else { edge };
+        NativeHistogram {
+            meta,
+            schema,
+            lowest: key_of_power_of_two(low, schema),
+            zero_threshold: threshold,
+            zero: AtomicU64::new(0),
+            positive: [const { AtomicU64::new(0) }; NATIVE_BUCKETS],
+            negative: [const { AtomicU64::new(0) }; NATIVE_BUCKETS],
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one observation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram = bareprom::NativeHistogram::new("o_seconds", "O.");
+    /// H.observe(-3.0);
+    /// H.observe(0.0);
+    /// H.observe(f64::NAN); // ignored
+    /// assert_eq!(H.count(), 2);
+    /// ```
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        if v.is_nan() {
+            return;
+        }
+        let magnitude = v.abs();
+        if magnitude <= self.zero_threshold {
+            self.zero.fetch_add(1, Relaxed);
+        } else {
+            let slot = if magnitude.is_finite() {
+                let offset = i64::from(key(magnitude, self.schema)) - i64::from(self.lowest) - 1;
+                usize::try_from(offset).unwrap_or(0).min(NATIVE_BUCKETS - 1)
+            } else {
+                NATIVE_BUCKETS - 1
+            };
+            let buckets = if v > 0.0 { &self.positive } else { &self.negative };
+            if let Some(bucket) = buckets.get(slot) {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        add_f64(&self.sum, v);
+    }
+
+    /// The number of observations so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram = bareprom::NativeHistogram::new("c_seconds", "C.");
+    /// H.observe(1.0);
+    /// assert_eq!(H.count(), 1);
+    /// ```
+    pub fn count(&self) -> u64 {
+        let buckets = self.positive.iter().chain(&self.negative);
+        self.zero.load(Relaxed) + buckets.map(|b| b.load(Relaxed)).sum::<u64>()
+    }
+
+    /// The sum of the observations so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram = bareprom::NativeHistogram::new("s_seconds", "S.");
+    /// H.observe(1.5);
+    /// assert_eq!(H.sum(), 1.5);
+    /// ```
+    pub fn sum(&self) -> f64 {
+        f64::from_bits(self.sum.load(Relaxed))
+    }
+
+    /// The schema: -4 (buckets a factor 65536 wide) to 8 (2^(1/256)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram = bareprom::NativeHistogram::new("sc_seconds", "S.");
+    /// assert_eq!(H.schema(), bareprom::schema_for_factor(1.1));
+    /// ```
+    pub fn schema(&self) -> i32 {
+        self.schema
+    }
+
+    /// The zero bucket's half-width, as exposed (see
+    /// [`with_range`](NativeHistogram::with_range)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogram =
+    ///     bareprom::NativeHistogram::with_range("z_seconds", "Z.", 1.1, 1e-9, 1e-3, 1e-6);
+    /// assert_eq!(H.zero_threshold(), 1e-6);
+    /// ```
+    pub fn zero_threshold(&self) -> f64 {
+        self.zero_threshold
+    }
+}
+
+impl fmt::Debug for NativeHistogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NativeHistogram")
+            .field("name", &self.meta.name)
+            .field("schema", &self.schema)
+            .field("zero_threshold", &self.zero_threshold)
+            .field("count", &self.count())
+            .field("sum", &self.sum())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metric for NativeHistogram {}
+impl seal::Encode for NativeHistogram {
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        (i == 0).then(|| self.meta.desc(Kind::Histogram, Names::NONE))
+    }
+
+    /// Reads every bucket once; the count is their total.
+    fn expose(&self, _: usize, sink: &mut dyn Sink) {
+        let mut counts = sink.take_counts();
+        counts.clear();
+        let zero = self.zero.load(Relaxed);
+        counts.extend(self.positive.iter().chain(&self.negative).map(|b| b.load(Relaxed)));
+        let count = zero + counts.iter().sum::<u64>();
+        let (positive, negative) = counts.split_at(NATIVE_BUCKETS.min(counts.len()));
+        let point = NativePoint {
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            zero_count: zero,
+            first_key: self.lowest + 1,
+            positive,
+            negative,
+            count,
+            sum: self.sum(),
+        };
+        sink.native_histogram(SeriesLabels::None, &point);
+        sink.put_counts(counts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powers_of_two_are_upper_bounds_in_every_schema() {
+        for s in -4..=8 {
+            for m in -20..20 {
+                let v = 2f64.powi(m);
+                assert_eq!(key(v, s), key_of_power_of_two(m, s), "2^{m} in schema {s}");
+            }
+        }
+        assert_eq!(exponent(1.0), 1);
+        assert_eq!(schema_for_factor(2f64.powf(1.0 / 8.0)), 3);
+        assert_eq!(exponent(0.75), 0);
+        assert_eq!(exponent(f64::MIN_POSITIVE / 4.0), -1023);
+    }
+
+    /// The spec's definition, `base^(k-1) < v <= base^k` with
+    /// `base = 2^(2^-s)`, for 10^5 log-uniform values in each schema -4..=8.
+    /// The bounds are computed with `exp2`, whose rounding can put a value
+    /// within a few ulps of a bound on the wrong side; such a value is
+    /// accepted only if it is that close.
+    #[test]
+    fn keys_match_the_spec_formula_for_every_schema() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut near_bounds = 0;
+        for s in -4..=8 {
+            for _ in 0..100_000 {
+                // 2^x with x uniform in [-100, 100).
+                #[allow(clippy::cast_precision_loss)]
+                let x = (next() >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0;
+                let v = x.exp2();
+                let k = key(v, s);
+                let scale = 2f64.powi(s);
+                let lower = (f64::from(k - 1) / scale).exp2();
+                let upper = (f64::from(k) / scale).exp2();
+                if lower < v && v <= upper {
+                    continue;
+                }
+                let ulps = |bound: f64| bound.to_bits().abs_diff(v.to_bits());
+                assert!(
+                    ulps(lower).min(ulps(upper)) <= 4,
+                    "schema {s}: {v:e} got key {k}, bounds ({lower:e}, {upper:e}]"
+                );
+                near_bounds += 1;
+            }
+        }
+        // The fractions table puts almost nothing on the wrong side.
+        assert!(near_bounds < 20, "{near_bounds} values within 4 ulps of a bound");
+    }
+}

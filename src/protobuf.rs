@@ -1,0 +1,378 @@
+//! The encoder for the Prometheus protobuf exposition: a [`Sink`] that
+//! writes length-delimited `io.prometheus.client.MetricFamily` messages,
+//! each prefixed by its length as a varint (content type
+//! `application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited`).
+//!
+//! Hand-written: varints, zig-zag, fixed 64-bit doubles and
+//! length-delimited fields, nothing else of protobuf is needed. The field numbers are those of upstream
+//! `metrics.proto` (`prometheus/client_model`,
+//! `io/prometheus/client/metrics.proto`, as vendored by Prometheus in
+//! `prompb/io/prometheus/client/metrics.proto`), proto2:
+//!
+//! | message | field = number |
+//! |---|---|
+//! | `MetricFamily` | `name` = 1, `help` = 2, `type` = 3, `metric` = 4, `unit` = 5 |
+//! | `MetricType` | `COUNTER` = 0, `GAUGE` = 1, `SUMMARY` = 2, `UNTYPED` = 3, `HISTOGRAM` = 4 |
+//! | `Metric` | `label` = 1, `gauge` = 2, `counter` = 3, `histogram` = 7 |
+//! | `LabelPair` | `name` = 1, `value` = 2 |
+//! | `Gauge`, `Counter` | `value` = 1 (double) |
+//! | `Histogram` | `sample_count` = 1, `sample_sum` = 2, `bucket` = 3, `schema` = 5 (sint32), `zero_threshold` = 6, `zero_count` = 7, `negative_span` = 9, `negative_delta` = 10 (sint64), `positive_span` = 12, `positive_delta` = 13 (sint64) |
+//! | `Bucket` | `cumulative_count` = 1, `upper_bound` = 2 |
+//! | `BucketSpan` | `offset` = 1 (sint32), `length` = 2 |
+//!
+//! What is written, as `client_golang` writes it: every field that has a
+//! value, zeros included (proto2 `optional` fields that are set); a
+//! counter's or gauge's value as a double (a `u64` above 2^53 rounds, as in
+//! every protobuf exposition); a classic histogram's finite buckets with
+//! their cumulative counts, without the `+Inf` bucket (optional in the
+//! format: the scraper takes it from `sample_count`). Constant labels come
+//! before the family's own labels, as in the text format. A label value
+//! kept escaped for the text formats is unescaped on the way
+//! ([`unescape`]).
+//!
+//! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
+//! `zero_threshold` (always above 0), `zero_count` and the spans and
+//! packed deltas of each sign, and no classic buckets; an empty one gets a
+//! no-op positive span. Prometheus 2.42 (with
+//! `--enable-feature=native-histograms`) reads a histogram as native only
+//! from these fields, and stores only the native parts of a histogram that
+//! has them (2.45 and later can keep classic buckets as well, with
+//! `scrape_classic_histograms`): sending none is what 2.42 stores anyway.
+//!
+//! A family is built in one buffer and written with its length when the
+//! next one opens or at [`ProtobufEncoder::finish`]; a metric is built in
+//! a second buffer. Both are reused, so after the first scrape a scrape
+//! allocates only when a family or metric is larger than any before.
+
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, NativePoint, Scope, SeriesLabels, Sink, Value, unescape};
+
+/// Wire type of varint fields.
+const VARINT: u8 = 0;
+/// Wire type of double fields.
+const FIXED64: u8 = 1;
+/// Wire type of strings, bytes and nested messages.
+const LEN: u8 = 2;
+
+/// Appends `v` as a base-128 varint.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        // Truncation is the point: the low seven bits, with the high bit set.
+        #[allow(clippy::cast_possible_truncation)]
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(v as u8);
+}
+
+/// The zig-zag form of a signed value (`sint32`, `sint64`): small
+/// magnitudes of either sign get short varints.
+fn zigzag(v: i64) -> u64 {
+    #[allow(clippy::cast_sign_loss)] // the bit pattern is the point
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    z
+}
+
+fn put_tag(out: &mut Vec<u8>, field: u8, wire: u8) {
+    out.push((field << 3) | wire);
+}
+
+fn put_u64_field(out: &mut Vec<u8>, field: u8, v: u64) {
+    put_tag(out, field, VARINT);
+    put_varint(out, v);
+}
+
+fn put_f64_field(out: &mut Vec<u8>, field: u8, v: f64) {
+    put_tag(out, field, FIXED64);
+    out.extend_from_slice(&v.to_bits().to_le_bytes());
+}
+
+fn put_bytes_field(out: &mut Vec<u8>, field: u8, bytes: &[u8]) {
+    put_tag(out, field, LEN);
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn put_label(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    put_tag(out, 1, LEN);
+    // Both lengths are below 2^64; a pair's length is their fields' sum.
+    let len = 2 + varint_len(name.len() as u64) + name.len() + varint_len(value.len() as u64) + value.len();
+    put_varint(out, len as u64);
+    put_bytes_field(out, 1, name);
+    put_bytes_field(out, 2, value);
+}
+
+fn varint_len(v: u64) -> usize {
+    // 1 byte per started 7 bits, at least one.
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// The `i`-th of the label names kept one after the other in `names`.
+fn label_name<'n>(names: &'n str, ends: &[usize], i: usize) -> &'n [u8] {
+    let start = if i == 0 {
+        0
+    } else {
+        ends.get(i - 1).copied().unwrap_or(0)
+    };
+    let end = ends.get(i).copied().unwrap_or(start);
+    names.as_bytes().get(start..end).unwrap_or_default()
+}
+
+/// `f64` of a sample value, as the format carries every value.
+#[allow(clippy::cast_precision_loss)]
+fn as_f64(value: Value) -> f64 {
+    match value {
+        Value::U64(v) => v as f64,
+        Value::I64(v) => v as f64,
+        Value::F64(v) => v,
+    }
+}
+
+/// The protobuf sink: appends delimited `MetricFamily` messages to a byte
+/// buffer. Call [`finish`](ProtobufEncoder::finish) after the last family.
+pub(crate) struct ProtobufEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    /// The open family's message so far (name, help, type, metrics).
+    family: Vec<u8>,
+    /// Whether `family` holds an open family.
+    open: bool,
+    kind: Kind,
+    /// The family's label names, one after the other; `name_ends` ends each.
+    names: String,
+    name_ends: Vec<usize>,
+    /// The constant labels of the current scope, as encoded `label` fields.
+    constant: Vec<u8>,
+    /// The metric being built.
+    metric: Vec<u8>,
+    /// A nested message being built (a counter, gauge or histogram body).
+    inner: Vec<u8>,
+    /// Scratch for one unescaped label value.
+    value: Vec<u8>,
+    counts: Vec<u64>,
+}
+
+impl<'a> ProtobufEncoder<'a> {
+    /// An encoder appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        ProtobufEncoder {
+            out,
+            family: Vec::new(),
+            open: false,
+            kind: Kind::Gauge,
+            names: String::new(),
+            name_ends: Vec::new(),
+            constant: Vec::new(),
+            metric: Vec::new(),
+            inner: Vec::new(),
+            value: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Writes the open family, if any, with its length.
+    pub(crate) fn finish(&mut self) {
+        if self.open {
+            put_varint(self.out, self.family.len() as u64);
+            self.out.extend_from_slice(&self.family);
+            self.family.clear();
+            self.open = false;
+        }
+    }
+
+    /// Starts a metric: its constant and own labels.
+    fn begin_metric(&mut self, labels: SeriesLabels<'_>) {
+        self.metric.clear();
+        self.metric.extend_from_slice(&self.constant);
+        match labels {
+            SeriesLabels::None => {}
+            SeriesLabels::Raw(values) => {
+                for (i, value) in values.iter().enumerate().take(self.name_ends.len()) {
+                    let name = label_name(&self.names, &self.name_ends, i);
+                    put_label(&mut self.metric, name, value.as_bytes());
+                }
+            }
+            SeriesLabels::Escaped { .. } => {
+                for (i, escaped) in labels.escaped_values().enumerate().take(self.name_ends.len()) {
+                    self.value.clear();
+                    unescape(&mut self.value, escaped);
+                    let name = label_name(&self.names, &self.name_ends, i);
+                    put_label(&mut self.metric, name, &self.value);
+                }
+            }
+        }
+    }
+
+    /// Ends a metric whose body (field `field` of `Metric`) is in `inner`.
+    fn end_metric(&mut self, field: u8) {
+        put_bytes_field(&mut self.metric, field, &self.inner);
+        put_bytes_field(&mut self.family, 4, &self.metric);
+    }
+}
+
+impl Sink for ProtobufEncoder<'_> {
+    fn family(&mut self, name: &str, family: &FamilyDesc<'_>) {
+        self.finish();
+        self.open = true;
+        self.kind = family.kind;
+        put_bytes_field(&mut self.family, 1, name.as_bytes());
+        put_bytes_field(&mut self.family, 2, family.help.as_bytes());
+        let kind = match family.kind {
+            Kind::Counter => 0,
+            // An info metric is a gauge of value 1 in protobuf, as
+            // client_golang writes it: the format has no info type.
+            Kind::Gauge | Kind::Info => 1,
+            Kind::Histogram => 4,
+        };
+        put_u64_field(&mut self.family, 3, kind);
+        if !family.unit.is_empty() {
+            put_bytes_field(&mut self.family, 5, family.unit.as_bytes());
+        }
+        self.names.clear();
+        self.name_ends.clear();
+        for label in family.labels.iter() {
+            self.names.push_str(label);
+            self.name_ends.push(self.names.len());
+        }
+        self.constant.clear();
+    }
+
+    fn scope(&mut self, scope: Scope<'_>) {
+        self.constant.clear();
+        for (name, value) in scope.pairs {
+            put_label(&mut self.constant, name.as_bytes(), value.as_bytes());
+        }
+    }
+
+    fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
+        self.begin_metric(labels);
+        self.inner.clear();
+        put_f64_field(&mut self.inner, 1, as_f64(value));
+        // A histogram family never hands a plain series; a counter's body is
+        // `Metric.counter` (3), anything else a gauge's (2).
+        self.end_metric(if self.kind == Kind::Counter { 3 } else { 2 });
+    }
+
+    fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
+        self.begin_metric(labels);
+        self.inner.clear();
+        put_u64_field(&mut self.inner, 1, point.count());
+        put_f64_field(&mut self.inner, 2, point.sum);
+        for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
+            // `Bucket { cumulative_count, upper_bound }`: two tags, the
+            // count's varint and the bound's 8 bytes.
+            put_tag(&mut self.inner, 3, LEN);
+            put_varint(&mut self.inner, (2 + varint_len(count) + 8) as u64);
+            put_u64_field(&mut self.inner, 1, count);
+            put_f64_field(&mut self.inner, 2, bound);
+        }
+        self.end_metric(7);
+    }
+
+    /// `Histogram` with `schema`, `zero_threshold` (always above 0),
+    /// `zero_count`, and the spans and deltas of each sign; no classic
+    /// buckets. An empty histogram gets one no-op positive span (offset 0,
+    /// length 0), as `client_golang` sends: Prometheus 2.42 reads a
+    /// histogram as native only if it has a span, a zero count or a zero
+    /// threshold, and the span makes that hold whatever the threshold.
+    fn native_histogram(&mut self, labels: SeriesLabels<'_>, point: &NativePoint<'_>) {
+        self.begin_metric(labels);
+        self.inner.clear();
+        put_u64_field(&mut self.inner, 1, point.count);
+        put_f64_field(&mut self.inner, 2, point.sum);
+        put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
+        put_f64_field(&mut self.inner, 6, point.zero_threshold);
+        put_u64_field(&mut self.inner, 7, point.zero_count);
+        let negative = put_buckets(&mut self.inner, &mut self.value, 9, point.first_key, point.negative);
+        let positive = put_buckets(&mut self.inner, &mut self.value, 12, point.first_key, point.positive);
+        if !negative && !positive {
+            // No-op span: `BucketSpan { offset: 0, length: 0 }`.
+            put_bytes_field(&mut self.inner, 12, &[0x08, 0x00, 0x10, 0x00]);
+        }
+        self.end_metric(7);
+    }
+
+    fn take_counts(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.counts)
+    }
+
+    fn put_counts(&mut self, mut counts: Vec<u64>) {
+        counts.clear();
+        self.counts = counts;
+    }
+}
+
+/// Appends the spans (field `span_field`) and then the packed deltas
+/// (`span_field + 1`) of the nonzero counts among `counts`, the count of
+/// key `first_key` first; `scratch` holds the deltas meanwhile. A span is a
+/// run of nonzero counts; its offset is the gap from the previous span's
+/// end (from key 0 for the first). Returns whether there was any bucket.
+fn put_buckets(out: &mut Vec<u8>, scratch: &mut Vec<u8>, span_field: u8, first_key: i32, counts: &[u64]) -> bool {
+    scratch.clear();
+    let mut previous: i64 = 0;
+    // The key after the last span written (0 before the first).
+    let mut next_key = 0i64;
+    let mut i = 0;
+    while i < counts.len() {
+        if counts[i] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < counts.len() && counts[i] != 0 {
+            // Counts are far below 2^63: each is observations counted.
+            #[allow(clippy::cast_possible_wrap)]
+            let count = counts[i] as i64;
+            put_varint(scratch, zigzag(count - previous));
+            previous = count;
+            i += 1;
+        }
+        let key = i64::from(first_key) + i64::try_from(start).unwrap_or(i64::MAX);
+        let offset = zigzag(key - next_key);
+        let length = (i - start) as u64;
+        put_tag(out, span_field, LEN);
+        put_varint(out, (2 + varint_len(offset) + varint_len(length)) as u64);
+        put_u64_field(out, 1, offset);
+        put_u64_field(out, 2, length);
+        next_key = key + length.cast_signed();
+    }
+    if scratch.is_empty() {
+        return false;
+    }
+    put_bytes_field(out, span_field + 1, scratch);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_and_zigzag_match_the_protobuf_examples() {
+        // The encoding guide's examples: 1 is 01, 150 is 96 01, 300 is AC 02.
+        for (v, bytes) in [
+            (1, &[0x01][..]),
+            (150, &[0x96, 0x01]),
+            (300, &[0xAC, 0x02]),
+            (0, &[0x00]),
+        ] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(out, bytes, "{v}");
+            assert_eq!(varint_len(v), bytes.len());
+        }
+        let mut out = Vec::new();
+        put_varint(&mut out, u64::MAX);
+        assert_eq!(out.len(), 10);
+        assert_eq!(varint_len(u64::MAX), 10);
+        for (v, z) in [
+            (0, 0),
+            (-1, 1),
+            (1, 2),
+            (-2, 3),
+            (i64::MAX, u64::MAX - 1),
+            (i64::MIN, u64::MAX),
+        ] {
+            assert_eq!(zigzag(v), z, "{v}");
+        }
+    }
+}
