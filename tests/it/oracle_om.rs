@@ -144,7 +144,7 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
     if !family.typed {
         return Err("sample before its family's TYPE".into());
     }
-    if line.contains(" # ") {
+    if after_labels(line).contains(" # ") {
         return Err("exemplars are not expected here".into());
     }
     let end = line.find(['{', ' ']).ok_or("sample without a value")?;
@@ -228,4 +228,24 @@ fn unescape_help(s: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// What follows a sample line's label set (the whole line without one):
+/// where an exemplar would start. A ` # ` inside a quoted label value is
+/// part of the value.
+fn after_labels(line: &str) -> &str {
+    let Some(open) = line.find('{') else {
+        return line;
+    };
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, c) in line[open..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '}' if !quoted => return &line[open + i + 1..],
+            _ => {}
+        }
+    }
+    ""
 }
