@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+#[path = "support/encode_jobs.rs"]
+mod encode_jobs;
 #[path = "support/service.rs"]
 mod service;
 #[path = "support/timing.rs"]
@@ -33,6 +35,7 @@ mod timing;
 #[path = "support/under_scrape.rs"]
 mod under_scrape;
 
+use encode_jobs::{encode_job, encode_openmetrics_job, memcpy_job, protobuf_job};
 use service::service_registry;
 use timing::{Job, METHODS, STATUSES, Timed, label_sets, many_label_sets, median, observations, run_rounds};
 
@@ -280,56 +283,6 @@ fn overlap_note(ours: &Rc<RefCell<Vec<f64>>>, reference: &Rc<RefCell<Vec<f64>>>)
             median(&reference.borrow()) * 100.0
         )
     }
-}
-
-/// Encodes `registry` `n` times into one buffer, kept across samples so that
-/// its growth is not timed.
-fn encode_job(registry: &Registry) -> Job<'_> {
-    let mut out = Vec::new();
-    Box::new(move |n| {
-        for _ in 0..n {
-            out.clear();
-            registry.encode(&mut out);
-            black_box(&out);
-        }
-    })
-}
-
-/// As [`encode_job`], in `OpenMetrics` 1.0 text.
-fn encode_openmetrics_job(registry: &Registry) -> Job<'_> {
-    let mut out = Vec::new();
-    Box::new(move |n| {
-        for _ in 0..n {
-            out.clear();
-            registry.encode_openmetrics(&mut out);
-            black_box(&out);
-        }
-    })
-}
-
-/// As [`encode_job`], in the protobuf exposition.
-fn protobuf_job(registry: &Registry) -> Job<'_> {
-    let mut out = Vec::new();
-    Box::new(move |n| {
-        for _ in 0..n {
-            out.clear();
-            registry.encode_protobuf(&mut out);
-            black_box(&out);
-        }
-    })
-}
-
-/// Copies `src` `n` times into one buffer kept across samples: the `memcpy`
-/// reference for the encode rows.
-fn memcpy_job(src: &[u8]) -> Job<'_> {
-    let mut out = Vec::new();
-    Box::new(move |n| {
-        for _ in 0..n {
-            out.clear();
-            out.extend_from_slice(black_box(src));
-            black_box(&out);
-        }
-    })
 }
 
 static COUNTING: CountingAlloc = CountingAlloc::new(System);

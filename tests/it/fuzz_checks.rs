@@ -24,12 +24,16 @@ use crate::oracle::{self, Kind, Value};
 mod floats;
 #[path = "fuzz_gzip.rs"]
 mod gzip;
+#[path = "fuzz_included.rs"]
+mod included;
 #[path = "fuzz_input.rs"]
 mod input;
 #[path = "fuzz_names.rs"]
 mod names;
 #[path = "fuzz_negotiate.rs"]
 mod negotiate;
+#[path = "fuzz_openmetrics.rs"]
+mod openmetrics;
 #[path = "fuzz_protobuf.rs"]
 mod protobuf;
 
@@ -37,12 +41,14 @@ mod protobuf;
 pub(crate) use floats::check_float_format;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use gzip::{check_gzip_roundtrip, gzip_roundtrip};
+use included::check_included;
 use input::*;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use names::check_names;
 use names::*;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use negotiate::check_negotiate;
+use openmetrics::check_openmetrics;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use protobuf::check_protobuf_roundtrip;
 
@@ -106,77 +112,6 @@ fn build(data: &[u8]) -> (Registry, Vec<Entry>, Vec<(String, String)>) {
         }
     }
     (registry, entries, const_labels)
-}
-
-/// The `OpenMetrics` rendering of the same registry: the `OpenMetrics`
-/// oracle accepts it, and it holds what the 0.0.4 text holds, once the
-/// differences the format defines are applied (a counter `x` has samples
-/// `x_total`; `_sum` and `_count` may be left out, see `openmetrics.rs`,
-/// and the `_sum`s written are the 0.0.4 ones).
-fn check_openmetrics(registry: &Registry, text_004: oracle::Exposition) {
-    let mut body = Vec::new();
-    registry.encode_openmetrics(&mut body);
-    let om = String::from_utf8(body).expect("OpenMetrics output is UTF-8");
-    let got = crate::oracle_om::parse(&om)
-        .unwrap_or_else(|e| panic!("OpenMetrics oracle rejects the exposition: {e}\n{}", excerpt(&om)));
-    let sums = |e: &oracle::Exposition| -> Vec<oracle::Sample> {
-        let all = e.families.iter().flat_map(|f| &f.samples);
-        all.filter(|s| s.name.ends_with("_sum")).cloned().collect()
-    };
-    let normalise = |mut e: oracle::Exposition| {
-        for family in &mut e.families {
-            if family.kind == Kind::Counter && !family.name.ends_with("_total") {
-                family.name.push_str("_total");
-                family.samples.iter_mut().for_each(|s| s.name.push_str("_total"));
-            }
-            if family.kind == Kind::Histogram {
-                let (sum, count) = (format!("{}_sum", family.name), format!("{}_count", family.name));
-                family.samples.retain(|s| s.name != sum && s.name != count);
-            }
-        }
-        e
-    };
-    let (want_sums, got_sums) = (sums(&text_004), sums(&got));
-    for sum in got_sums
-        .iter()
-        .filter(|s| !matches!(s.value, Value::Float(f) if f.is_nan()))
-    {
-        assert!(
-            want_sums.contains(sum),
-            "OpenMetrics _sum {sum:?} is not in the 0.0.4 text\n{}",
-            excerpt(&om)
-        );
-    }
-    assert!(
-        normalise(got) == normalise(text_004),
-        "OpenMetrics and 0.0.4 renderings disagree\n{}",
-        excerpt(&om)
-    );
-}
-
-/// The same registry included in another with a name prefix and a
-/// constant label: every family name prefixed, the label before the
-/// registry's own, the health family written once, by the including
-/// registry, naming the prefixed families.
-fn check_included(registry: Registry, entries: &[Entry], const_labels: &[(String, String)]) {
-    let (label, value) = ("tenant", "t \"1\"\n\\");
-    let parent = Registry::new();
-    let included = parent.include(Arc::new(registry), "inc_", &[(label, value)]);
-    let clash = const_labels.iter().any(|(n, _)| n == label);
-    assert_eq!(included.is_err(), clash, "include gave {included:?}");
-    if clash {
-        return;
-    }
-    let text = parent.render();
-    let got = oracle::parse(&text)
-        .unwrap_or_else(|e| panic!("oracle rejects the included exposition: {e}\n{}", excerpt(&text)));
-    let labels: Vec<(String, String)> = [(label.to_owned(), value.to_owned())]
-        .into_iter()
-        .chain(const_labels.iter().cloned())
-        .collect();
-    let want = expected(entries, &labels, "inc_", &[]);
-    compare(&want, &got, &text);
-    gzip_roundtrip(text.as_bytes());
 }
 
 /// A registry with zero to two constant labels from the input; when the
