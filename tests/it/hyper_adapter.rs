@@ -17,8 +17,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 
-use crate::oracle::Value;
-use crate::web::{Client, fetch, millis, promtool, runtime, wait_until};
+use crate::web::{Client, fetch, int, millis, runtime, scrape, wait_until};
 
 type Body = Full<Bytes>;
 
@@ -178,28 +177,6 @@ impl Setup {
 
     fn requests(&self, method: &str, route: &str, status: u16) -> u64 {
         self.table.requests(method, route, status)
-    }
-}
-
-/// Scrapes `/metrics`, checks it with the oracle and promtool, and gives
-/// the parsed exposition.
-#[track_caller]
-fn scrape(addr: std::net::SocketAddr) -> crate::oracle::Exposition {
-    let reply = fetch(addr, "GET", "/metrics");
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type"), Some(bareprom::CONTENT_TYPE));
-    let text = reply.text();
-    let exposition = crate::parse(&text);
-    if let Some(findings) = promtool(&text) {
-        assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
-    }
-    exposition
-}
-
-fn int(value: Option<Value>) -> i128 {
-    match value {
-        Some(Value::Int(i)) => i,
-        other => panic!("not an integer sample: {other:?}"),
     }
 }
 

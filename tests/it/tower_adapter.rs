@@ -13,8 +13,7 @@ use axum::http::Request;
 use axum::routing::get;
 use bareprom::{DeadlineTimer, InstrumentLayer, MetricsService, Registry, RouteTable, UNMATCHED_ROUTE};
 
-use crate::oracle::Value;
-use crate::web::{Client, fetch, millis, promtool, runtime, wait_until};
+use crate::web::{Client, fetch, int, millis, runtime, scrape, wait_until};
 
 struct Tokio;
 
@@ -72,26 +71,6 @@ fn setup(prefix: &str) -> (Arc<Registry>, Arc<RouteTable>) {
     let table = Arc::new(RouteTable::try_new(prefix.to_owned(), bareprom::HTTP_BUCKETS.to_vec()).unwrap());
     registry.register_arc(Arc::clone(&table)).unwrap();
     (registry, table)
-}
-
-#[track_caller]
-fn scrape(addr: std::net::SocketAddr) -> crate::oracle::Exposition {
-    let reply = fetch(addr, "GET", "/metrics");
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type"), Some(bareprom::CONTENT_TYPE));
-    let text = reply.text();
-    let exposition = crate::parse(&text);
-    if let Some(findings) = promtool(&text) {
-        assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
-    }
-    exposition
-}
-
-fn int(value: Option<Value>) -> i128 {
-    match value {
-        Some(Value::Int(i)) => i,
-        other => panic!("not an integer sample: {other:?}"),
-    }
 }
 
 #[test]

@@ -206,3 +206,26 @@ pub(crate) fn promtool(text: &str) -> Option<String> {
         format!("{:?}: {findings}", output.status)
     })
 }
+
+/// Scrapes `/metrics`, checks it with the oracle and promtool, and gives
+/// the parsed exposition.
+#[track_caller]
+pub(crate) fn scrape(addr: SocketAddr) -> crate::oracle::Exposition {
+    let reply = fetch(addr, "GET", "/metrics");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some(bareprom::CONTENT_TYPE));
+    let text = reply.text();
+    let exposition = crate::parse(&text);
+    if let Some(findings) = promtool(&text) {
+        assert!(findings.trim().is_empty(), "promtool: {findings}\n{text}");
+    }
+    exposition
+}
+
+/// A sample's value as an integer, panicking on anything else.
+pub(crate) fn int(value: Option<crate::oracle::Value>) -> i128 {
+    match value {
+        Some(crate::oracle::Value::Int(i)) => i,
+        other => panic!("not an integer sample: {other:?}"),
+    }
+}
