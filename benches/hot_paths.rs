@@ -9,8 +9,9 @@
 //! way (the `System` allocator, a `memcpy` of the same bytes, a contended
 //! bare atomic).
 //!
-//! Run with `cargo bench --bench hot_paths`; the whole run takes well under
-//! a minute. Set `BENCH_ROUNDS` to change the number of rounds, and
+//! Run with `cargo bench --bench hot_paths`; the whole run takes about two
+//! minutes (building the 1M-series registry of the encode-scaling rows is
+//! part of it). Set `BENCH_ROUNDS` to change the number of rounds, and
 //! `BENCH_FILTER` to a piece of a row's name to time only matching rows
 //! (for a profiler, say).
 
@@ -26,8 +27,12 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+#[path = "support/data.rs"]
+mod data;
 #[path = "support/encode_jobs.rs"]
 mod encode_jobs;
+#[path = "support/realistic.rs"]
+mod realistic;
 #[path = "support/service.rs"]
 mod service;
 #[path = "support/timing.rs"]
@@ -340,6 +345,8 @@ fn main() {
         / SERIES as f64;
     let hfamily = HistogramVec::<1>::try_new("heap_seconds", "Heap.", ["route"]).expect("valid");
     let histogram_heap = heap_per_series(|route| drop(hfamily.with([route])));
+    // Issue 19's rows: realistic label values, large families, 1M series.
+    let scale = realistic::Inputs::new();
 
     // Allocations one encode makes (into a reused buffer).
     let mut buf = Vec::with_capacity(combined_bytes * 2);
@@ -569,6 +576,7 @@ fn main() {
         .derive(overlap_note(&alloc_overlaps, &system_overlaps)),
     ];
 
+    rows.extend(scale.rows());
     if let Ok(filter) = std::env::var("BENCH_FILTER") {
         rows.retain(|row| row.name.contains(&filter));
     }
@@ -621,6 +629,7 @@ fn main() {
     println!(
         "| heap per labelled series, `HistogramVec<1>` default buckets | — | — | — | — | {histogram_heap:.1} B/series | — | — |"
     );
+    realistic::summary(&rows, &scale);
     println!();
     println!(
         "allocations per `Registry::encode` into a reused buffer: {allocs_combined} (10k counters + 100 histograms), {allocs_service} (realistic service)"

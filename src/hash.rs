@@ -45,21 +45,6 @@ pub(crate) fn hash_values(values: &[&str]) -> u64 {
     folded_multiply(h ^ K2, K0)
 }
 
-/// [`hash_values`] of values of at most 16 bytes each, from their lengths
-/// and [`words_up_to_16`], already at hand.
-#[inline]
-pub(crate) fn hash_short_values<'v>(values: impl Iterator<Item = (usize, &'v (u64, u64))>) -> u64 {
-    #[cfg(test)]
-    if collide::on() {
-        return collide::HASH;
-    }
-    let mut h = K0 ^ seed();
-    for (n, words) in values {
-        h = fold_value(h, *words, n);
-    }
-    folded_multiply(h ^ K2, K0)
-}
-
 const K0: u64 = 0x243f_6a88_85a3_08d3;
 const K1: u64 = 0x1319_8a2e_0370_7344;
 const K2: u64 = 0xa409_3822_299f_31d0;

@@ -69,6 +69,8 @@ use std::alloc::System;
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "../../benches/support/data.rs"]
+mod data;
 #[path = "../../benches/support/timing.rs"]
 mod timing;
 
@@ -165,6 +167,11 @@ mod meas;
 mod lookups;
 
 // ---------------------------------------------------------------------------
+// Issue 19: realistic label values, large families, held histogram child.
+
+mod realistic;
+
+// ---------------------------------------------------------------------------
 // gzip: bareprom::gzip against flate2
 
 mod gzip;
@@ -211,6 +218,10 @@ fn main() {
         met::heap(&heap_routes),
         meas::heap(&heap_routes),
     ];
+    let real_heaps: Vec<(&str, [f64; 5])> = realistic::heap_sets()
+        .iter()
+        .map(|(name, sets)| (*name, realistic::heap(sets, met::recorder())))
+        .collect();
 
     // Counter inc.
     let p_counter = prom::counter();
@@ -239,6 +250,8 @@ fn main() {
     // Lookups: every label set exists before timing.
     let few = lookups::Lookups::new("lookup_total", sets.clone(), &m_recorder);
     let many = lookups::Lookups::new("many_total", many_label_sets(), &m_recorder);
+    let real = realistic::Inputs::new(&m_recorder);
+    let held_histograms = realistic::HeldHistograms::new(&m_recorder, observations());
 
     // Histograms.
     let p_hist = prom::histogram();
@@ -449,6 +462,8 @@ fn main() {
         ),
     ];
 
+    rows.extend(real.rows(&m_recorder));
+    rows.push(held_histograms.row(&m_recorder));
     run_rounds(&mut rows, rounds, |row| &mut row.jobs);
 
     println!(
@@ -491,6 +506,11 @@ fn main() {
     let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
     let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
     println!("| heap per labelled series (10k, 3 labels) | {} |", cells.join(" | "));
+    for (name, heap) in &real_heaps {
+        let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
+        let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
     gzip::compare(o_reg.render().as_bytes(), rounds);
     println!();
     println!("total run time: {:.1} s", started.elapsed().as_secs_f64());

@@ -435,7 +435,7 @@ impl<C, const N: usize> Snapshot<C, N> {
 /// `a == b`, without a `memcmp` call for the short values labels mostly
 /// have: overlapping word reads cover 1 to 16 bytes.
 #[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
