@@ -40,7 +40,8 @@ impl Inputs {
 
     pub fn rows<'a>(&'a self, recorder: &'a PrometheusRecorder) -> Vec<Row<'a>> {
         vec![
-            self.few.row("3-label lookup + inc (50 realistic sets, routes 4-64 B)", recorder),
+            self.few
+                .row("3-label lookup + inc (50 realistic sets, routes 4-64 B)", recorder),
             self.many.row("3-label lookup + inc (2000 realistic sets)", recorder),
             self.mid.row("random lookup + inc, family of 10 000 series", recorder),
             self.big.row("random lookup + inc, family of 100 000 series", recorder),
@@ -72,13 +73,15 @@ impl HeldHistograms {
         )
         .expect("valid")
         .with_label_values(&HELD);
-        let family: &'static Family<client::Lookup, Histogram, fn() -> Histogram> =
-            Box::leak(Box::new(Family::new_with_constructor(client::histogram as fn() -> Histogram)));
+        let family: &'static Family<client::Lookup, Histogram, fn() -> Histogram> = Box::leak(Box::new(
+            Family::new_with_constructor(client::histogram as fn() -> Histogram),
+        ));
         let [method, route, status] = HELD;
         let client = family.get_or_create_owned(&client::Lookup { method, route, status });
-        let metrics = metrics::with_local_recorder(recorder, || {
-            metrics::histogram!("held_seconds", "method" => method, "route" => route, "status" => status)
-        });
+        let metrics = metrics::with_local_recorder(
+            recorder,
+            || metrics::histogram!("held_seconds", "method" => method, "route" => route, "status" => status),
+        );
         HeldHistograms {
             ours,
             prom,
