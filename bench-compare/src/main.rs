@@ -462,6 +462,23 @@ fn main() {
         ),
     ];
 
+    // The host's own speed, for scaling every figure to another machine.
+    static BARE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    rows.push(Row::new(
+        "bare `AtomicU64::fetch_add(1, Relaxed)` (host reference)",
+        [
+            Some(Box::new(|n| {
+                let bare = black_box(&BARE);
+                for _ in 0..n {
+                    bare.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })),
+            None,
+            None,
+            None,
+            None,
+        ],
+    ));
     rows.extend(real.rows(&m_recorder));
     rows.push(held_histograms.row(&m_recorder));
     run_rounds(&mut rows, rounds, |row| &mut row.jobs);
@@ -472,8 +489,8 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!();
-    println!("| workload | {} |", LIBS.join(" | "));
-    println!("|---|{}", "---:|".repeat(LIBS.len()));
+    println!("| workload | {} | bareprom ÷ prometheus-client |", LIBS.join(" | "));
+    println!("|---|{}---:|", "---:|".repeat(LIBS.len()));
     for row in &rows {
         let medians = row.medians();
         let best = medians.iter().flatten().copied().fold(f64::INFINITY, f64::min);
@@ -487,7 +504,11 @@ fn main() {
             })
             .collect();
         let unit = if encode { "" } else { ", ns/op" };
-        println!("| {}{unit} | {} |", row.name, cells.join(" | "));
+        let versus = match (medians[0], medians[2]) {
+            (Some(ours), Some(client)) => format!("{:.2}×", ours / client),
+            _ => "—".to_owned(),
+        };
+        println!("| {}{unit} | {} | {versus} |", row.name, cells.join(" | "));
         if encode {
             let rates: Vec<f64> = medians
                 .iter()
@@ -500,16 +521,20 @@ fn main() {
                 .zip(sizes)
                 .map(|(r, bytes)| format!("{r:.0} MB/s of {} KB ({:.2}×)", bytes / 1000, top / r))
                 .collect();
-            println!("| encode 10k series, throughput | {} |", cells.join(" | "));
+            println!("| encode 10k series, throughput | {} | — |", cells.join(" | "));
         }
     }
     let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
     let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
-    println!("| heap per labelled series (10k, 3 labels) | {} |", cells.join(" | "));
+    println!(
+        "| heap per labelled series (10k, 3 labels) | {} | {:.2}× |",
+        cells.join(" | "),
+        heap[0] / heap[2]
+    );
     for (name, heap) in &real_heaps {
         let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
         let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
-        println!("| {name} | {} |", cells.join(" | "));
+        println!("| {name} | {} | {:.2}× |", cells.join(" | "), heap[0] / heap[2]);
     }
     gzip::compare(o_reg.render().as_bytes(), rounds);
     println!();
