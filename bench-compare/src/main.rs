@@ -2,8 +2,17 @@
 //! libraries interleaved inside every round; the table shows medians.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-bench-compare cargo run --release
-//! --manifest-path bench-compare/Cargo.toml` (`BENCH_ROUNDS=n` to change the
-//! number of rounds; `BENCH_ONLY=gzip` for the gzip table alone).
+//! --manifest-path bench-compare/Cargo.toml --bin bench-compare`
+//! (`BENCH_ROUNDS=n` to change the number of rounds; `BENCH_ONLY=gzip` for
+//! the gzip table alone).
+//!
+//! The rows after the host's bare `fetch_add` are issue 19's, on the label
+//! sets of `benches/support/data.rs` (one seeded generator, shared with
+//! `benches/hot_paths.rs`): lookups over route patterns of 4-64 bytes, 50
+//! and 2 000 sets; random lookups in families of 10 000 and 100 000 series
+//! (indexes drawn before timing); a held 3-label histogram child; heap per
+//! series for 10 000 repeated and 10 000 all-distinct label sets. The last
+//! column is bareprom's median over prometheus-client's.
 //!
 //! After the table, `bareprom::gzip` is timed against `flate2` (default
 //! backend, default and fastest levels) on bareprom's 10k-series exposition;
