@@ -12,7 +12,8 @@
 //! and 2 000 sets; random lookups in families of 10 000 and 100 000 series
 //! (indexes drawn before timing); a held 3-label histogram child; heap per
 //! series for 10 000 repeated and 10 000 all-distinct label sets. The last
-//! column is bareprom's median over prometheus-client's.
+//! column is the median over rounds of bareprom's time over
+//! prometheus-client's in the same round.
 //!
 //! After the table, `bareprom::gzip` is timed against `flate2` (default
 //! backend, default and fastest levels) on bareprom's 10k-series exposition;
@@ -108,6 +109,15 @@ impl<'a> Row<'a> {
     fn new(name: &'static str, jobs: [Option<Job<'a>>; 5]) -> Self {
         let jobs = jobs.into_iter().map(|job| job.map(|job| Timed::new("", job))).collect();
         Row { name, jobs }
+    }
+
+    /// Median over rounds of bareprom's time over prometheus-client's in
+    /// the same round: steadier than the ratio of the medians on a shared
+    /// machine whose speed changes from one second to the next.
+    fn versus_client(&self) -> Option<f64> {
+        let (ours, client) = (self.jobs.first()?.as_ref()?, self.jobs.get(2)?.as_ref()?);
+        let ratios: Vec<f64> = ours.samples.iter().zip(&client.samples).map(|(a, b)| a / b).collect();
+        Some(median(&ratios))
     }
 
     fn medians(&self) -> Vec<Option<f64>> {
@@ -498,7 +508,10 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!();
-    println!("| workload | {} | bareprom ÷ prometheus-client |", LIBS.join(" | "));
+    println!(
+        "| workload | {} | bareprom ÷ prometheus-client (median of per-round ratios) |",
+        LIBS.join(" | ")
+    );
     println!("|---|{}---:|", "---:|".repeat(LIBS.len()));
     for row in &rows {
         let medians = row.medians();
@@ -513,10 +526,9 @@ fn main() {
             })
             .collect();
         let unit = if encode { "" } else { ", ns/op" };
-        let versus = match (medians[0], medians[2]) {
-            (Some(ours), Some(client)) => format!("{:.2}×", ours / client),
-            _ => "—".to_owned(),
-        };
+        let versus = row
+            .versus_client()
+            .map_or_else(|| "—".to_owned(), |r| format!("{r:.2}×"));
         println!("| {}{unit} | {} | {versus} |", row.name, cells.join(" | "));
         if encode {
             let rates: Vec<f64> = medians
