@@ -393,8 +393,8 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// assert_eq!(ok.get(), 2);
     /// ```
     pub fn with(&self, values: [&str; N]) -> Child<C> {
-        let key = Key::new(&values);
-        let admit = match cache::get(self.epoch.load(Acquire), &key) {
+        let mut key = Key::new(&values);
+        let admit = match cache::get(self.epoch.load(Acquire), &mut key) {
             Ok(child) => return child,
             Err(admit) => admit,
         };

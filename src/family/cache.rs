@@ -52,7 +52,7 @@ use std::thread::LocalKey;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::hash::{hash_values, read_u64, words_up_to_16};
+use crate::hash::{hash_values, hash_with_heads, read_u64, words_up_to_16};
 use crate::histogram::HistogramCell;
 use crate::sharded::ShardedCounterCell;
 
@@ -206,14 +206,28 @@ pub(super) struct Key<'a, const N: usize> {
     /// value of more than 32 bytes share a mix, and the comparison tells
     /// them apart.
     mix: u64,
+    /// Whether `heads`, `tail` and `mix` are computed: not for a lookup
+    /// whose family skips the cache (see [`SKIP`]), which would not use them.
+    mixed: bool,
 }
 
 impl<'a, const N: usize> Key<'a, N> {
     #[inline]
     pub(super) fn new(values: &'a [&'a str; N]) -> Self {
-        let mut heads = [(0, 0); N];
+        Key {
+            values,
+            heads: [(0, 0); N],
+            tail: 0,
+            mix: 0,
+            mixed: false,
+        }
+    }
+
+    /// Computes the heads, the tail length and the mix.
+    #[inline]
+    pub(super) fn mix_in(&mut self) {
         let (mut mix, mut tail) = (0u64, 0);
-        for (value, head) in values.iter().zip(&mut heads) {
+        for (value, head) in self.values.iter().zip(&mut self.heads) {
             let bytes = value.as_bytes();
             let n = bytes.len();
             let last = if n <= 16 {
@@ -232,25 +246,25 @@ impl<'a, const N: usize> Key<'a, N> {
         if crate::hash::collide::on() {
             mix = crate::hash::collide::HASH;
         }
-        Key {
-            values,
-            heads,
-            tail,
-            mix,
-        }
+        (self.mix, self.tail, self.mixed) = (mix, tail, true);
     }
 
-    /// Whether this label set can be cached.
+    /// Whether this label set can be cached (known once mixed).
     #[inline]
     fn cacheable(&self) -> bool {
-        N <= MAX_VALUES && self.tail <= MAX_TAIL
+        N <= MAX_VALUES && self.mixed && self.tail <= MAX_TAIL
     }
 
     /// The table's hash of the values ([`hash_values`]), for a lookup that
-    /// misses the cache.
+    /// misses the cache; from the heads already at hand for values of up to
+    /// 16 bytes.
     #[inline]
     pub(super) fn hash(&self) -> u64 {
-        hash_values(self.values)
+        if self.mixed {
+            hash_with_heads(self.values, &self.heads)
+        } else {
+            hash_values(self.values)
+        }
     }
 
     /// The first entry of the key's set.
@@ -302,17 +316,22 @@ pub(super) fn next_epoch() -> u64 {
 /// The handle this thread found for `key` in a family at `epoch`, or
 /// whether to [`put`] what the table finds (one miss in [`ADMIT`]).
 #[inline]
-pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>) -> Result<Child<C>, bool> {
-    if !key.cacheable() {
+pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> Result<Child<C>, bool> {
+    if N > MAX_VALUES {
         return Err(false);
     }
     if epoch == 0 {
-        // The family's first cacheable lookup: it takes an epoch.
-        return Err(true);
+        // The family's first lookup: a cacheable one takes an epoch.
+        key.mix_in();
+        return Err(key.cacheable());
     }
     with_lookups::<C, _>(|cache| {
         if cache.skip > 0 && cache.skip_epoch == epoch {
             cache.skip -= 1;
+            return Err(false);
+        }
+        key.mix_in();
+        if !key.cacheable() {
             return Err(false);
         }
         let set = key.set();
