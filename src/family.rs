@@ -379,7 +379,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// lookup.
     ///
     /// Allocates when the label set is new, and per thread and series type
-    /// for the cache (about 15 KiB of entries on first use, and a buffer of
+    /// for the cache (about 17 KiB of entries on first use, and a buffer of
     /// up to 192 bytes per entry for long values); each cache entry keeps
     /// its series' page of cells allocated until it is replaced.
     ///

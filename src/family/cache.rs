@@ -32,12 +32,13 @@
 //! cells handles hold.
 //!
 //! Cost: per thread and cell type that looks labels up, one allocation of
-//! [`SETS`] x [`WAYS`] entries (about 15 KiB) on its first cached lookup,
+//! [`SETS`] x [`WAYS`] entries of 128 bytes and their mixes (about 17 KiB)
+//! on its first cached lookup,
 //! and per entry a buffer of value tails, grown when a longer label set
 //! replaces a shorter one (at most [`MAX_TAIL`] bytes each). One lookup in
-//! [`ADMIT`] that misses fills an entry; when a
-//! thread's lookups mostly miss, the family whose lookup ended that window
-//! skips the cache for a while (see [`SKIP`]; measured, a thread cycling
+//! [`ADMIT`] that misses fills an entry; when a thread's lookups mostly
+//! miss, the family whose lookup ended that window skips the cache for a
+//! while (see [`SKIP`]; measured, a thread cycling
 //! through 2000 label sets, more than fit, pays 1.15-1.18x the lookup of a
 //! build without the cache, 1.38x without the skipping), while other
 //! families keep theirs. Each entry holds its page's cells, so a removed
@@ -413,6 +414,14 @@ fn with_lookups<C: Cell, R>(f: impl FnOnce(&mut Cache<C>) -> R) -> Option<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The size the module docs give for a thread's cache (64-bit).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_entry_is_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<Entry<CounterCell>>(), 128);
+        assert_eq!(std::mem::size_of::<Entry<HistogramCell>>(), 128);
+    }
 
     /// A window of mostly misses turns the cache off for [`SKIP`] lookups
     /// of the family that ended it; a window with one hit in four or more
