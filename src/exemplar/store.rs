@@ -6,8 +6,8 @@
 //! exemplars is in a cell:
 //!
 //! - an unlabelled metric (`Counter`, `FloatCounter`, `Histogram`) has one
-//!   [`Slot`], a `OnceLock` that stays empty (one word, read with one load
-//!   per scrape) until the metric's first exemplar;
+//!   [`Slot`], a `OnceLock` of a pointer (16 bytes) that stays empty (read
+//!   with one load per scrape) until the metric's first exemplar;
 //! - a family series' exemplars are in one process-wide table, keyed by the
 //!   address of the series' cell, created on the first exemplar recorded
 //!   anywhere. An entry holds a `Weak` of the cell's page, which keeps the
@@ -47,7 +47,8 @@ fn copy(exemplars: &[Option<Arc<Exemplar>>], out: &mut Vec<Option<Arc<Exemplar>>
 }
 
 /// The exemplars of an unlabelled metric, allocated on the first one.
-pub(crate) struct Slot(OnceLock<Mutex<Exemplars>>);
+/// Boxed so that an unused slot is a `Once` and a pointer (16 bytes).
+pub(crate) struct Slot(OnceLock<Box<Mutex<Exemplars>>>);
 
 impl Slot {
     /// An empty slot (no allocation).
@@ -58,7 +59,7 @@ impl Slot {
     /// Records `exemplar` as entry `index` of `len`.
     pub(crate) fn set(&self, len: usize, index: usize, exemplar: Exemplar) {
         let exemplar = Arc::new(exemplar);
-        let cell = self.0.get_or_init(|| Mutex::new(Box::default()));
+        let cell = self.0.get_or_init(|| Box::new(Mutex::new(Box::default())));
         let old = put(
             &mut cell.lock().unwrap_or_else(PoisonError::into_inner),
             len,
