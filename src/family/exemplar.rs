@@ -16,7 +16,7 @@ use super::{Cell, Child, Family};
 impl Child<CounterCell> {
     /// Adds one and records an exemplar (value 1, the current wall-clock
     /// time) for this series, as
-    /// [`Counter::inc_with_exemplar`](crate::Counter::inc_with_exemplar):
+    /// [`Counter`](crate::Counter)`::inc_with_exemplar`:
     /// `client_golang`'s `WithLabelValues(..).(ExemplarAdder).AddWithExemplar(1, labels)`.
     ///
     /// # Errors
