@@ -268,6 +268,12 @@ pub trait Sink {
             },
         );
     }
+    /// Whether this format writes exemplars: a family skips looking its
+    /// series' exemplars up for one that does not (the default, and the
+    /// text format 0.0.4).
+    fn carries_exemplars(&self) -> bool {
+        false
+    }
     /// A counter series with the exemplar of its latest exemplar-carrying
     /// increment. A format that cannot carry exemplars (the text format
     /// 0.0.4) gets what this default writes: the series without it.

@@ -283,6 +283,10 @@ impl Sink for OpenMetricsEncoder<'_> {
         self.histogram_with_exemplars(labels, point, &[]);
     }
 
+    fn carries_exemplars(&self) -> bool {
+        true
+    }
+
     fn series_with_exemplar(&mut self, labels: SeriesLabels<'_>, value: Value, exemplar: &Exemplar) {
         self.series(labels, value);
         // Only counters carry exemplars (the specification allows them on

@@ -293,6 +293,10 @@ impl Sink for ProtobufEncoder<'_> {
         self.histogram_with_exemplars(labels, point, &[]);
     }
 
+    fn carries_exemplars(&self) -> bool {
+        true
+    }
+
     /// `Counter { value, exemplar }`; a gauge has no exemplar field.
     fn series_with_exemplar(&mut self, labels: SeriesLabels<'_>, value: Value, exemplar: &Exemplar) {
         if self.kind != Kind::Counter {

@@ -21,7 +21,8 @@
 //! exemplars (`Arc` clones, no formatting, no user code), and ignore
 //! poisoning.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use super::Exemplar;
@@ -96,7 +97,9 @@ struct Entry {
 
 #[derive(Default)]
 struct Table {
-    entries: HashMap<usize, Entry>,
+    /// By cell address, ordered so that a miss also says how far the next
+    /// entry is (see [`Cursor`]).
+    entries: BTreeMap<usize, Entry>,
     /// Prune dead pages' entries when there are this many.
     prune_at: usize,
 }
@@ -134,13 +137,11 @@ pub(crate) fn set_series<C: Send + Sync + 'static>(
     let mut dead = Vec::new();
     if table.entries.len() >= table.prune_at {
         // Amortized: the table is walked once each time it doubles.
-        let gone: Vec<usize> = table
-            .entries
-            .iter()
-            .filter(|(_, e)| !e.page.alive())
-            .map(|(k, _)| *k)
-            .collect();
-        dead.extend(gone.iter().filter_map(|k| table.entries.remove(k)));
+        let (alive, gone): (BTreeMap<usize, Entry>, BTreeMap<usize, Entry>) = std::mem::take(&mut table.entries)
+            .into_iter()
+            .partition(|(_, e)| e.page.alive());
+        table.entries = alive;
+        dead.extend(gone.into_values());
         table.prune_at = (table.entries.len() * 2).max(64);
     }
     let entry = table.entries.entry(key).or_insert_with(|| Entry {
@@ -152,11 +153,33 @@ pub(crate) fn set_series<C: Send + Sync + 'static>(
     drop((old, dead));
 }
 
+/// What one scrape has learnt of the table: a range of cell addresses that
+/// held no entry when last looked, so that the series of a family without
+/// exemplars (contiguous cells of a page) are not looked up one by one. A
+/// series that records its first exemplar while the scrape runs may be
+/// missed by that scrape, as it would be a moment earlier.
+#[derive(Default)]
+pub(crate) struct Cursor {
+    empty: Range<usize>,
+}
+
 /// Copies the exemplars of the series whose cell is at `cell` into `out`;
 /// `false` when it has none.
-pub(crate) fn copy_series<C>(cell: &C, out: &mut Vec<Option<Arc<Exemplar>>>) -> bool {
+pub(crate) fn copy_series<C>(cell: &C, out: &mut Vec<Option<Arc<Exemplar>>>, cursor: &mut Cursor) -> bool {
     let key = std::ptr::from_ref(cell).addr();
-    table().is_some_and(|table| table.entries.get(&key).is_some_and(|e| copy(&e.exemplars, out)))
+    if cursor.empty.contains(&key) {
+        return false;
+    }
+    let Some(table) = table() else {
+        return false;
+    };
+    if let Some(entry) = table.entries.get(&key) {
+        return copy(&entry.exemplars, out);
+    }
+    let start = table.entries.range(..key).next_back().map_or(0, |(k, _)| k + 1);
+    let end = table.entries.range(key..).next().map_or(usize::MAX, |(k, _)| *k);
+    cursor.empty = start..end;
+    false
 }
 
 #[cfg(test)]
@@ -169,15 +192,24 @@ mod tests {
         let e = || Exemplar::new(&[("t", "x")], 1.0).unwrap();
         set_series(&kept, 1, 1, 0, e());
         let mut out = Vec::new();
-        assert!(copy_series(&kept[1], &mut out));
-        assert!(!copy_series(&kept[0], &mut out));
+        assert!(copy_series(&kept[1], &mut out, &mut Cursor::default()));
+        let mut cursor = Cursor::default();
+        assert!(!copy_series(&kept[0], &mut out, &mut cursor));
+        assert!(cursor.empty.contains(&std::ptr::from_ref(&kept[0]).addr()));
+        assert!(
+            !cursor.empty.contains(&std::ptr::from_ref(&kept[1]).addr()),
+            "the gap ends at the next entry"
+        );
         for _ in 0..200 {
             let page: Arc<[u64]> = Arc::from(vec![0u64; 2]);
             set_series(&page, 0, 1, 0, e());
         }
         let len = table().unwrap().entries.len();
         assert!(len < 200, "{len} entries: dead pages were not pruned");
-        assert!(copy_series(&kept[1], &mut out), "a live page's exemplar was pruned");
+        assert!(
+            copy_series(&kept[1], &mut out, &mut Cursor::default()),
+            "a live page's exemplar was pruned"
+        );
     }
 
     #[test]

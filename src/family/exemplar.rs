@@ -115,15 +115,16 @@ impl Child<HistogramCell> {
 impl<C: Cell, const N: usize> Family<C, N> {
     /// Writes every series as `expose` does, handing the sink the
     /// exemplars of those that have some. Taken only once a family series
-    /// anywhere recorded an exemplar, and only by counter and histogram
-    /// families.
+    /// anywhere recorded an exemplar, only by counter and histogram
+    /// families, and only for a format that carries exemplars.
     pub(super) fn expose_with_exemplars(&self, sink: &mut dyn Sink) -> bool {
-        if !matches!(C::KIND, Kind::Counter | Kind::Histogram) || !store::series_recorded() {
+        let kind = matches!(C::KIND, Kind::Counter | Kind::Histogram);
+        if !kind || !store::series_recorded() || !sink.carries_exemplars() {
             return false;
         }
-        let mut exemplars = Vec::new();
+        let (mut exemplars, mut cursor) = (Vec::new(), store::Cursor::default());
         self.for_each_series(|labels, cell| {
-            if store::copy_series(cell, &mut exemplars) {
+            if store::copy_series(cell, &mut exemplars, &mut cursor) {
                 cell.expose_with_exemplars(sink, labels, &exemplars);
             } else {
                 cell.expose(sink, labels);

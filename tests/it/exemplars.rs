@@ -486,3 +486,41 @@ fn real_prometheus_stores_our_exemplars() {
     drop(prometheus);
     server.stop();
 }
+
+#[test]
+fn a_scrape_finds_exactly_the_series_that_have_exemplars_across_pages() {
+    static OTHER: CounterVec<1> = CounterVec::new("ex_other_total", "Other.", ["k"]);
+    // 300 series span several pages of cells; the scrape skips runs of
+    // cells without exemplars, and must still find each one that has one.
+    let registry = Registry::new().without_health();
+    let family = std::sync::Arc::new(CounterVec::<1>::try_new("ex_many_total", "Many.", ["i"]).unwrap());
+    let marked = [0usize, 1, 63, 64, 65, 127, 128, 200, 255, 299];
+    for i in 0..300 {
+        let child = family.with([&i.to_string()]);
+        if marked.contains(&i) {
+            child.inc_with_exemplar(&[("i", &i.to_string())]).unwrap();
+        } else {
+            child.inc();
+        }
+    }
+    registry.register_arc(std::sync::Arc::clone(&family)).unwrap();
+    // Another family's exemplars live in the same table.
+    OTHER.with(["x"]).inc_with_exemplar(&[("k", "x")]).unwrap();
+    let text = openmetrics(&registry);
+    let found: Vec<(String, String)> = oracle_om::exemplars(&text)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.sample, e.labels[0].1.clone()))
+        .collect();
+    let want: Vec<(String, String)> = marked
+        .iter()
+        .map(|i| (format!("ex_many_total{{i=\"{i}\"}} 1"), i.to_string()))
+        .collect();
+    assert_eq!(found, want);
+    // The 0.0.4 text of the same registry is unchanged by them.
+    let plain: String = (0..300).map(|i| format!("ex_many_total{{i=\"{i}\"}} 1\n")).collect();
+    assert_eq!(
+        registry.render(),
+        format!("# HELP ex_many_total Many.\n# TYPE ex_many_total counter\n{plain}")
+    );
+}
