@@ -165,11 +165,15 @@ pub(crate) struct Cursor {
 
 /// Copies the exemplars of the series whose cell is at `cell` into `out`;
 /// `false` when it has none.
+#[inline]
 pub(crate) fn copy_series<C>(cell: &C, out: &mut Vec<Option<Arc<Exemplar>>>, cursor: &mut Cursor) -> bool {
     let key = std::ptr::from_ref(cell).addr();
-    if cursor.empty.contains(&key) {
-        return false;
-    }
+    !cursor.empty.contains(&key) && look_up(key, out, cursor)
+}
+
+/// [`copy_series`] past the cursor: under the lock.
+#[inline(never)]
+fn look_up(key: usize, out: &mut Vec<Option<Arc<Exemplar>>>, cursor: &mut Cursor) -> bool {
     let Some(table) = table() else {
         return false;
     };
