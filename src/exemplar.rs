@@ -35,8 +35,8 @@ pub const MAX_EXEMPLAR_CHARS: usize = 128;
 /// An exemplar: a small label set, a value and an optional timestamp.
 ///
 /// The metrics' `…_with_exemplar` methods build one for you, stamped with
-/// the wall-clock time of the call; a [`Collect`](crate::Collect)or hands
-/// its own through
+/// the wall-clock time of the call; a [`Collect`](crate::Collect)
+/// implementation hands its own through
 /// [`FamilyWriter::series_with_exemplar`](crate::FamilyWriter::series_with_exemplar)
 /// and [`HistogramWriter::series_with_exemplars`](crate::HistogramWriter::series_with_exemplars).
 /// `OpenMetrics` and the protobuf exposition carry exemplars; the text
