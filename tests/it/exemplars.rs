@@ -524,3 +524,37 @@ fn a_scrape_finds_exactly_the_series_that_have_exemplars_across_pages() {
         format!("# HELP ex_many_total Many.\n# TYPE ex_many_total counter\n{plain}")
     );
 }
+
+#[test]
+fn scrapes_while_threads_record_exemplars_stay_valid() {
+    static HITS: CounterVec<1> = CounterVec::new("ex_race_total", "Race.", ["t"]);
+    static LAT: Histogram = Histogram::with_buckets("ex_race_seconds", "Race.", &[0.5]);
+    let registry = Registry::new().without_health();
+    registry.register(&HITS).unwrap();
+    registry.register(&LAT).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            s.spawn(move || {
+                for i in 0..2000u32 {
+                    let id = format!("{t}-{i}");
+                    HITS.with([&(i % 50).to_string()])
+                        .inc_with_exemplar(&[("id", &id)])
+                        .unwrap();
+                    LAT.observe_with_exemplar(f64::from(i % 3) * 0.4, &[("id", &id)])
+                        .unwrap();
+                }
+            });
+        }
+        for _ in 0..50 {
+            let text = openmetrics(&registry);
+            let exemplars = oracle_om::exemplars(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert!(exemplars.iter().all(|e| e.labels.len() == 1 && e.labels[0].0 == "id"));
+        }
+    });
+    let text = openmetrics(&registry);
+    assert_eq!(
+        oracle_om::exemplars(&text).unwrap().len(),
+        50 + 2,
+        "one per series, one per used bucket"
+    );
+}
