@@ -33,12 +33,12 @@
 //!
 //! Cost: per thread and cell type that looks labels up, one allocation of
 //! [`SETS`] x [`WAYS`] entries of 128 bytes and their mixes (about 17 KiB)
-//! on its first cached lookup,
-//! and per entry a buffer of value tails, grown when a longer label set
-//! replaces a shorter one (at most [`MAX_TAIL`] bytes each). One lookup in
-//! [`ADMIT`] that misses fills an entry; when a thread's lookups mostly
-//! miss, the family whose lookup ended that window skips the cache for a
-//! while (see [`SKIP`]; measured, a thread cycling
+//! on its first cached lookup, and per entry a buffer of value tails,
+//! grown when a longer label set replaces a shorter one (at most
+//! [`MAX_TAIL`] bytes each). One lookup in [`ADMIT`] that misses fills an
+//! entry; when a thread's lookups mostly miss, the family whose lookup
+//! ended that window skips the cache for a while (see [`SKIP`]; measured
+//! before issue 19, with short values only, a thread cycling
 //! through 2000 label sets, more than fit, pays 1.15-1.18x the lookup of a
 //! build without the cache, 1.38x without the skipping), while other
 //! families keep theirs. Each entry holds its page's cells, so a removed
