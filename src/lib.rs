@@ -175,7 +175,7 @@ pub use counter::{CounterCell, FloatCounterCell};
 pub use error::{Error, ErrorKind};
 pub use family::{
     Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
-    OVERFLOW_LABEL_VALUE,
+    NativeHistogramVec, OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGaugeCell, GaugeCell};
 pub use gzip::gzip;
@@ -191,7 +191,7 @@ pub use metric::Metric;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
-pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, schema_for_factor};
+pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, NativeHistogramCell, schema_for_factor};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use process::ProcessCollector;

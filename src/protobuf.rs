@@ -32,12 +32,13 @@
 //!
 //! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
 //! `zero_threshold` (always above 0), `zero_count` and the spans and
-//! packed deltas of each sign, and no classic buckets; an empty one gets a
-//! no-op positive span. Prometheus 2.42 (with
-//! `--enable-feature=native-histograms`) reads a histogram as native only
-//! from these fields, and stores only the native parts of a histogram that
-//! has them (2.45 and later can keep classic buckets as well, with
-//! `scrape_classic_histograms`): sending none is what 2.42 stores anyway.
+//! packed deltas of each sign, after its classic buckets if it keeps any
+//! alongside (`with_classic_buckets`; one message with both, as
+//! `client_golang` sends); an empty one gets a no-op positive span.
+//! Prometheus 2.42 (with `--enable-feature=native-histograms`) reads a
+//! histogram as native only from these fields, and stores only the native
+//! parts of a histogram that has them (2.45 and later can keep the classic
+//! buckets as well, with `scrape_classic_histograms`).
 //!
 //! A family is built in one buffer and written with its length when the
 //! next one opens or at [`ProtobufEncoder::finish`]; a metric is built in
@@ -257,20 +258,14 @@ impl Sink for ProtobufEncoder<'_> {
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count());
         put_f64_field(&mut self.inner, 2, point.sum);
-        for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
-            // `Bucket { cumulative_count, upper_bound }`: two tags, the
-            // count's varint and the bound's 8 bytes.
-            put_tag(&mut self.inner, 3, LEN);
-            put_varint(&mut self.inner, (2 + varint_len(count) + 8) as u64);
-            put_u64_field(&mut self.inner, 1, count);
-            put_f64_field(&mut self.inner, 2, bound);
-        }
+        put_classic_buckets(&mut self.inner, point);
         self.end_metric(7);
     }
 
     /// `Histogram` with `schema`, `zero_threshold` (always above 0),
-    /// `zero_count`, and the spans and deltas of each sign; no classic
-    /// buckets. An empty histogram gets one no-op positive span (offset 0,
+    /// `zero_count`, and the spans and deltas of each sign, after the
+    /// classic buckets if it keeps any (both in one message, as
+    /// `client_golang` sends them). An empty histogram gets one no-op positive span (offset 0,
     /// length 0), as `client_golang` sends: Prometheus 2.42 reads a
     /// histogram as native only if it has a span, a zero count or a zero
     /// threshold, and the span makes that hold whatever the threshold.
@@ -279,6 +274,9 @@ impl Sink for ProtobufEncoder<'_> {
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count);
         put_f64_field(&mut self.inner, 2, point.sum);
+        if let Some(classic) = &point.classic {
+            put_classic_buckets(&mut self.inner, classic);
+        }
         put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
         put_f64_field(&mut self.inner, 6, point.zero_threshold);
         put_u64_field(&mut self.inner, 7, point.zero_count);
@@ -298,6 +296,19 @@ impl Sink for ProtobufEncoder<'_> {
     fn put_counts(&mut self, mut counts: Vec<u64>) {
         counts.clear();
         self.counts = counts;
+    }
+}
+
+/// Appends the finite buckets of a classic histogram (`Histogram.bucket`,
+/// field 3), cumulative; the `+Inf` bucket is left to `sample_count`.
+fn put_classic_buckets(out: &mut Vec<u8>, point: &HistogramPoint<'_>) {
+    for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
+        // `Bucket { cumulative_count, upper_bound }`: two tags, the
+        // count's varint and the bound's 8 bytes.
+        put_tag(out, 3, LEN);
+        put_varint(out, (2 + varint_len(count) + 8) as u64);
+        put_u64_field(out, 1, count);
+        put_f64_field(out, 2, bound);
     }
 }
 
