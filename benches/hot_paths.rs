@@ -142,6 +142,11 @@ static MANY: CounterVec<3> = CounterVec::new("bench_many_total", "Lookups.", ["m
 static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
 static NATIVE: bareprom::NativeHistogram = bareprom::NativeHistogram::new("bench_native_seconds", "Latency.");
 static CLASSIC: Histogram = Histogram::new("bench_classic_seconds", "Latency.");
+static NATIVE_BOTH: bareprom::NativeHistogram =
+    bareprom::NativeHistogram::new("bench_both_seconds", "Latency.").with_classic_buckets(&bareprom::DEFAULT_BUCKETS);
+static NATIVE_VEC: bareprom::NativeHistogramVec<1> =
+    bareprom::NativeHistogramVec::new("bench_native_vec_seconds", "Latency.", ["op"]);
+static CLASSIC_VEC: HistogramVec<1> = HistogramVec::new("bench_classic_vec_seconds", "Latency.", ["op"]);
 static ROUTE_TABLE: bareprom::RouteTable = bareprom::RouteTable::new("bench_");
 const ROUTE_SET: [&str; 5] = [
     "/api/users/:id",
@@ -443,6 +448,43 @@ fn main() {
                 }
             }),
         ),
+        Row::new(
+            "native histogram + classic buckets alongside observe (static)",
+            Target::None,
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&NATIVE_BOTH).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        )
+        .reference(
+            "classic histogram observe (default buckets)",
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&CLASSIC).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        ),
+        Row::new(
+            "native histogram observe (held `NativeHistogramVec<1>` child)",
+            Target::None,
+            {
+                let (child, values) = (NATIVE_VEC.with(["read"]), &values);
+                Box::new(move |n| {
+                    for i in 0..n {
+                        black_box(&*child).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })
+            },
+        )
+        .reference("held `HistogramVec<1>` child", {
+            let (child, values) = (CLASSIC_VEC.with(["read"]), &values);
+            Box::new(move |n| {
+                for i in 0..n {
+                    black_box(&*child).observe(black_box(values[(i & 63) as usize]));
+                }
+            })
+        }),
         Row::new(
             "2-thread contended inc, one `Counter` (per inc)",
             Target::None,

@@ -160,25 +160,58 @@ const fn key_of_power_of_two(m: i32, s: i32) -> i32 {
     if s > 0 { m << s } else { (m + (1 << -s) - 1) >> -s }
 }
 
-/// `2^(j/256 - 1)` for `j` in 0..256: the bucket bounds of schema 8 within
-/// one power of two, as fractions in `[0.5, 1)`; every lower schema's are
-/// every `2^(8-s)`-th of them.
-fn fractions() -> &'static [f64; 256] {
-    static FRACTIONS: OnceLock<[f64; 256]> = OnceLock::new();
-    FRACTIONS.get_or_init(|| std::array::from_fn(|j| (f64::from(u16::try_from(j).unwrap_or(0)) / 256.0 - 1.0).exp2()))
+/// The bucket bounds of schema 8 within one power of two, as fractions in
+/// `[0.5, 1)`: `2^(j/256 - 1)` for `j` in 0..256 (every lower schema's are
+/// every `2^(8-s)`-th of them); and, for each of 1024 equal cells of
+/// `[0.5, 1)` (the top 10 fraction bits), how many bounds lie below it.
+struct Fractions {
+    bounds: [f64; 256],
+    below: [u16; CELLS],
+}
+
+/// Cells of [`Fractions::below`]. One is `0.5 / 1024` wide, less than the
+/// smallest gap between two bounds (`0.5 * (2^(1/256) - 1)`, 0.00136), so
+/// at most one bound lies inside a cell.
+const CELLS: usize = 1024;
+
+fn fractions() -> &'static Fractions {
+    static FRACTIONS: OnceLock<Fractions> = OnceLock::new();
+    FRACTIONS.get_or_init(|| {
+        let bounds: [f64; 256] =
+            std::array::from_fn(|j| (f64::from(u16::try_from(j).unwrap_or(0)) / 256.0 - 1.0).exp2());
+        let below = std::array::from_fn(|c| {
+            let start = 0.5 + f64::from(u16::try_from(c).unwrap_or(0)) / (2.0 * 1024.0);
+            u16::try_from(bounds.partition_point(|&b| b < start)).unwrap_or(256)
+        });
+        Fractions { bounds, below }
+    })
+}
+
+/// How many schema-8 bounds are below `frac` (in `[0.5, 1)`, its bits
+/// given): the count below its cell, plus the one bound inside the cell if
+/// that is below `frac` too. The same as a search of all 256, with one
+/// comparison.
+#[inline]
+fn bounds_below(frac: f64) -> usize {
+    let table = fractions();
+    #[allow(clippy::cast_possible_truncation)] // 10 bits
+    let cell = ((frac.to_bits() >> 42) & (CELLS as u64 - 1)) as usize;
+    let below = usize::from(table.below.get(cell).copied().unwrap_or(0));
+    below + usize::from(table.bounds.get(below).is_some_and(|&b| b < frac))
 }
 
 /// The key of the bucket holding finite `v > 0` in schema `s`: the `k` with
 /// `base^(k-1) < v <= base^k`. Computed as `client_golang` does, from the
-/// binary exponent and a search of the fraction among the bounds, which is
-/// exact at powers of two.
+/// binary exponent and the fraction's place among the bounds (found
+/// through a table of the fraction's top bits rather than a binary
+/// search), which is exact at powers of two.
 pub(crate) fn key(v: f64, s: i32) -> i32 {
     let e = exponent(v);
     // v / 2^e, exactly: the fraction bits under the exponent of 0.5 (v is
     // normal: the window starts at a normal power of two).
     let frac = f64::from_bits((v.to_bits() & !(0x7FF << 52)) | (1022 << 52));
     if s > 0 {
-        let idx = fractions().partition_point(|&b| b < frac);
+        let idx = bounds_below(frac);
         let step = 1usize << (8 - s);
         // The first bound of schema s at or above frac.
         #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 256
@@ -492,6 +525,31 @@ mod tests {
         assert_eq!(schema_for_factor(2f64.powf(1.0 / 8.0)), 3);
         assert_eq!(exponent(0.75), 0);
         assert_eq!(exponent(f64::MIN_POSITIVE / 4.0), -1023);
+    }
+
+    /// The cell table counts exactly what a search of all 256 bounds
+    /// counts: at every bound, its neighbours, every cell edge and 10^5
+    /// random fractions.
+    #[test]
+    fn the_cell_table_agrees_with_a_full_search() {
+        let table = fractions();
+        let search = |frac: f64| table.bounds.partition_point(|&b| b < frac);
+        let mut probes: Vec<f64> = table
+            .bounds
+            .iter()
+            .flat_map(|&b| [b, b.next_down(), b.next_up()])
+            .collect();
+        probes.extend((0..CELLS).map(|c| 0.5 + f64::from(u16::try_from(c).unwrap()) / 2048.0));
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        probes.extend((0..100_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            f64::from_bits((1022 << 52) | (state >> 12))
+        }));
+        for frac in probes.into_iter().filter(|f| (0.5..1.0).contains(f)) {
+            assert_eq!(bounds_below(frac), search(frac), "{frac:e}");
+        }
     }
 
     #[test]
