@@ -345,6 +345,17 @@ fn main() {
         / SERIES as f64;
     let hfamily = HistogramVec::<1>::try_new("heap_seconds", "Heap.", ["route"]).expect("valid");
     let histogram_heap = heap_per_series(|route| drop(hfamily.with([route])));
+    // Native series observed once (one 32-bucket chunk) and over three
+    // decades (0.001 s to 1 s: three chunks).
+    let nfamily = bareprom::NativeHistogramVec::<1>::try_new("heap_native_seconds", "Heap.", ["route"]).expect("valid");
+    let native_heap = heap_per_series(|route| nfamily.with([route]).observe(0.25));
+    let wide = bareprom::NativeHistogramVec::<1>::try_new("heap_wide_seconds", "Heap.", ["route"]).expect("valid");
+    let wide_heap = heap_per_series(|route| {
+        let child = wide.with([route]);
+        for v in [0.001, 0.01, 0.1, 1.0] {
+            child.observe(v);
+        }
+    });
 
     // Allocations one encode makes (into a reused buffer).
     let mut buf = Vec::with_capacity(combined_bytes * 2);
@@ -662,6 +673,9 @@ fn main() {
     );
     println!(
         "| heap per labelled series, `HistogramVec<1>` default buckets | — | — | — | — | {histogram_heap:.1} B/series | — | — |"
+    );
+    println!(
+        "| heap per labelled series, `NativeHistogramVec<1>`, one value / values over 3 decades | — | — | — | — | {native_heap:.1} / {wide_heap:.1} B/series | — | — |"
     );
     println!();
     println!(

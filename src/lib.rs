@@ -53,6 +53,9 @@
 //!   one atomic operation: no lock, no allocation, no `Result`, no panic.
 //!   A counter that many threads bump at once can be a [`ShardedCounter`],
 //!   which spreads the count over cache lines so the threads do not contend.
+//!   A [`NativeHistogram`] (and the family [`NativeHistogramVec`]) counts
+//!   into sparse exponential buckets that Prometheus scrapes over protobuf,
+//!   optionally with classic buckets alongside for text scrapers.
 //! - **Families** ([`CounterVec`], [`GaugeVec`], [`HistogramVec`], …) fix
 //!   their `N` label names at construction; [`Family::with`] returns an
 //!   owned [`Child`] handle for `N` values. Each family caps its series
@@ -68,7 +71,9 @@
 //!   unlabelled or as labelled families of every kind; a collector that
 //!   panics is left out of that scrape and counted.
 //! - **Formats**: metrics describe themselves to a format-neutral sink;
-//!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
+//!   the text format 0.0.4 ([`CONTENT_TYPE`]), `OpenMetrics` 1.0 text and
+//!   the delimited protobuf exposition
+//!   ([`Format::ProtobufDelimited`], for native histograms) are its sinks.
 //! - **Serving**: [`Registry::handle`] answers a request's method, path,
 //!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
 //!   std-only one); it [`negotiate`]s the format and gzips
