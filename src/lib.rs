@@ -196,7 +196,9 @@ pub use metric::Metric;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
-pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, NativeHistogramCell, schema_for_factor};
+pub use native::{
+    DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, NativeHistogramCell, NativeTimer, schema_for_factor,
+};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use process::ProcessCollector;

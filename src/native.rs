@@ -31,9 +31,11 @@ use crate::name;
 
 mod cell;
 pub(crate) mod classic;
+mod timer;
 
 pub use cell::NativeHistogramCell;
 use classic::{Classic, ClassicBounds};
+pub use timer::NativeTimer;
 
 /// How many buckets a [`NativeHistogram`] keeps for each sign (the window
 /// its range is fitted into): 160, `client_golang`'s usual
@@ -431,6 +433,21 @@ impl NativeHistogram {
     #[inline]
     pub fn observe(&self, v: f64) {
         self.cell.observe(v);
+    }
+
+    /// Starts a [`NativeTimer`] that observes the elapsed seconds when
+    /// dropped (or stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static JOB: bareprom::NativeHistogram = bareprom::NativeHistogram::new("job_seconds", "Job.");
+    /// let secs = JOB.start_timer().stop();
+    /// assert!(secs >= 0.0);
+    /// assert_eq!(JOB.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> NativeTimer<'_> {
+        self.cell.start_timer()
     }
 
     /// The number of observations so far.

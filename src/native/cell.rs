@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::classic::Classic;
+use super::timer::NativeTimer;
 use super::{NATIVE_BUCKETS, key};
 use crate::counter::add_f64;
 use crate::expose::{Kind, NativePoint, SeriesLabels, Sink};
@@ -142,6 +143,21 @@ impl NativeHistogramCell {
         // After the native bucket: see `Classic::observe`.
         self.classic.observe(v);
         add_f64(&self.sum, v);
+    }
+
+    /// Starts a [`NativeTimer`] that observes the elapsed seconds into this
+    /// series when dropped (or stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static H: bareprom::NativeHistogramVec<1> = bareprom::NativeHistogramVec::new("h_seconds", "H.", ["op"]);
+    /// let read = H.with(["read"]);
+    /// drop(read.start_timer());
+    /// assert_eq!(read.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> NativeTimer<'_> {
+        NativeTimer::borrowing(self)
     }
 
     /// How many observations were made (NaN not included).

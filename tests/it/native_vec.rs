@@ -194,3 +194,18 @@ fn classic_buckets_never_exceed_the_native_count_under_concurrent_observes() {
         stop.store(true, Ordering::Relaxed);
     });
 }
+
+#[test]
+fn timers_observe_elapsed_seconds_into_their_series() {
+    static TIMED: NativeHistogramVec<1> = NativeHistogramVec::new("nv_timed_seconds", "Timed.", ["op"]);
+    static STATIC: NativeHistogram = NativeHistogram::new("nv_timed_static_seconds", "Timed.");
+    // The family timer holds the series: the handle is a temporary.
+    let timer = TIMED.with(["sleep"]).start_timer();
+    std::thread::sleep(Duration::from_millis(20));
+    let secs = timer.stop();
+    assert!(secs >= 0.02, "{secs}");
+    let series = TIMED.with(["sleep"]);
+    assert_eq!((series.count(), series.sum()), (1, secs));
+    drop(STATIC.start_timer());
+    assert_eq!(STATIC.count(), 1);
+}
