@@ -255,11 +255,13 @@ impl Sink for ProtobufEncoder<'_> {
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
         self.begin_metric(labels);
-        self.inner.clear();
-        put_f64_field(&mut self.inner, 1, as_f64(value));
         // A histogram family never hands a plain series; a counter's body is
-        // `Metric.counter` (3), anything else a gauge's (2).
-        self.end_metric(if self.kind == Kind::Counter { 3 } else { 2 });
+        // `Metric.counter` (3), anything else a gauge's (2). The body,
+        // `{ value }`, is 9 bytes: written in place, not built aside.
+        put_tag(&mut self.metric, if self.kind == Kind::Counter { 3 } else { 2 }, LEN);
+        self.metric.push(9);
+        put_f64_field(&mut self.metric, 1, as_f64(value));
+        put_bytes_field(&mut self.family, 4, &self.metric);
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
