@@ -119,6 +119,9 @@ impl<const N: usize> Family<NativeHistogramCell, N> {
 
     /// The same family with classic buckets alongside the native ones, as
     /// [`NativeHistogram::with_classic_buckets`](crate::NativeHistogram::with_classic_buckets).
+    /// Series that exist keep the bounds they were created with. A builder:
+    /// on a family given run-time bounds before, the old bounds are not
+    /// freed (a `const fn` cannot drop them).
     ///
     /// # Panics
     ///

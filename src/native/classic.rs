@@ -54,10 +54,13 @@ impl Classic {
         Self::new(ClassicBounds::Shared(bounds))
     }
 
-    /// Replaces the bounds, in const context (where the old value, with no
-    /// counts allocated yet, cannot be dropped: it is forgotten).
+    /// Replaces the bounds and their counts, in const context, where the
+    /// old ones cannot be dropped: they are forgotten. In a `static` or on
+    /// a fresh histogram that is nothing (no counts yet, bounds borrowed);
+    /// at run time on a histogram with run-time bounds or counts, it leaks
+    /// them (see `with_classic_buckets`).
     pub(crate) const fn set_bounds(&mut self, bounds: ClassicBounds) {
-        std::mem::forget(std::mem::replace(&mut self.bounds, bounds));
+        std::mem::forget(std::mem::replace(self, Classic::new(bounds)));
     }
 
     /// The bounds (empty for none).
