@@ -209,3 +209,25 @@ fn timers_observe_elapsed_seconds_into_their_series() {
     drop(STATIC.start_timer());
     assert_eq!(STATIC.count(), 1);
 }
+
+/// Replacing the classic buckets of a histogram that has counted into them
+/// starts their counts afresh, at the new bounds' length.
+#[test]
+fn replacing_classic_buckets_starts_their_counts_afresh() {
+    let first = NativeHistogram::try_new("nv_replaced_seconds", "Replaced.", 1.1, 0.001, 1000.0, 1e-9)
+        .unwrap()
+        .try_with_classic_buckets(vec![1.0, 2.0, 3.0])
+        .unwrap();
+    first.observe(0.5);
+    let replaced = first.with_classic_buckets(&[10.0]);
+    replaced.observe(0.5);
+    let registry = Registry::new().without_health();
+    registry.register_arc(std::sync::Arc::new(replaced)).unwrap();
+    let text = registry.render();
+    assert!(
+        text.contains("nv_replaced_seconds_bucket{le=\"10\"} 1\nnv_replaced_seconds_bucket{le=\"+Inf\"} 1\n"),
+        "{text}"
+    );
+    let h = series_of(&registry).remove(0).1;
+    assert_eq!((h.sample_count, h.buckets.as_slice()), (Some(2), &[(1, 10.0)][..]));
+}
