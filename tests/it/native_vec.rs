@@ -123,6 +123,9 @@ fn classic_buckets_alongside_go_to_text_and_with_the_native_parts_to_protobuf() 
         openmetrics.contains("nv_both_seconds_bucket{le=\"1.0\"} 3\n"),
         "{openmetrics}"
     );
+    // Both text renderings pass the real parsers.
+    crate::openmetrics::python_accepts(&openmetrics);
+    crate::promtool::promtool_check(&registry.render());
     let series = series_of(&registry);
     let h = &series[0].1;
     // One message: the classic buckets (no `+Inf`) and the native parts.
@@ -149,6 +152,7 @@ fn a_family_shares_its_classic_buckets_with_every_series() {
         "{text}"
     );
     assert!(text.contains("nv_ops_seconds_count{op=\"write\"} 1\n"), "{text}");
+    crate::promtool::promtool_check(&text);
     let series = series_of(&registry);
     assert_eq!(series[1].1.buckets, [(0, 0.5)]);
 }
