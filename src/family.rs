@@ -31,6 +31,7 @@ use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
+mod exemplar;
 mod native;
 mod table;
 
@@ -646,7 +647,9 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
     }
 
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        self.for_each_series(|labels, cell| cell.expose(sink, labels));
+        if !self.expose_with_exemplars(sink) {
+            self.for_each_series(|labels, cell| cell.expose(sink, labels));
+        }
     }
 
     fn dropped(&self) -> Option<u64> {

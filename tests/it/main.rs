@@ -17,6 +17,7 @@ mod collectors;
 mod compose;
 mod concurrency;
 mod corpus;
+mod exemplars;
 mod exposition;
 mod fuzz_checks;
 mod gzip;
