@@ -183,7 +183,10 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn sub_registry(&self, prefix: &str, labels: &[(&str, &str)]) -> Result<Arc<Registry>, Error> {
-        let sub = Arc::new(Registry::new());
+        let sub = Arc::new(Registry {
+            utf8: self.utf8,
+            ..Registry::new()
+        });
         self.include(Arc::clone(&sub), prefix, labels)?;
         Ok(sub)
     }
@@ -209,7 +212,7 @@ impl Registry {
                 .chain(&sub.const_labels)
                 .map(|(n, _)| n.as_str())
                 .collect();
-            check_const_labels(labels, &taken)
+            check_const_labels(labels, &taken, self.utf8)
         })
     }
 

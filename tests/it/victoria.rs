@@ -111,7 +111,7 @@ fn scrape_and_compare(force_openmetrics: bool) {
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+            if response.content_type == crate::OPENMETRICS_SCRAPE {
                 om_counter.fetch_add(1, Ordering::Relaxed);
             }
             if let Ok(mut seen) = accepts_seen.lock() {
