@@ -49,10 +49,12 @@ mod serve_load;
 mod skips;
 #[cfg(feature = "tower")]
 mod tower_adapter;
+mod utf8;
 mod victoria;
 mod web;
 
 use bareprom::Registry;
+pub(crate) use fuzz_checks::{names_decode, oracle_utf8};
 
 // The heap counts of the ports' runtime block (`tests/it/ports.rs`) are
 // real only with a counting allocator installed; it forwards every call to
