@@ -30,6 +30,8 @@ mod included;
 mod input;
 #[path = "fuzz_names.rs"]
 mod names;
+#[path = "fuzz_names_utf8.rs"]
+mod names_utf8;
 #[path = "names_decode.rs"]
 pub(crate) mod names_decode;
 #[path = "fuzz_negotiate.rs"]

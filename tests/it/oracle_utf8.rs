@@ -7,17 +7,15 @@
 // its family's placeholder and the rest of the name as suffix), the result
 // is checked by the strict 0.0.4 oracle (`oracle.rs`) or the OpenMetrics
 // one (`oracle_om.rs`), and the names of what they parsed are mapped back.
-// Rejected here, on top of what they reject: a quoted name that is legacy
-// (a quoted name is written only where one is needed), an empty one, an
-// unterminated one or a bad escape in it, and a placeholder already in the
-// text.
+// A placeholder is a prefix found nowhere in the text (`bq_`, `bq_q`, …),
+// `m` or `l`, a number and `x`. Rejected here, on top of what they reject:
+// a quoted name that is legacy (a quoted name is written only where one is
+// needed), an empty one, an unterminated one or a bad escape in it.
 //
 // Std only: included verbatim from the integration tests and the fuzz crate.
 
 use crate::oracle;
 
-const METRIC: &str = "bareprom_quoted_";
-const LABEL: &str = "bareprom_quoted_label_";
 
 /// Parses a 0.0.4 (`openmetrics` false) or OpenMetrics exposition that may
 /// quote names; names in the result are the original ones.
@@ -25,9 +23,12 @@ const LABEL: &str = "bareprom_quoted_label_";
 /// # Errors
 /// A quoting error here, or the strict oracle's error on the rewrite.
 pub(crate) fn parse(text: &str, openmetrics: bool) -> Result<oracle::Exposition, String> {
-    if text.contains("bareprom_quoted") {
-        return Err("the text holds a placeholder of this oracle".into());
+    let mut base = String::from("bq_");
+    while text.contains(&base) {
+        base.push('q');
     }
+    let (metric, label) = (format!("{base}m"), format!("{base}l"));
+    let (metric, label) = (metric.as_str(), label.as_str());
     let mut names: Vec<String> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     let mut family: Option<String> = None;
@@ -46,7 +47,7 @@ pub(crate) fn parse(text: &str, openmetrics: bool) -> Result<oracle::Exposition,
                 if header == "# HELP " {
                     family = Some(name.clone());
                 }
-                out.push_str(&placeholder(&mut names, METRIC, &name));
+                out.push_str(&placeholder(&mut names, metric, &name));
                 out.push_str(after);
             } else {
                 if header == "# HELP " {
@@ -60,7 +61,13 @@ pub(crate) fn parse(text: &str, openmetrics: bool) -> Result<oracle::Exposition,
             out.push_str(line);
             continue;
         }
-        sample(line, family.as_deref(), &mut names, &mut labels, &mut out).map_err(err)?;
+        let tables = Tables {
+            names: &mut names,
+            labels: &mut labels,
+            metric,
+            label,
+        };
+        sample(line, family.as_deref(), tables, &mut out).map_err(err)?;
     }
     let parsed = if openmetrics {
         crate::oracle_om::parse(&out)
@@ -69,25 +76,33 @@ pub(crate) fn parse(text: &str, openmetrics: bool) -> Result<oracle::Exposition,
     };
     let mut exposition = parsed.map_err(|e| format!("{e}\n(rewritten:)\n{out}"))?;
     for f in &mut exposition.families {
-        f.name = restore(&f.name, &names, METRIC);
+        f.name = restore(&f.name, &names, metric);
         for s in &mut f.samples {
-            s.name = restore(&s.name, &names, METRIC);
+            s.name = restore(&s.name, &names, metric);
             for (l, _) in &mut s.labels {
-                *l = restore(l, &labels, LABEL);
+                *l = restore(l, &labels, label);
             }
         }
     }
     Ok(exposition)
 }
 
+/// The placeholder tables of one parse and their prefixes.
+struct Tables<'a> {
+    names: &'a mut Vec<String>,
+    labels: &'a mut Vec<String>,
+    metric: &'a str,
+    label: &'a str,
+}
+
 /// Rewrites one sample line.
-fn sample(
-    line: &str,
-    family: Option<&str>,
-    names: &mut Vec<String>,
-    labels: &mut Vec<String>,
-    out: &mut String,
-) -> Result<(), String> {
+fn sample(line: &str, family: Option<&str>, tables: Tables<'_>, out: &mut String) -> Result<(), String> {
+    let Tables {
+        names,
+        labels,
+        metric,
+        label,
+    } = tables;
     let mut rest = line;
     let mut open = false;
     if let Some(inner) = line.strip_prefix('{').filter(|r| r.starts_with('"')) {
@@ -95,7 +110,7 @@ fn sample(
         // A sample of a quoted family: the family's placeholder, the rest
         // of the name as the suffix the strict oracles check.
         let base = family.filter(|f| name.starts_with(f)).unwrap_or(&name);
-        out.push_str(&placeholder(names, METRIC, base));
+        out.push_str(&placeholder(names, metric, base));
         out.push_str(&name[base.len()..]);
         if let Some(after) = after.strip_prefix(',') {
             out.push('{');
@@ -124,7 +139,7 @@ fn sample(
     loop {
         if rest.starts_with('"') {
             let (name, after) = quoted(rest, false)?;
-            out.push_str(&placeholder(labels, LABEL, &name));
+            out.push_str(&placeholder(labels, label, &name));
             rest = after;
         }
         let Some(at) = rest.find('"') else {
