@@ -14,7 +14,7 @@ impl Registry {
     /// (Prometheus 3 UTF-8 names) where the registry validates them: the
     /// constant labels given to [`include`](Registry::include) and
     /// [`sub_registry`](Registry::sub_registry) on it, and the families its
-    /// collectors write ([`Collect`]). Metrics opt in themselves, with
+    /// collectors write ([`Collect`](crate::Collect)). Metrics opt in themselves, with
     /// their `try_new_utf8` constructors. A registry made by
     /// `sub_registry` inherits the setting.
     ///

@@ -30,10 +30,10 @@ mod included;
 mod input;
 #[path = "fuzz_names.rs"]
 mod names;
-#[path = "fuzz_names_utf8.rs"]
-mod names_utf8;
 #[path = "names_decode.rs"]
 pub(crate) mod names_decode;
+#[path = "fuzz_names_utf8.rs"]
+mod names_utf8;
 #[path = "fuzz_negotiate.rs"]
 mod negotiate;
 #[path = "fuzz_openmetrics.rs"]

@@ -82,14 +82,21 @@ pub(crate) fn check_names_utf8(name: &str) {
         let text = encode(&registry, Format::Text0_0_4, Escaping::AllowUtf8);
         let parsed = oracle_utf8::parse(&text, false)
             .unwrap_or_else(|e| panic!("oracle rejects label {name:?}: {e}\n{}", excerpt(&text)));
-        assert_eq!(parsed.families[0].samples[0].labels, [(name.to_owned(), "v".to_owned())]);
+        assert_eq!(
+            parsed.families[0].samples[0].labels,
+            [(name.to_owned(), "v".to_owned())]
+        );
         let text = encode(&registry, Format::Text0_0_4, Escaping::Values);
         let parsed = parse_or_panic(&text);
         let escaped = &parsed.families[0].samples[0].labels[0].0;
         if label_grammar_ok(name) {
             assert_eq!(escaped, name);
         } else {
-            assert_eq!(unescape_values(escaped).as_deref(), Some(name), "label values {escaped}");
+            assert_eq!(
+                unescape_values(escaped).as_deref(),
+                Some(name),
+                "label values {escaped}"
+            );
         }
     }
 }

@@ -58,7 +58,10 @@ pub(crate) fn check_negotiate(data: &[u8]) {
     let response = negotiate(Some(chosen.content_type()), &offered);
     assert_eq!(response, chosen, "{}", chosen.content_type());
     if chosen.escaping != Escaping::Underscores {
-        assert!(accept.to_ascii_lowercase().contains("escaping"), "{chosen:?} from {accept:?}");
+        assert!(
+            accept.to_ascii_lowercase().contains("escaping"),
+            "{chosen:?} from {accept:?}"
+        );
     }
 
     let coding = negotiate_encoding(Some(accept_encoding));

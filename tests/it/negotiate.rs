@@ -218,7 +218,9 @@ fn accept_table() {
             Escaping::Dots,
         ),
         (
-            Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8"),
+            Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8",
+            ),
             ALL,
             ProtobufDelimited,
             AllowUtf8,
@@ -339,12 +341,20 @@ fn content_types_are_complete() {
 #[test]
 fn response_content_types_name_the_escaping_and_choose_it_again() {
     use bareprom::Negotiated;
-    let escapings = [Escaping::AllowUtf8, Escaping::Underscores, Escaping::Dots, Escaping::Values];
+    let escapings = [
+        Escaping::AllowUtf8,
+        Escaping::Underscores,
+        Escaping::Dots,
+        Escaping::Values,
+    ];
     for &format in ALL {
         for escaping in escapings {
             let chosen = Negotiated { format, escaping };
             let content_type = chosen.content_type();
-            assert_eq!(content_type, format!("{}; escaping={}", format.content_type(), escaping.as_str()));
+            assert_eq!(
+                content_type,
+                format!("{}; escaping={}", format.content_type(), escaping.as_str())
+            );
             assert_eq!(negotiate(Some(content_type), ALL), chosen, "{content_type}");
         }
     }

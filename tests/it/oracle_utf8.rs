@@ -16,7 +16,6 @@
 
 use crate::oracle;
 
-
 /// Parses a 0.0.4 (`openmetrics` false) or OpenMetrics exposition that may
 /// quote names; names in the result are the original ones.
 ///
@@ -152,15 +151,12 @@ fn sample(line: &str, family: Option<&str>, tables: Tables<'_>, out: &mut String
         let end = value_end(rest).ok_or("unterminated label value")?;
         out.push_str(&rest[..=end]);
         rest = &rest[end + 1..];
-        match rest.as_bytes().first() {
-            Some(b',') => {
-                out.push(',');
-                rest = &rest[1..];
-            }
-            _ => {
-                out.push_str(rest);
-                return Ok(());
-            }
+        if let Some(after) = rest.strip_prefix(',') {
+            out.push(',');
+            rest = after;
+        } else {
+            out.push_str(rest);
+            return Ok(());
         }
     }
 }

@@ -27,7 +27,9 @@ fn registry() -> Arc<Registry> {
         .unwrap()
         .set(-4);
     let seconds = registry
-        .register_owned(HistogramVec::try_with_buckets_utf8("e2e.utf8.seconds", "Time.", ["http.route"], vec![0.5]).unwrap())
+        .register_owned(
+            HistogramVec::try_with_buckets_utf8("e2e.utf8.seconds", "Time.", ["http.route"], vec![0.5]).unwrap(),
+        )
         .unwrap();
     for v in [0.25, 0.75, 2.0] {
         seconds.with(["/a.b"]).observe(v);
@@ -35,9 +37,18 @@ fn registry() -> Arc<Registry> {
     registry
 }
 
+/// The server, how many answers it gave, how many were not
+/// `underscores`-escaped, and the `Accept` headers it saw.
+type Served = (
+    bareprom::Server,
+    Arc<AtomicUsize>,
+    Arc<AtomicUsize>,
+    Arc<Mutex<Vec<String>>>,
+);
+
 /// Serves `registry`, counting the answers whose content type is not
 /// `underscores`-escaped and remembering the `Accept` headers.
-fn serve(registry: Arc<Registry>) -> (bareprom::Server, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
+fn serve(registry: Arc<Registry>) -> Served {
     let (answered, not_escaped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let accepts = Arc::new(Mutex::new(Vec::new()));
     let (a, n, seen) = (Arc::clone(&answered), Arc::clone(&not_escaped), Arc::clone(&accepts));
@@ -59,10 +70,16 @@ fn serve(registry: Arc<Registry>) -> (bareprom::Server, Arc<AtomicUsize>, Arc<At
 
 /// The queries and the values they must give, URL-encoded.
 const EXPECTED: [(&str, &str); 5] = [
-    ("e2e_utf8_requests_total%7Bhttp_method%3D%22GET%22%2Cservice_name%3D%22e2e%22%7D", "12345"),
+    (
+        "e2e_utf8_requests_total%7Bhttp_method%3D%22GET%22%2Cservice_name%3D%22e2e%22%7D",
+        "12345",
+    ),
     ("e2e_utf8_requests_total%7Bhttp_method%3D%22POST%22%7D", "67"),
     ("e2e_utf8_active", "-4"),
-    ("e2e_utf8_seconds_bucket%7Bhttp_route%3D%22%2Fa.b%22%2Cle%3D%22%2BInf%22%7D", "3"),
+    (
+        "e2e_utf8_seconds_bucket%7Bhttp_route%3D%22%2Fa.b%22%2Cle%3D%22%2BInf%22%7D",
+        "3",
+    ),
     ("e2e_utf8_seconds_sum", "3"),
 ];
 
@@ -100,7 +117,10 @@ fn real_prometheus_2_stores_utf8_names_escaped_with_underscores() {
     );
     // No series under a quoted or otherwise mangled name.
     let names = get(prometheus.port, "/api/v1/label/__name__/values").unwrap();
-    assert!(!names.contains("e2e.utf8") && names.contains("e2e_utf8_active"), "{names}");
+    assert!(
+        !names.contains("e2e.utf8") && names.contains("e2e_utf8_active"),
+        "{names}"
+    );
     assert!(answered.load(Ordering::Relaxed) > 0);
     assert_eq!(
         not_escaped.load(Ordering::Relaxed),
