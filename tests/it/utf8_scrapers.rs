@@ -47,14 +47,24 @@ type Served = (
 );
 
 /// Serves `registry`, counting the answers whose content type is not
-/// `underscores`-escaped and remembering the `Accept` headers.
-fn serve(registry: Arc<Registry>) -> Served {
+/// `underscores`-escaped and remembering the `Accept` headers; with
+/// `text`, every scrape is answered as if it asked for the text format
+/// 0.0.4 only (the answer Prometheus gets from a server without
+/// OpenMetrics), so its content type must be taken too.
+fn serve(registry: Arc<Registry>, text: bool) -> Served {
     let (answered, not_escaped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let accepts = Arc::new(Mutex::new(Vec::new()));
     let (a, n, seen) = (Arc::clone(&answered), Arc::clone(&not_escaped), Arc::clone(&accepts));
     let server = ServeOptions::new()
         .serve("127.0.0.1:0", move |request| {
-            let response = registry.handle(request);
+            let text_only = bareprom::MetricsRequest {
+                accept: Some("text/plain;version=0.0.4"),
+                ..*request
+            };
+            let response = registry.handle(if text { &text_only } else { request });
+            if text {
+                assert_eq!(response.content_type, crate::TEXT_SCRAPE);
+            }
             a.fetch_add(1, Ordering::Relaxed);
             if !response.content_type.ends_with("; escaping=underscores") {
                 n.fetch_add(1, Ordering::Relaxed);
@@ -105,7 +115,16 @@ fn wait_for_values(port: u16, what: &str, log: impl Fn() -> String) {
 
 #[test]
 fn real_prometheus_2_stores_utf8_names_escaped_with_underscores() {
-    let (server, answered, not_escaped, accepts) = serve(registry());
+    prometheus_scrape(false);
+}
+
+#[test]
+fn real_prometheus_2_takes_the_text_format_content_type_with_its_escaping() {
+    prometheus_scrape(true);
+}
+
+fn prometheus_scrape(text: bool) {
+    let (server, answered, not_escaped, accepts) = serve(registry(), text);
     let Some(prometheus) = start_prometheus(server.local_addr()) else {
         return crate::missing_program("prometheus");
     };
@@ -134,7 +153,7 @@ fn real_prometheus_2_stores_utf8_names_escaped_with_underscores() {
 
 #[test]
 fn real_victoria_metrics_stores_utf8_names_escaped_with_underscores() {
-    let (server, answered, not_escaped, _) = serve(registry());
+    let (server, answered, not_escaped, _) = serve(registry(), false);
     let Some(victoria) = start_victoria(server.local_addr()) else {
         return crate::missing_program("victoria-metrics");
     };
