@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use crate::error::{Error, ErrorKind};
 use crate::expose::Sink;
 use crate::metric::Metric;
-use crate::name;
 use crate::negotiate::Escaping;
 use crate::openmetrics::OpenMetricsEncoder;
 use crate::protobuf::ProtobufEncoder;
@@ -31,7 +30,7 @@ mod utf8;
 pub use collect::{Collect, FamilyWriter, HistogramWriter, Scrape};
 
 use collect::Collected;
-use include::Included;
+use include::{Included, check_const_labels};
 use plan::{Source, Tree};
 
 /// A registered collector and its own health counters.
@@ -609,31 +608,6 @@ fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
             Some(families)
         })
         .collect()
-}
-
-/// Checks constant label names: valid (legacy, or with `utf8` any that
-/// [`name::check_label_names_utf8`] takes), not reserved (`__`, `le`, the
-/// health families' labels), none repeated, none in `taken` (or, for
-/// names outside the legacy charset, escaped like one of them).
-fn check_const_labels(labels: &[(&str, &str)], taken: &[&str], utf8: bool) -> Result<(), Error> {
-    let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
-    if utf8 {
-        name::check_label_names_utf8(&names, true)?;
-    } else {
-        name::check_label_names(&names, true)?;
-    }
-    // The registry's own health families label by these; a constant
-    // label of the same name would write it twice on their series.
-    if let Some(reserved) = names
-        .iter()
-        .find(|n| health::LABELS.iter().any(|h| name::same_label_name(h, n)))
-    {
-        return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
-    }
-    if let Some(repeated) = names.iter().find(|n| taken.iter().any(|t| name::same_label_name(t, n))) {
-        return Err(Error::new(ErrorKind::DuplicateLabelName, repeated));
-    }
-    Ok(())
 }
 
 impl Default for Registry {

@@ -2,7 +2,8 @@
 //! validates (constant labels, collectors' families), and the encoders
 //! that write a negotiated escaping.
 
-use super::{Registry, check_const_labels};
+use super::Registry;
+use super::include::check_const_labels;
 use crate::error::Error;
 use crate::negotiate::{Format, Negotiated};
 use crate::openmetrics::OpenMetricsEncoder;
