@@ -269,7 +269,13 @@ impl Negotiated {
 ///   rest of the header still counts.
 /// - `escaping` (Prometheus 3: `allow-utf-8`, `underscores`, `dots`,
 ///   `values`) is taken from the range that chose the format; absent or
-///   unknown means `underscores`, Prometheus' default.
+///   unknown (`client_golang` ignores an unknown value too) means
+///   `underscores`, Prometheus' default. `client_golang` instead carries
+///   the escaping of a preferred range it could not serve over to the one
+///   it chose (Prometheus 3's `text/plain;version=1.0.0;escaping=allow-utf-8`
+///   makes its `version=0.0.4` answer quoted); here a range's escaping
+///   stays with its format, and the text format 1.0.0 is offered by the
+///   handler, so Prometheus 3 gets quoted names either way.
 ///
 /// # Examples
 ///
