@@ -8,7 +8,9 @@
 // is checked by the strict 0.0.4 oracle (`oracle.rs`) or the OpenMetrics
 // one (`oracle_om.rs`), and the names of what they parsed are mapped back.
 // A placeholder is a prefix found nowhere in the text (`bq_`, `bq_q`, …),
-// `m` or `l`, a number and `x`. Rejected here, on top of what they reject:
+// `m` or `l`, a number, `x` and the name with every character outside
+// `[a-zA-Z0-9_]` made `_` (so the oracles' suffix rules, a unit's for one,
+// still see the name's tail). Rejected here, on top of what they reject:
 // a quoted name that is legacy (a quoted name is written only where one is
 // needed), an empty one, an unterminated one or a bad escape in it.
 //
@@ -208,19 +210,32 @@ fn placeholder(table: &mut Vec<String>, prefix: &str, name: &str) -> String {
         table.push(name.to_owned());
         table.len() - 1
     });
-    format!("{prefix}{i}x")
+    format!("{prefix}{i}x{}", tail(name))
 }
 
-/// The original of a name that starts with a placeholder (`prefix`, a
-/// number, `x`), the rest kept as a suffix.
+/// `name` with every character outside `[a-zA-Z0-9_]` made `_`.
+fn tail(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// The original of a name that starts with a placeholder, the rest kept as
+/// a suffix.
 fn restore(name: &str, table: &[String], prefix: &str) -> String {
     let Some(rest) = name.strip_prefix(prefix) else {
         return name.to_owned();
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let Some(suffix) = rest[digits..].strip_prefix('x') else {
+    let original = rest[..digits].parse::<usize>().ok().and_then(|i| table.get(i));
+    let Some(original) = original else {
         return name.to_owned();
     };
-    let original = rest[..digits].parse::<usize>().ok().and_then(|i| table.get(i));
-    original.map_or_else(|| name.to_owned(), |o| format!("{o}{suffix}"))
+    match rest[digits..]
+        .strip_prefix('x')
+        .and_then(|r| r.strip_prefix(tail(original).as_str()))
+    {
+        Some(suffix) => format!("{original}{suffix}"),
+        None => name.to_owned(),
+    }
 }

@@ -577,3 +577,52 @@ fn the_handler_quotes_for_prometheus_3_and_escapes_for_prometheus_2() {
         );
     }
 }
+
+#[test]
+fn units_and_constant_labels_with_quoted_names_in_openmetrics() {
+    let registry = Registry::with_const_labels_utf8(&[("service.name", "checkout")])
+        .unwrap()
+        .without_health();
+    registry
+        .register_owned(
+            Gauge::try_new_utf8("db.wait_seconds", "Wait.")
+                .unwrap()
+                .try_with_unit("seconds")
+                .unwrap(),
+        )
+        .unwrap()
+        .set(3);
+    registry.register_collector("queues", Queues).unwrap();
+    let expected = "# HELP \"db.wait_seconds\" Wait.\n\
+         # TYPE \"db.wait_seconds\" gauge\n\
+         # UNIT \"db.wait_seconds\" seconds\n\
+         {\"db.wait_seconds\",\"service.name\"=\"checkout\"} 3\n\
+         # HELP \"queue.depth\" Depth.\n\
+         # TYPE \"queue.depth\" gauge\n\
+         {\"queue.depth\",\"service.name\"=\"checkout\",\"queue.name\"=\"a\"} 5\n\
+         # EOF\n";
+    check(&registry, OM, Escaping::AllowUtf8, expected);
+    let Some(lines) = python_names(expected, true) else {
+        return;
+    };
+    assert_eq!(
+        lines,
+        [
+            "db.wait_seconds|db.wait_seconds|service.name",
+            "queue.depth|queue.depth|service.name,queue.name"
+        ]
+    );
+    check(
+        &registry,
+        OM,
+        Escaping::Underscores,
+        "# HELP db_wait_seconds Wait.\n\
+         # TYPE db_wait_seconds gauge\n\
+         # UNIT db_wait_seconds seconds\n\
+         db_wait_seconds{service_name=\"checkout\"} 3\n\
+         # HELP queue_depth Depth.\n\
+         # TYPE queue_depth gauge\n\
+         queue_depth{service_name=\"checkout\",queue_name=\"a\"} 5\n\
+         # EOF\n",
+    );
+}
