@@ -238,7 +238,12 @@ const RESERVED: usize = usize::MAX;
 /// are looked up under tag 0 (legacy names are the same in every scheme;
 /// an escaped name is always legacy, so it never meets a UTF-8 name
 /// there) and under the scheme's tag.
-type Claims = HashMap<(u8, String), usize>;
+struct Claims {
+    names: HashMap<(u8, String), usize>,
+    /// Whether a family with UTF-8 names claimed escaped names (then every
+    /// later family looks its names up in each escaping too).
+    escaped: bool,
+}
 
 /// Groups the tree's families; `collected[i]` holds what source `i` wrote
 /// if it is a collector that ran.
@@ -248,11 +253,14 @@ pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>
         rejections: Vec::new(),
     };
     let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut claims: Claims = health::NAMES
-        .iter()
-        .flat_map(|n| Claim::of(n, Kind::Counter).built().collect::<Vec<_>>())
-        .map(|n| ((0, n), RESERVED))
-        .collect();
+    let mut claims = Claims {
+        names: health::NAMES
+            .iter()
+            .flat_map(|n| Claim::of(n, Kind::Counter).built().collect::<Vec<_>>())
+            .map(|n| ((0, n), RESERVED))
+            .collect(),
+        escaped: false,
+    };
     for (source, (ctx, entry)) in tree.sources().enumerate() {
         let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
             let member = Member { ctx, from, desc };
@@ -317,10 +325,10 @@ fn admit<'t>(
         return Err(clash(group.members.iter().any(|m| m.ctx == member.ctx)));
     }
     let claim = Claim::of(&name, member.desc.kind);
-    let mut owner = claim.built().find_map(|n| claims.get(&(0, n)).copied());
+    let mut owner = claim.built().find_map(|n| claims.names.get(&(0, n)).copied());
     // Families with UTF-8 names, or any legacy family once one exists,
     // also look up their names in each escaping.
-    let escaped: Vec<(u8, Claim<'_>)> = if member.desc.utf8 || claims.keys().any(|(tag, _)| *tag > 0) {
+    let escaped: Vec<(u8, Claim<'_>)> = if member.desc.utf8 || claims.escaped {
         (1..)
             .zip(crate::name::SCHEMES.iter().map(|&s| claim.escaped(s)))
             .collect()
@@ -329,9 +337,10 @@ fn admit<'t>(
     };
     for (tag, escaped) in &escaped {
         owner = owner.or_else(|| {
-            escaped
-                .built()
-                .find_map(|n| claims.get(&(*tag, n.clone())).or_else(|| claims.get(&(0, n))).copied())
+            escaped.built().find_map(|n| {
+                let found = claims.names.get(&(*tag, n.clone()));
+                found.or_else(|| claims.names.get(&(0, n))).copied()
+            })
         });
     }
     if let Some(owner) = owner {
@@ -339,10 +348,11 @@ fn admit<'t>(
         return Err(clash(same_ctx));
     }
     let at = groups.len();
-    claims.extend(claim.built().map(|n| ((0, n), at)));
+    claims.names.extend(claim.built().map(|n| ((0, n), at)));
     if member.desc.utf8 {
         for (tag, escaped) in &escaped {
-            claims.extend(escaped.built().map(|n| ((*tag, n), at)));
+            claims.names.extend(escaped.built().map(|n| ((*tag, n), at)));
+            claims.escaped = true;
         }
     }
     by_name.insert(name.clone(), at);

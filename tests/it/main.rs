@@ -50,6 +50,7 @@ mod skips;
 #[cfg(feature = "tower")]
 mod tower_adapter;
 mod utf8;
+mod utf8_claims;
 mod utf8_scrapers;
 mod victoria;
 mod web;
