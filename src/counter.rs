@@ -2,8 +2,10 @@
 //! `FloatCounter` sums non-negative quantities such as seconds in an `f64`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use crate::exemplar::Exemplar;
 use crate::expose::{Kind, SeriesLabels, Sink, Value};
 use crate::layout::Layout;
 use crate::metric::seal;
@@ -99,6 +101,17 @@ impl seal::Series for CounterCell {
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::U64(self.get()));
     }
+    fn expose_with_exemplars(
+        &self,
+        sink: &mut dyn Sink,
+        labels: SeriesLabels<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        match exemplars.first() {
+            Some(Some(exemplar)) => sink.series_with_exemplar(labels, Value::U64(self.get()), exemplar),
+            _ => sink.series(labels, Value::U64(self.get())),
+        }
+    }
 }
 
 /// The atomic value of a float counter series: the unlabelled
@@ -192,5 +205,16 @@ impl seal::Series for FloatCounterCell {
     }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::F64(self.get()));
+    }
+    fn expose_with_exemplars(
+        &self,
+        sink: &mut dyn Sink,
+        labels: SeriesLabels<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        match exemplars.first() {
+            Some(Some(exemplar)) => sink.series_with_exemplar(labels, Value::F64(self.get()), exemplar),
+            _ => sink.series(labels, Value::F64(self.get())),
+        }
     }
 }

@@ -47,6 +47,12 @@ pub enum ErrorKind {
     /// A unit is empty, not made of `[a-zA-Z0-9_:]`, or not the suffix
     /// `_<unit>` of the metric's family name (`OpenMetrics` requires it).
     InvalidUnit,
+    /// An exemplar's label names and values have more than
+    /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters together
+    /// (a bad exemplar label name is an [`InvalidLabelName`](Self::InvalidLabelName),
+    /// [`ReservedLabelName`](Self::ReservedLabelName) or
+    /// [`DuplicateLabelName`](Self::DuplicateLabelName)).
+    InvalidExemplar,
 
     // Pushing to a Pushgateway (`push.rs`). Kept together, after the
     // registration kinds, so that kinds other modules add merge cleanly.
@@ -92,6 +98,7 @@ impl ErrorKind {
             ErrorKind::FamilyClash => "family clashes with a family of the same name",
             ErrorKind::IncludeCycle => "registry would include itself",
             ErrorKind::InvalidUnit => "invalid unit",
+            ErrorKind::InvalidExemplar => "invalid exemplar",
             ErrorKind::InvalidPushUrl => "invalid pushgateway url",
             ErrorKind::InvalidJob => "invalid job name",
             ErrorKind::InvalidHeader => "invalid push header",

@@ -17,6 +17,16 @@
 //! without a backslash (checked first) is a plain copy of the same bytes.
 //! Collectors and the registry's own families hand raw values, which the
 //! text sinks escape as they write.
+//!
+//! An exemplar travels with its series: a counter's through
+//! [`Sink::series_with_exemplar`], a histogram's per bucket through
+//! [`Sink::histogram_with_exemplars`]. Both default to the plain call, so
+//! a sink that cannot carry exemplars (the text format 0.0.4) ignores
+//! them by doing nothing.
+
+use std::sync::Arc;
+
+use crate::exemplar::Exemplar;
 
 /// The type of a family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +275,33 @@ pub trait Sink {
                 sum: point.sum,
             },
         );
+    }
+    /// Whether this format writes exemplars: a family skips looking its
+    /// series' exemplars up for one that does not (the default, and the
+    /// text format 0.0.4).
+    fn carries_exemplars(&self) -> bool {
+        false
+    }
+    /// A counter series with the exemplar of its latest exemplar-carrying
+    /// increment. A format that cannot carry exemplars (the text format
+    /// 0.0.4) gets what this default writes: the series without it.
+    fn series_with_exemplar(&mut self, labels: SeriesLabels<'_>, value: Value, exemplar: &Exemplar) {
+        let _ = exemplar;
+        self.series(labels, value);
+    }
+    /// A histogram series with an exemplar per bucket (`exemplars[i]` for
+    /// the bucket of `bounds[i]`, the last for `+Inf`; `None` for a bucket
+    /// without, and fewer entries than buckets mean `None` for the rest).
+    /// The default, for a format without exemplars, writes the histogram
+    /// without them.
+    fn histogram_with_exemplars(
+        &mut self,
+        labels: SeriesLabels<'_>,
+        point: &HistogramPoint<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        let _ = exemplars;
+        self.histogram(labels, point);
     }
     /// A buffer for a histogram's cumulative counts, to hand back with
     /// [`put_counts`](Sink::put_counts) (reused across series).

@@ -30,6 +30,7 @@ use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
+mod exemplar;
 mod table;
 mod utf8;
 
@@ -644,7 +645,9 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
     }
 
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        self.for_each_series(|labels, cell| cell.expose(sink, labels));
+        if !self.expose_with_exemplars(sink) {
+            self.for_each_series(|labels, cell| cell.expose(sink, labels));
+        }
     }
 
     fn dropped(&self) -> Option<u64> {

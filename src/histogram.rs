@@ -17,10 +17,14 @@ use std::time::Instant;
 
 use crate::counter::add_f64;
 use crate::error::{Error, ErrorKind};
+use crate::exemplar::Exemplar;
+use crate::exemplar::store::Slot;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Names, SeriesLabels, Sink};
 use crate::layout::{self, Bounds, Layout};
 use crate::metric::{Meta, Metric, seal};
 use crate::name::{self, MAX_BUCKETS};
+
+mod exemplar;
 
 /// The default bucket bounds of the Prometheus client libraries, in seconds:
 /// 5 ms to 10 s.
@@ -141,8 +145,9 @@ impl Core<'_> {
     }
 
     /// Reads every bucket once, accumulating, and hands the point to the
-    /// sink: the `+Inf` bucket and the count are the same total.
-    fn expose(self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+    /// sink (with the buckets' exemplars, if any): the `+Inf` bucket and
+    /// the count are the same total.
+    fn expose(self, sink: &mut dyn Sink, labels: SeriesLabels<'_>, exemplars: &[Option<Arc<Exemplar>>]) {
         let mut cumulative = sink.take_counts();
         cumulative.clear();
         let mut total = 0u64;
@@ -157,7 +162,11 @@ impl Core<'_> {
             cumulative: &cumulative,
             sum: self.sum(),
         };
-        sink.histogram(labels, &point);
+        if exemplars.is_empty() {
+            sink.histogram(labels, &point);
+        } else {
+            sink.histogram_with_exemplars(labels, &point, exemplars);
+        }
         sink.put_counts(cumulative);
     }
 }
@@ -305,6 +314,9 @@ pub struct Histogram {
     les: OnceLock<Box<[Box<str>]>>,
     counts: [AtomicU64; MAX_BUCKETS + 1],
     sum: AtomicU64,
+    /// One exemplar per bucket, allocated on the first
+    /// [`observe_with_exemplar`](Histogram::observe_with_exemplar).
+    exemplars: Slot,
 }
 
 impl Histogram {
@@ -350,6 +362,7 @@ impl Histogram {
             les: OnceLock::new(),
             counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
             sum: AtomicU64::new(0),
+            exemplars: Slot::new(),
         }
     }
 
@@ -384,6 +397,7 @@ impl Histogram {
             les: OnceLock::new(),
             counts: [const { AtomicU64::new(0) }; MAX_BUCKETS + 1],
             sum: AtomicU64::new(0),
+            exemplars: Slot::new(),
         })
     }
 
@@ -525,11 +539,13 @@ impl seal::Encode for Histogram {
     }
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
         let les = self.les.get_or_init(|| Bounds::new(&self.bounds).les);
+        let mut exemplars = Vec::new();
+        self.exemplars.copy(&mut exemplars);
         Core {
             les: Some(les),
             ..self.core()
         }
-        .expose(sink, SeriesLabels::None);
+        .expose(sink, SeriesLabels::None, &exemplars);
     }
 }
 
@@ -642,7 +658,15 @@ impl seal::Series for HistogramCell {
         }
     }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
-        self.core().expose(sink, labels);
+        self.core().expose(sink, labels, &[]);
+    }
+    fn expose_with_exemplars(
+        &self,
+        sink: &mut dyn Sink,
+        labels: SeriesLabels<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        self.core().expose(sink, labels, exemplars);
     }
 }
 

@@ -125,6 +125,7 @@
 // base: errors, validation, the format-neutral exposition, the formats,
 // compression and content negotiation
 mod error;
+mod exemplar;
 mod expose;
 mod gzip;
 mod name;
@@ -178,6 +179,7 @@ mod readme {}
 pub use alloc::CountingAlloc;
 pub use counter::{CounterCell, FloatCounterCell};
 pub use error::{Error, ErrorKind};
+pub use exemplar::{Exemplar, MAX_EXEMPLAR_CHARS};
 pub use family::{
     Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
     OVERFLOW_LABEL_VALUE,

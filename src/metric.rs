@@ -47,6 +47,18 @@ pub(crate) mod seal {
         fn create(layout: &Layout) -> Self;
         /// Hands this series' value to the sink.
         fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>);
+        /// Hands this series' value to the sink with its recorded
+        /// exemplars (see `exemplar/store.rs`); a type without exemplars
+        /// ignores them.
+        fn expose_with_exemplars(
+            &self,
+            sink: &mut dyn Sink,
+            labels: SeriesLabels<'_>,
+            exemplars: &[Option<std::sync::Arc<crate::exemplar::Exemplar>>],
+        ) {
+            let _ = exemplars;
+            self.expose(sink, labels);
+        }
     }
 }
 

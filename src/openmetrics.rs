@@ -16,12 +16,23 @@
 //! negative or NaN, both are left out; its `+Inf` bucket still carries the
 //! count.
 //!
+//! An exemplar (see `exemplar.rs`) follows its counter sample or histogram
+//! bucket line: `x_total 5 # {trace_id="abc"} 1 1700000000.123`, its
+//! label values escaped as any label value, its value the shortest float,
+//! its timestamp (optional) seconds since the epoch with the decimals its
+//! nanoseconds need. A gauge never carries one (the specification forbids
+//! it).
+//!
 //! `_created` samples are not written: the crate keeps no creation time per
 //! series, and a made-up one (the registration time, say) would be wrong
 //! for every series created later or reset.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
-use crate::text::{escape, write_f64, write_label_name, write_quoted, write_value};
+use crate::text::{escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
 ///
@@ -186,6 +197,43 @@ fn write_labels(dst: &mut Vec<u8>, glue: &[u8], glue_at: &[usize], const_labels:
     }
 }
 
+/// Turns the sample line just written (ending in a newline) into one with
+/// an exemplar: ` # {a="x"} value timestamp`, the timestamp in seconds
+/// written exactly (`1700000000.123`), left out when there is none.
+fn write_exemplar(out: &mut Vec<u8>, exemplar: &Exemplar) {
+    if out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    out.extend_from_slice(b" # {");
+    for (i, (name, value)) in exemplar.labels().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape(out, value, true);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"} ");
+    write_f64(out, exemplar.value());
+    if let Some(since) = exemplar.since_epoch() {
+        out.push(b' ');
+        write_timestamp(out, since);
+    }
+    out.push(b'\n');
+}
+
+/// Seconds since the epoch with as many decimals as the nanoseconds need
+/// (none for a whole second): exact, unlike a float's shortest form.
+fn write_timestamp(out: &mut Vec<u8>, since: Duration) {
+    write_u64(out, since.as_secs());
+    let nanos = since.subsec_nanos();
+    if nanos != 0 {
+        let digits = format!(".{nanos:09}");
+        out.extend_from_slice(digits.trim_end_matches('0').as_bytes());
+    }
+}
+
 /// `name` without `suffix`, unless that leaves nothing.
 fn strip<'n>(name: &'n str, suffix: &str) -> &'n str {
     name.strip_suffix(suffix)
@@ -283,6 +331,29 @@ impl Sink for OpenMetricsEncoder<'_> {
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
+        self.histogram_with_exemplars(labels, point, &[]);
+    }
+
+    fn carries_exemplars(&self) -> bool {
+        true
+    }
+
+    fn series_with_exemplar(&mut self, labels: SeriesLabels<'_>, value: Value, exemplar: &Exemplar) {
+        self.series(labels, value);
+        // Only counters carry exemplars (the specification allows them on
+        // counters and histogram buckets, not on gauges).
+        if self.suffix == "_total" {
+            write_exemplar(self.out, exemplar);
+        }
+    }
+
+    fn histogram_with_exemplars(
+        &mut self,
+        labels: SeriesLabels<'_>,
+        point: &HistogramPoint<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
         self.label_block(labels);
         let mut le = std::mem::take(&mut self.le);
         for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
@@ -293,10 +364,16 @@ impl Sink for OpenMetricsEncoder<'_> {
             }
             canonical_le(&mut le);
             self.line("_bucket", Some(&le), Value::U64(*total));
+            if let Some(exemplar) = exemplar(i) {
+                write_exemplar(self.out, exemplar);
+            }
         }
         self.le = le;
         let count = point.count();
         self.line("_bucket", Some(b"+Inf"), Value::U64(count));
+        if let Some(exemplar) = exemplar(point.bounds.len()) {
+            write_exemplar(self.out, exemplar);
+        }
         // `_sum` is counter-like and `_count` needs it (see the module docs).
         let negative_bound = point.bounds.first().is_some_and(|b| *b < 0.0);
         if !negative_bound && point.sum >= 0.0 {

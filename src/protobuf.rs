@@ -15,9 +15,12 @@
 //! | `MetricType` | `COUNTER` = 0, `GAUGE` = 1, `SUMMARY` = 2, `UNTYPED` = 3, `HISTOGRAM` = 4 |
 //! | `Metric` | `label` = 1, `gauge` = 2, `counter` = 3, `histogram` = 7 |
 //! | `LabelPair` | `name` = 1, `value` = 2 |
-//! | `Gauge`, `Counter` | `value` = 1 (double) |
+//! | `Gauge` | `value` = 1 (double) |
 //! | `Histogram` | `sample_count` = 1, `sample_sum` = 2, `bucket` = 3, `schema` = 5 (sint32), `zero_threshold` = 6, `zero_count` = 7, `negative_span` = 9, `negative_delta` = 10 (sint64), `positive_span` = 12, `positive_delta` = 13 (sint64) |
-//! | `Bucket` | `cumulative_count` = 1, `upper_bound` = 2 |
+//! | `Counter` | `value` = 1 (double), `exemplar` = 2 |
+//! | `Bucket` | `cumulative_count` = 1, `upper_bound` = 2, `exemplar` = 3 |
+//! | `Exemplar` | `label` = 1 (`LabelPair`), `value` = 2 (double), `timestamp` = 3 (`google.protobuf.Timestamp`) |
+//! | `google.protobuf.Timestamp` | `seconds` = 1 (int64), `nanos` = 2 (int32) |
 //! | `BucketSpan` | `offset` = 1 (sint32), `length` = 2 |
 //!
 //! What is written, as `client_golang` writes it: every field that has a
@@ -29,6 +32,11 @@
 //! before the family's own labels, as in the text format. A label value
 //! kept escaped for the text formats is unescaped on the way
 //! ([`unescape`]).
+//!
+//! Exemplars (see `exemplar.rs`): a counter's in `Counter.exemplar`, a
+//! histogram bucket's in `Bucket.exemplar`; an exemplar of the `+Inf`
+//! bucket adds that bucket explicitly (bound `+Inf`), as `client_golang`
+//! does. A gauge has no exemplar field; native histograms carry none here.
 //!
 //! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
 //! `zero_threshold` (always above 0), `zero_count` and the spans and
@@ -44,6 +52,9 @@
 //! a second buffer. Both are reused, so after the first scrape a scrape
 //! allocates only when a family or metric is larger than any before.
 
+use std::sync::Arc;
+
+use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, NativePoint, Scope, SeriesLabels, Sink, Value, unescape};
 
 /// Wire type of varint fields.
@@ -100,6 +111,32 @@ fn put_label(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     put_varint(out, len as u64);
     put_bytes_field(out, 1, name);
     put_bytes_field(out, 2, value);
+}
+
+/// `Exemplar { label*, value, timestamp }`, the timestamp a
+/// `google.protobuf.Timestamp { seconds = 1, nanos = 2 }` when there is one.
+fn put_exemplar(out: &mut Vec<u8>, exemplar: &Exemplar) {
+    for (name, value) in exemplar.labels() {
+        put_label(out, name.as_bytes(), value.as_bytes());
+    }
+    put_f64_field(out, 2, exemplar.value());
+    if let Some(since) = exemplar.since_epoch() {
+        let mut timestamp = Vec::new();
+        put_u64_field(&mut timestamp, 1, since.as_secs());
+        put_u64_field(&mut timestamp, 2, u64::from(since.subsec_nanos()));
+        put_bytes_field(out, 3, &timestamp);
+    }
+}
+
+/// `Bucket { cumulative_count = 1, upper_bound = 2, exemplar = 3 }`.
+fn put_bucket_with_exemplar(out: &mut Vec<u8>, count: u64, bound: f64, exemplar: &Exemplar) {
+    let mut bucket = Vec::new();
+    put_u64_field(&mut bucket, 1, count);
+    put_f64_field(&mut bucket, 2, bound);
+    let mut message = Vec::new();
+    put_exemplar(&mut message, exemplar);
+    put_bytes_field(&mut bucket, 3, &message);
+    put_bytes_field(out, 3, &bucket);
 }
 
 fn varint_len(v: u64) -> usize {
@@ -253,17 +290,57 @@ impl Sink for ProtobufEncoder<'_> {
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
+        self.histogram_with_exemplars(labels, point, &[]);
+    }
+
+    fn carries_exemplars(&self) -> bool {
+        true
+    }
+
+    /// `Counter { value, exemplar }`; a gauge has no exemplar field.
+    fn series_with_exemplar(&mut self, labels: SeriesLabels<'_>, value: Value, exemplar: &Exemplar) {
+        if self.kind != Kind::Counter {
+            self.series(labels, value);
+            return;
+        }
+        self.begin_metric(labels);
+        self.inner.clear();
+        put_f64_field(&mut self.inner, 1, as_f64(value));
+        let mut message = Vec::new();
+        put_exemplar(&mut message, exemplar);
+        put_bytes_field(&mut self.inner, 2, &message);
+        self.end_metric(3);
+    }
+
+    /// A bucket with an exemplar is `Bucket { cumulative_count,
+    /// upper_bound, exemplar }`; an exemplar of the `+Inf` bucket brings
+    /// that bucket in explicitly (upper bound `+Inf`), as `client_golang`
+    /// writes it, since the format has nowhere else to put it.
+    fn histogram_with_exemplars(
+        &mut self,
+        labels: SeriesLabels<'_>,
+        point: &HistogramPoint<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
         self.begin_metric(labels);
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count());
         put_f64_field(&mut self.inner, 2, point.sum);
-        for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
+        for (i, (&bound, &count)) in point.bounds.iter().zip(point.cumulative).enumerate() {
+            if let Some(exemplar) = exemplar(i) {
+                put_bucket_with_exemplar(&mut self.inner, count, bound, exemplar);
+                continue;
+            }
             // `Bucket { cumulative_count, upper_bound }`: two tags, the
             // count's varint and the bound's 8 bytes.
             put_tag(&mut self.inner, 3, LEN);
             put_varint(&mut self.inner, (2 + varint_len(count) + 8) as u64);
             put_u64_field(&mut self.inner, 1, count);
             put_f64_field(&mut self.inner, 2, bound);
+        }
+        if let Some(exemplar) = exemplar(point.bounds.len()) {
+            put_bucket_with_exemplar(&mut self.inner, point.count(), f64::INFINITY, exemplar);
         }
         self.end_metric(7);
     }

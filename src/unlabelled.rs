@@ -11,6 +11,8 @@ use std::ops::Deref;
 
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
+use crate::exemplar::Exemplar;
+use crate::exemplar::store::Slot;
 use crate::expose::{FamilyDesc, Names, SeriesLabels, Sink};
 use crate::family::Cell;
 use crate::gauge::{FloatGaugeCell, GaugeCell};
@@ -144,6 +146,9 @@ pub type ShardedCounter = Unlabelled<ShardedCounterCell>;
 pub struct Unlabelled<C: Cell> {
     meta: Meta,
     cell: C,
+    /// The exemplar of a counter, empty (no allocation) until the first
+    /// `…_with_exemplar` call: the cell, and so `inc`, is untouched.
+    exemplar: Slot,
 }
 
 impl<C: Cell> Unlabelled<C> {
@@ -166,6 +171,7 @@ impl<C: Cell> Unlabelled<C> {
         Unlabelled {
             meta: Meta::new(name, help),
             cell: C::ZERO,
+            exemplar: Slot::new(),
         }
     }
 
@@ -189,6 +195,7 @@ impl<C: Cell> Unlabelled<C> {
         Ok(Unlabelled {
             meta: Meta::try_new(name.into(), help.into())?,
             cell: C::ZERO,
+            exemplar: Slot::new(),
         })
     }
 
@@ -217,6 +224,7 @@ impl<C: Cell> Unlabelled<C> {
         Ok(Unlabelled {
             meta: Meta::try_new_utf8(name.into(), help.into(), &[])?,
             cell: C::ZERO,
+            exemplar: Slot::new(),
         })
     }
 
@@ -286,6 +294,92 @@ impl<C: Cell> Unlabelled<C> {
     }
 }
 
+impl Unlabelled<CounterCell> {
+    /// Adds one and records an exemplar with these labels (typically a
+    /// trace id), value 1 and the current wall-clock time: the latest
+    /// exemplar of the counter, written by `OpenMetrics` and protobuf
+    /// scrapes after the value (`x_total 5 # {trace_id="abc"} 1
+    /// 1700000000.123`), left out of the text format 0.0.4, which cannot
+    /// carry it. This is `client_golang`'s `AddWithExemplar(1, labels)`.
+    ///
+    /// Not for the hot path: it allocates the exemplar and takes a small
+    /// lock; [`inc`](CounterCell::inc) stays one atomic add whether or not
+    /// this is ever called.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`]; the counter is incremented all the same (the
+    /// count stays true), only the exemplar is not recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static REQUESTS: bareprom::Counter = bareprom::Counter::new("app_requests_total", "Requests.");
+    /// REQUESTS.inc_with_exemplar(&[("trace_id", "4bf92f3577b34da6")])?;
+    /// assert_eq!(REQUESTS.get(), 1);
+    /// let err = REQUESTS.inc_with_exemplar(&[("trace-id", "x")]).unwrap_err();
+    /// assert_eq!(err.kind(), bareprom::ErrorKind::InvalidLabelName);
+    /// assert_eq!(REQUESTS.get(), 2);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn inc_with_exemplar(&self, labels: &[(&str, &str)]) -> Result<(), Error> {
+        self.inc_by_with_exemplar(1, labels)
+    }
+
+    /// Adds `n` and records an exemplar of value `n`, as
+    /// [`inc_with_exemplar`](Self::inc_with_exemplar).
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`]; `n` is added all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SENT: bareprom::Counter = bareprom::Counter::new("app_sent_bytes_total", "Bytes sent.");
+    /// SENT.inc_by_with_exemplar(512, &[("trace_id", "abc")])?;
+    /// assert_eq!(SENT.get(), 512);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "an exemplar value is a double in every format"
+    )]
+    pub fn inc_by_with_exemplar(&self, n: u64, labels: &[(&str, &str)]) -> Result<(), Error> {
+        self.cell.inc_by(n);
+        self.exemplar.set(1, 0, Exemplar::new(labels, n as f64)?);
+        Ok(())
+    }
+}
+
+impl Unlabelled<FloatCounterCell> {
+    /// Adds `v` and records an exemplar of value `v`, as
+    /// [`Counter::inc_with_exemplar`](Unlabelled::inc_with_exemplar). A
+    /// negative, NaN or infinite `v` is ignored as by
+    /// [`inc_by`](FloatCounterCell::inc_by), and records nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`]; `v` is added all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static BUSY: bareprom::FloatCounter = bareprom::FloatCounter::new("busy_seconds_total", "Busy time.");
+    /// BUSY.inc_by_with_exemplar(0.5, &[("trace_id", "abc")])?;
+    /// assert_eq!(BUSY.get(), 0.5);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn inc_by_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), Error> {
+        if !(v.is_finite() && v >= 0.0) {
+            return Ok(());
+        }
+        self.cell.inc_by(v);
+        self.exemplar.set(1, 0, Exemplar::new(labels, v)?);
+        Ok(())
+    }
+}
+
 impl<C: Cell> Deref for Unlabelled<C> {
     type Target = C;
     fn deref(&self) -> &C {
@@ -308,6 +402,11 @@ impl<C: Cell> seal::Encode for Unlabelled<C> {
         (i == 0).then(|| self.meta.desc(C::KIND, Names::NONE))
     }
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        seal::Series::expose(&self.cell, sink, SeriesLabels::None);
+        let mut exemplars = Vec::new();
+        if self.exemplar.copy(&mut exemplars) {
+            seal::Series::expose_with_exemplars(&self.cell, sink, SeriesLabels::None, &exemplars);
+        } else {
+            seal::Series::expose(&self.cell, sink, SeriesLabels::None);
+        }
     }
 }

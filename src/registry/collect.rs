@@ -9,9 +9,13 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
+use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Names, SeriesLabels, Sink, Value};
 use crate::name;
+
+mod exemplar;
 
 /// A source of metrics computed at scrape time, such as a queue length or
 /// the process' resident memory.
@@ -76,7 +80,18 @@ pub(super) struct Collected {
 
 enum Point {
     Value(Value),
-    Histogram { cumulative: Vec<u64>, sum: f64 },
+    Histogram {
+        cumulative: Vec<u64>,
+        sum: f64,
+    },
+    /// A counter value with an exemplar (`exemplar.rs`).
+    Exemplar(Value, Arc<Exemplar>),
+    /// A histogram with exemplars per bucket (`exemplar.rs`).
+    HistogramExemplars {
+        cumulative: Vec<u64>,
+        sum: f64,
+        exemplars: Vec<Option<Arc<Exemplar>>>,
+    },
 }
 
 impl Collected {
@@ -108,6 +123,21 @@ impl Collected {
                         cumulative,
                         sum: *sum,
                     },
+                ),
+                Point::Exemplar(value, exemplar) => sink.series_with_exemplar(labels, *value, exemplar),
+                Point::HistogramExemplars {
+                    cumulative,
+                    sum,
+                    exemplars,
+                } => sink.histogram_with_exemplars(
+                    labels,
+                    &HistogramPoint {
+                        bounds: &self.bounds,
+                        les: None,
+                        cumulative,
+                        sum: *sum,
+                    },
+                    exemplars,
                 ),
             }
         }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use bareprom::{
-    Cell, Counter, CounterCell, CounterVec, ErrorKind, Family, FloatCounter, FloatCounterCell, FloatGauge,
+    Cell, Child, Counter, CounterCell, CounterVec, ErrorKind, Family, FloatCounter, FloatCounterCell, FloatGauge,
     FloatGaugeCell, FloatGaugeVec, Gauge, GaugeCell, GaugeVec, Histogram, HistogramCell, HistogramVec,
     OVERFLOW_LABEL_VALUE, Registry,
 };
@@ -20,6 +20,8 @@ use crate::oracle::{self, Kind, Value};
 // The other checks and the input reader live beside this file; `#[path]`
 // keeps them resolvable from the fuzz crate, which includes this file by
 // path too.
+#[path = "fuzz_exemplars.rs"]
+mod exemplars;
 #[path = "fuzz_floats.rs"]
 mod floats;
 #[path = "fuzz_gzip.rs"]
@@ -43,6 +45,7 @@ pub(crate) mod oracle_utf8;
 #[path = "fuzz_protobuf.rs"]
 mod protobuf;
 
+use exemplars::{Recorded, WithExemplar, check_exemplars, drive_series};
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
 pub(crate) use floats::check_float_format;
 #[allow(unused_imports, reason = "each fuzz target calls one check")]
@@ -85,6 +88,7 @@ pub(crate) fn check_encode_roundtrip(data: &[u8]) {
     let want = expected(&entries, &const_labels, "", &const_labels);
     compare(&want, &got, &text);
     check_openmetrics(&registry, got);
+    check_exemplars(&registry, &entries);
     check_included(registry, &entries, &const_labels);
 }
 
@@ -192,11 +196,11 @@ impl Handle {
     /// Applies one operation from the input to the metric and to its model.
     fn drive(&self, input: &mut Input<'_>, model: &mut Model) {
         match self {
-            Handle::Counter(m) => CounterCell::drive(m, input, &mut model.series[0].1),
-            Handle::FloatCounter(m) => FloatCounterCell::drive(m, input, &mut model.series[0].1),
+            Handle::Counter(m) => drive_series(&**m, input, model, 0, |i, v| CounterCell::drive(m, i, v)),
+            Handle::FloatCounter(m) => drive_series(&**m, input, model, 0, |i, v| FloatCounterCell::drive(m, i, v)),
             Handle::Gauge(m) => GaugeCell::drive(m, input, &mut model.series[0].1),
             Handle::FloatGauge(m) => FloatGaugeCell::drive(m, input, &mut model.series[0].1),
-            Handle::Histogram(m) => m.drive(input, &mut model.series[0].1),
+            Handle::Histogram(m) => drive_series(&**m, input, model, 0, |i, v| m.drive(i, v)),
             Handle::CounterVec0(f) => drive_family(f, input, model),
             Handle::CounterVec1(f) => drive_family(f, input, model),
             Handle::CounterVec2(f) => drive_family(f, input, model),
@@ -210,7 +214,10 @@ impl Handle {
 
 /// Looks up, removes, or changes the series limit of a family, in the
 /// family and in its model alike.
-fn drive_family<C: Cell + Drive, const N: usize>(family: &Family<C, N>, input: &mut Input<'_>, model: &mut Model) {
+fn drive_family<C: Cell + Drive, const N: usize>(family: &Family<C, N>, input: &mut Input<'_>, model: &mut Model)
+where
+    Child<C>: WithExemplar,
+{
     match input.below(8) {
         0 => {
             let values: [String; N] = std::array::from_fn(|_| input.text());
@@ -219,6 +226,7 @@ fn drive_family<C: Cell + Drive, const N: usize>(family: &Family<C, N>, input: &
             assert_eq!(removed, at.is_some(), "remove({values:?}) on {}", model.name);
             if let Some(at) = at {
                 model.series.remove(at);
+                model.exemplars.retain(|e| e.0[..] != values[..]);
             }
         }
         1 => {
@@ -229,7 +237,8 @@ fn drive_family<C: Cell + Drive, const N: usize>(family: &Family<C, N>, input: &
         _ => {
             let values: [String; N] = std::array::from_fn(|_| input.text());
             let child = family.with(values.each_ref().map(String::as_str));
-            C::drive(&child, input, model.lookup(&values));
+            let at = model.lookup(&values);
+            drive_series(&child, input, model, at, |i, v| C::drive(&child, i, v));
         }
     }
 }
@@ -249,15 +258,17 @@ struct Model {
     series: Vec<(Vec<String>, Val)>,
     limit: usize,
     dropped: u64,
+    /// The latest exemplar of each series (and bucket) that has one.
+    exemplars: Vec<Recorded>,
 }
 
 impl Model {
-    /// The series for `values`, created as `Family::with` documents: a new
-    /// label set past the series limit goes to the overflow series instead,
-    /// and is counted.
-    fn lookup(&mut self, values: &[String]) -> &mut Val {
+    /// Where the series for `values` is, created as `Family::with`
+    /// documents: a new label set past the series limit goes to the
+    /// overflow series instead, and is counted.
+    fn lookup(&mut self, values: &[String]) -> usize {
         let find = |series: &[(Vec<String>, Val)], values: &[String]| series.iter().position(|(v, _)| v == values);
-        let at = match find(&self.series, values) {
+        match find(&self.series, values) {
             Some(at) => at,
             None if !self.labelled || self.series.len() < self.limit => {
                 self.series.push((values.to_vec(), self.zero.clone()));
@@ -271,8 +282,7 @@ impl Model {
                     self.series.len() - 1
                 })
             }
-        };
-        &mut self.series[at].1
+        }
     }
 }
 
@@ -452,6 +462,7 @@ fn add_metric(input: &mut Input<'_>, registry: &Registry, const_labels: &[(Strin
         zero,
         limit: bareprom::DEFAULT_SERIES_LIMIT,
         dropped: 0,
+        exemplars: Vec::new(),
     };
     entries.push(Entry { handle, model });
 }

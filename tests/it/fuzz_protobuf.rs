@@ -6,7 +6,7 @@ use bareprom::{NativeHistogram, Registry};
 
 use super::{Input, build, excerpt};
 use crate::oracle::{self, Kind};
-use crate::protobuf_decode::{PbFamily, decode};
+use crate::protobuf_decode::{PbExemplar, PbFamily, decode};
 
 /// Builds a registry from `data` as `encode_roundtrip` does, encodes it in
 /// protobuf, decodes that with the test-only decoder (strict: every byte
@@ -140,6 +140,49 @@ fn compare_formats(registry: &Registry) {
             w.name
         );
     }
+    compare_exemplars(registry, &got);
+}
+
+/// The exemplars of the protobuf exposition are those of the `OpenMetrics`
+/// one, in order: labels, value bit for bit, timestamp to the nanosecond.
+fn compare_exemplars(registry: &Registry, got: &[PbFamily]) {
+    let mut body = Vec::new();
+    registry.encode_openmetrics(&mut body);
+    let om = String::from_utf8(body).expect("OpenMetrics output is UTF-8");
+    let want = crate::oracle_om::exemplars(&om).unwrap_or_else(|e| panic!("oracle rejects: {e}\n{}", excerpt(&om)));
+    let pb: Vec<&PbExemplar> = got
+        .iter()
+        .flat_map(|f| &f.metrics)
+        .flat_map(|m| {
+            let buckets = m
+                .histogram
+                .iter()
+                .flat_map(|h| h.bucket_exemplars.iter().map(|(_, e)| e));
+            m.counter_exemplar.iter().chain(buckets)
+        })
+        .collect();
+    assert!(
+        want.len() == pb.len(),
+        "{} exemplars in OpenMetrics, {} in protobuf",
+        want.len(),
+        pb.len()
+    );
+    for (w, p) in want.iter().zip(pb) {
+        let timestamp = w.timestamp.as_deref().map(|ts| {
+            let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
+            let nanos = if frac.is_empty() {
+                0
+            } else {
+                format!("{frac:0<9}").parse().expect("nanos")
+            };
+            (secs.parse::<i64>().expect("seconds"), nanos)
+        });
+        let value = p.value.map(canonical);
+        assert!(
+            w.labels == p.labels && value == Some(canonical(w.value)) && timestamp == p.timestamp,
+            "exemplars differ: OpenMetrics {w:?}, protobuf {p:?}"
+        );
+    }
 }
 
 fn parse_le(v: &str) -> u64 {
@@ -168,6 +211,12 @@ fn flatten(family: &PbFamily) -> Vec<Flat> {
             (None, None, Some(h)) => {
                 let count = h.sample_count.unwrap_or_else(|| panic!("{name}: no sample_count"));
                 for &(cumulative, bound) in &h.buckets {
+                    // An explicit `+Inf` bucket (written for its exemplar)
+                    // is the count; the text's comes from `sample_count`.
+                    if bound == f64::INFINITY {
+                        assert!(cumulative == count, "{name}: +Inf bucket {cumulative}, count {count}");
+                        continue;
+                    }
                     out.push((
                         format!("{name}_bucket"),
                         labels.clone(),

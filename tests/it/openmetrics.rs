@@ -375,8 +375,8 @@ fn the_oracle_rejects_what_openmetrics_forbids() {
             "sum without count",
         ),
         (
-            "# HELP x X.\n# TYPE x counter\nx_total{a=\"1\"} 1 # {trace_id=\"a\"} 1\n# EOF\n",
-            "an exemplar",
+            "# HELP x X.\n# TYPE x gauge\nx{a=\"1\"} 1 # {trace_id=\"a\"} 1\n# EOF\n",
+            "an exemplar on a gauge (exemplars.rs has the rest)",
         ),
     ] {
         assert!(oracle_om::parse(bad).is_err(), "accepted {why}:\n{bad}");

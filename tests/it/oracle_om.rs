@@ -10,7 +10,12 @@
 // one); an info family whose sample is not `x_info` with the value 1; a
 // `# UNIT` that is not the family name's suffix, on an info family, repeated,
 // or before `# TYPE`; a bucket bound that is an integer without `.0`; a
-// timestamp or an exemplar. `_sum` and `_count` of a histogram are left out
+// sample timestamp; an exemplar anywhere but on a counter's `_total` sample
+// or a histogram's `_bucket` line, or one whose label set is malformed
+// (names `[a-zA-Z_][a-zA-Z0-9_]*`, not `__`, each once; values escaping
+// only `\\`, `\"`, `\n`), longer than 128 characters (names and values,
+// unescaped), whose value or timestamp is not a number, or whose value is
+// above its bucket's bound. `_sum` and `_count` of a histogram are left out
 // together or not at all (a series without them is checked by the 0.0.4
 // oracle as if its sum were NaN and its count the `+Inf` bucket).
 //
@@ -144,9 +149,7 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
     if !family.typed {
         return Err("sample before its family's TYPE".into());
     }
-    if after_labels(line).contains(" # ") {
-        return Err("exemplars are not expected here".into());
-    }
+    let (line, exemplar) = split_exemplar(line);
     let end = line.find(['{', ' ']).ok_or("sample without a value")?;
     let sample = &line[..end];
     let suffix = sample
@@ -162,6 +165,20 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
         ("histogram", "_sum") => family.sums += 1,
         ("histogram", "_count") => family.counts += 1,
         (kind, _) => return Err(format!("sample {sample} in a {kind} family")),
+    }
+    if let Some(exemplar) = exemplar {
+        if !matches!(suffix, "_total" | "_bucket") {
+            return Err(format!(
+                "an exemplar on {sample} (only counters and buckets carry them)"
+            ));
+        }
+        let parsed = parse_exemplar(exemplar)?;
+        if suffix == "_bucket" {
+            let le = bucket_bound(line)?;
+            if parsed.value > le {
+                return Err(format!("exemplar value {} above its bucket's bound {le}", parsed.value));
+            }
+        }
     }
     if suffix == "_bucket" {
         // `le` is the last label: `x_bucket{a="1",le="+Inf"} 5` or
@@ -181,6 +198,144 @@ fn translate(line: &str, family: &mut Open, out: &mut String) -> Result<(), Stri
     }
     out.push_str(line);
     Ok(())
+}
+
+/// A bucket line's bound, as a number.
+fn bucket_bound(line: &str) -> Result<f64, String> {
+    let at = line.rfind("le=\"").ok_or("bucket without le")? + 4;
+    let len = line[at..].find('"').ok_or("unterminated le")?;
+    number(&line[at..at + len])
+}
+
+/// An OpenMetrics number: a float, `+Inf`, `-Inf` or `NaN`.
+fn number(s: &str) -> Result<f64, String> {
+    match s {
+        "+Inf" => Ok(f64::INFINITY),
+        "-Inf" => Ok(f64::NEG_INFINITY),
+        "NaN" => Ok(f64::NAN),
+        _ if s.is_empty() || s.contains(['i', 'I', 'n', 'N', '_']) => Err(format!("not a number: {s:?}")),
+        _ => s.parse().map_err(|_| format!("not a number: {s:?}")),
+    }
+}
+
+/// One exemplar as the oracle reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Exemplar {
+    /// The sample line it follows, without the exemplar.
+    pub(crate) sample: String,
+    /// Name and unescaped value pairs, in order.
+    pub(crate) labels: Vec<(String, String)>,
+    pub(crate) value: f64,
+    /// The timestamp as written, if any.
+    pub(crate) timestamp: Option<String>,
+}
+
+/// The sample line without its exemplar, and the exemplar's text (after
+/// ` # `), if it has one. A ` # ` inside a quoted label value is part of
+/// the value.
+fn split_exemplar(line: &str) -> (&str, Option<&str>) {
+    // Without a label set the name ends at a space, and a `{` further on
+    // is the exemplar's.
+    let tail = match line.find(['{', ' ']) {
+        Some(at) if line.as_bytes()[at] == b' ' => &line[at..],
+        _ => after_labels(line),
+    };
+    let head = line.len() - tail.len();
+    match tail.find(" # ") {
+        Some(at) => (&line[..head + at], Some(&tail[at + 3..])),
+        None => (line, None),
+    }
+}
+
+/// Parses `{a="x",b="y"} value [timestamp]`.
+fn parse_exemplar(text: &str) -> Result<Exemplar, String> {
+    let body = text.strip_prefix('{').ok_or("an exemplar starts with {")?;
+    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut rest = body;
+    if let Some(after) = rest.strip_prefix('}') {
+        rest = after;
+    } else {
+        loop {
+            let eq = rest.find("=\"").ok_or("exemplar label without =\"")?;
+            let name = &rest[..eq];
+            let valid = name
+                .chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit()));
+            if name.is_empty() || !valid || name.starts_with("__") {
+                return Err(format!("invalid exemplar label name {name:?}"));
+            }
+            if labels.iter().any(|(n, _)| n == name) {
+                return Err(format!("exemplar label {name} twice"));
+            }
+            let mut value = String::new();
+            let mut chars = rest[eq + 2..].char_indices();
+            let end = loop {
+                match chars.next().ok_or("unterminated exemplar label value")? {
+                    (i, '"') => break eq + 2 + i + 1,
+                    (_, '\\') => match chars.next().map(|(_, c)| c) {
+                        Some('\\') => value.push('\\'),
+                        Some('"') => value.push('"'),
+                        Some('n') => value.push('\n'),
+                        other => return Err(format!("invalid escape {other:?} in an exemplar label value")),
+                    },
+                    (_, '\n') => return Err("raw newline in an exemplar label value".into()),
+                    (_, c) => value.push(c),
+                }
+            };
+            labels.push((name.to_owned(), value));
+            rest = &rest[end..];
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix('}') {
+                rest = after;
+                break;
+            } else {
+                return Err("exemplar labels not separated by ,".into());
+            }
+        }
+    }
+    let chars: usize = labels.iter().map(|(n, v)| n.chars().count() + v.chars().count()).sum();
+    if chars > 128 {
+        return Err(format!("exemplar label set of {chars} characters (at most 128)"));
+    }
+    let rest = rest.strip_prefix(' ').ok_or("no space before the exemplar value")?;
+    let mut parts = rest.split(' ');
+    let value = number(parts.next().unwrap_or_default())?;
+    let timestamp = parts.next().map(str::to_owned);
+    if let Some(ts) = &timestamp
+        && !number(ts)?.is_finite()
+    {
+        return Err(format!("exemplar timestamp {ts:?} is not finite"));
+    }
+    if parts.next().is_some() {
+        return Err("trailing text after an exemplar".into());
+    }
+    Ok(Exemplar {
+        sample: String::new(),
+        labels,
+        value,
+        timestamp,
+    })
+}
+
+/// Every exemplar of a valid exposition (checked with [`parse`] first), in
+/// order.
+///
+/// # Errors
+/// As [`parse`].
+pub(crate) fn exemplars(text: &str) -> Result<Vec<Exemplar>, String> {
+    parse(text)?;
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let (sample, Some(exemplar)) = split_exemplar(line) {
+            found.push(Exemplar {
+                sample: sample.to_owned(),
+                ..parse_exemplar(exemplar)?
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// A bucket line with its bound in 0.0.4 form; refuses an integral bound

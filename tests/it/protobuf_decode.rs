@@ -22,7 +22,19 @@ pub(crate) struct PbMetric {
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) gauge: Option<f64>,
     pub(crate) counter: Option<f64>,
+    /// `Counter.exemplar` (field 2).
+    pub(crate) counter_exemplar: Option<PbExemplar>,
     pub(crate) histogram: Option<PbHistogram>,
+}
+
+/// One decoded `Exemplar` (`label` = 1, `value` = 2, `timestamp` = 3, a
+/// `google.protobuf.Timestamp { seconds = 1, nanos = 2 }`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PbExemplar {
+    pub(crate) labels: Vec<(String, String)>,
+    pub(crate) value: Option<f64>,
+    /// `(seconds, nanos)`.
+    pub(crate) timestamp: Option<(i64, i32)>,
 }
 
 /// One decoded `Histogram`.
@@ -32,6 +44,9 @@ pub(crate) struct PbHistogram {
     pub(crate) sample_sum: Option<f64>,
     /// `(cumulative_count, upper_bound)` of each `Bucket`.
     pub(crate) buckets: Vec<(u64, f64)>,
+    /// `Bucket.exemplar` (field 3) of the buckets that have one: the
+    /// bucket's index in `buckets` and the exemplar.
+    pub(crate) bucket_exemplars: Vec<(usize, PbExemplar)>,
     pub(crate) schema: Option<i64>,
     pub(crate) zero_threshold: Option<f64>,
     pub(crate) zero_count: Option<u64>,
@@ -188,7 +203,11 @@ fn metric(message: &[u8]) -> Result<PbMetric, String> {
         match field {
             1 => m.labels.push(label(bytes(wire, "label")?)?),
             2 => m.gauge = Some(single_double(bytes(wire, "gauge")?)?),
-            3 => m.counter = Some(single_double(bytes(wire, "counter")?)?),
+            3 => {
+                let body = bytes(wire, "counter")?;
+                m.counter = Some(single_double(body)?);
+                m.counter_exemplar = counter_exemplar(body)?;
+            }
             7 => m.histogram = Some(histogram(bytes(wire, "histogram")?)?),
             _ => {}
         }
@@ -221,6 +240,44 @@ fn single_double(message: &[u8]) -> Result<f64, String> {
     value.ok_or_else(|| "value missing".into())
 }
 
+/// `Counter.exemplar` (field 2), if present.
+fn counter_exemplar(message: &[u8]) -> Result<Option<PbExemplar>, String> {
+    let mut found = None;
+    let mut r = Reader(message);
+    while let Some((field, wire)) = r.field()? {
+        if field == 2 {
+            found = Some(exemplar(bytes(wire, "counter exemplar")?)?);
+        }
+    }
+    Ok(found)
+}
+
+fn exemplar(message: &[u8]) -> Result<PbExemplar, String> {
+    let mut e = PbExemplar::default();
+    let mut r = Reader(message);
+    while let Some((field, wire)) = r.field()? {
+        match field {
+            1 => e.labels.push(label(bytes(wire, "exemplar label")?)?),
+            2 => e.value = Some(double(wire, "exemplar value")?),
+            3 => {
+                let (mut seconds, mut nanos) = (0i64, 0i32);
+                let mut t = Reader(bytes(wire, "exemplar timestamp")?);
+                while let Some((field, wire)) = t.field()? {
+                    match field {
+                        // int64 and int32 are plain varints (two's complement).
+                        1 => seconds = varint(wire, "seconds")? as i64,
+                        2 => nanos = i32::try_from(varint(wire, "nanos")? as i64).map_err(|_| "nanos out of range")?,
+                        _ => {}
+                    }
+                }
+                e.timestamp = Some((seconds, nanos));
+            }
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
 fn span(message: &[u8]) -> Result<(i64, u64), String> {
     let (mut offset, mut length) = (0, 0);
     let mut r = Reader(message);
@@ -243,14 +300,18 @@ fn histogram(message: &[u8]) -> Result<PbHistogram, String> {
             1 => h.sample_count = Some(varint(wire, "sample_count")?),
             2 => h.sample_sum = Some(double(wire, "sample_sum")?),
             3 => {
-                let (mut count, mut bound) = (0, f64::NAN);
+                let (mut count, mut bound, mut ex) = (0, f64::NAN, None);
                 let mut b = Reader(bytes(wire, "bucket")?);
                 while let Some((field, wire)) = b.field()? {
                     match field {
                         1 => count = varint(wire, "cumulative_count")?,
                         2 => bound = double(wire, "upper_bound")?,
+                        3 => ex = Some(exemplar(bytes(wire, "bucket exemplar")?)?),
                         _ => {}
                     }
+                }
+                if let Some(ex) = ex {
+                    h.bucket_exemplars.push((h.buckets.len(), ex));
                 }
                 h.buckets.push((count, bound));
             }

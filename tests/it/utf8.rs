@@ -4,8 +4,6 @@
 //! strict oracles and the Python parsers on them, the unescaping
 //! direction, and the claim rule on escaped names.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use bareprom::{
@@ -15,11 +13,11 @@ use bareprom::{
 use crate::names_decode::{unescape_dots, unescape_values};
 use crate::oracle_utf8;
 
-const TEXT: Format = Format::Text0_0_4;
-const OM: Format = Format::OpenMetrics1_0_0;
+pub(crate) const TEXT: Format = Format::Text0_0_4;
+pub(crate) const OM: Format = Format::OpenMetrics1_0_0;
 
 /// A counter, a gauge and a histogram with UTF-8 names, and a legacy gauge.
-fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let registry = Registry::new().without_health();
     let requests = CounterVec::try_new_utf8(
         "http.server.requests_total",
@@ -52,14 +50,14 @@ fn registry() -> Registry {
     registry
 }
 
-fn encode(registry: &Registry, format: Format, escaping: Escaping) -> String {
+pub(crate) fn encode(registry: &Registry, format: Format, escaping: Escaping) -> String {
     let mut body = Vec::new();
     registry.encode_negotiated(Negotiated { format, escaping }, &mut body);
     String::from_utf8(body).unwrap()
 }
 
 #[track_caller]
-fn check(registry: &Registry, format: Format, escaping: Escaping, expected: &str) {
+pub(crate) fn check(registry: &Registry, format: Format, escaping: Escaping, expected: &str) {
     let text = encode(registry, format, escaping);
     assert_eq!(text, expected, "{format:?} {escaping:?}\n--- got ---\n{text}");
     let openmetrics = format == OM;
@@ -122,7 +120,7 @@ fn allow_utf8_quotes_names_in_openmetrics() {
 
 /// The same registry escaped: `(escaping, requests stem, method label,
 /// active, duration stem, route label)`.
-const ESCAPED: [(Escaping, &str, &str, &str, &str, &str); 3] = [
+pub(crate) const ESCAPED: [(Escaping, &str, &str, &str, &str, &str); 3] = [
     (
         Escaping::Underscores,
         "http_server_requests",
@@ -269,7 +267,7 @@ fn protobuf_carries_names_raw_with_allow_utf8_and_escaped_otherwise() {
     assert_eq!(families[1].name, "http_server_active");
 }
 
-struct Queues;
+pub(crate) struct Queues;
 
 impl Collect for Queues {
     fn collect(&self, out: &mut Scrape<'_>) {
@@ -456,82 +454,6 @@ fn families_written_alike_are_left_out_of_a_scrape_when_registered_late() {
     );
 }
 
-/// What the Python parsers (`prometheus_client` 0.26, text and
-/// OpenMetrics) read: one line per sample, `family|sample|label names`.
-fn python_names(text: &str, openmetrics: bool) -> Option<Vec<String>> {
-    let module = if openmetrics {
-        "prometheus_client.openmetrics.parser"
-    } else {
-        "prometheus_client.parser"
-    };
-    let script = format!(
-        "import sys\n\
-         from {module} import text_string_to_metric_families as parse\n\
-         for f in parse(sys.stdin.read()):\n\
-         \x20   for s in f.samples:\n\
-         \x20       print(f.name + '|' + s.name + '|' + ','.join(k for k in s.labels))\n"
-    );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        crate::missing_program("python3");
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") {
-        crate::missing_program("python3 -m pip install prometheus_client==0.26.0");
-        return None;
-    }
-    assert!(output.status.success(), "the Python parser refuses:\n{stderr}\n{text}");
-    Some(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-    )
-}
-
-#[test]
-fn the_python_parsers_read_the_original_names_back() {
-    let registry = registry();
-    for (format, openmetrics, counter_family) in [
-        (TEXT, false, "http.server.requests"),
-        (OM, true, "http.server.requests"),
-    ] {
-        let text = encode(&registry, format, Escaping::AllowUtf8);
-        let Some(lines) = python_names(&text, openmetrics) else {
-            return;
-        };
-        let want = [
-            format!("{counter_family}|http.server.requests_total|http.request.method,code"),
-            "http.server.active|http.server.active|".to_owned(),
-            "http.server.request.duration|http.server.request.duration_bucket|http.route,le".to_owned(),
-            "http.server.request.duration|http.server.request.duration_bucket|http.route,le".to_owned(),
-            "http.server.request.duration|http.server.request.duration_bucket|http.route,le".to_owned(),
-            "http.server.request.duration|http.server.request.duration_sum|http.route".to_owned(),
-            "http.server.request.duration|http.server.request.duration_count|http.route".to_owned(),
-            "legacy_up|legacy_up|".to_owned(),
-        ];
-        assert_eq!(lines, want, "{format:?}");
-        // Escaped, every scheme reads as legacy names.
-        for (escaping, requests, ..) in ESCAPED {
-            let text = encode(&registry, format, escaping);
-            let lines = python_names(&text, openmetrics).unwrap_or_default();
-            assert!(
-                lines[0].starts_with(&format!("{requests}|{requests}_total|")),
-                "{lines:?}"
-            );
-        }
-    }
-}
-
 #[test]
 fn the_handler_quotes_for_prometheus_3_and_escapes_for_prometheus_2() {
     let registry = registry();
@@ -576,53 +498,4 @@ fn the_handler_quotes_for_prometheus_3_and_escapes_for_prometheus_2() {
             "{accept:?}"
         );
     }
-}
-
-#[test]
-fn units_and_constant_labels_with_quoted_names_in_openmetrics() {
-    let registry = Registry::with_const_labels_utf8(&[("service.name", "checkout")])
-        .unwrap()
-        .without_health();
-    registry
-        .register_owned(
-            Gauge::try_new_utf8("db.wait_seconds", "Wait.")
-                .unwrap()
-                .try_with_unit("seconds")
-                .unwrap(),
-        )
-        .unwrap()
-        .set(3);
-    registry.register_collector("queues", Queues).unwrap();
-    let expected = "# HELP \"db.wait_seconds\" Wait.\n\
-         # TYPE \"db.wait_seconds\" gauge\n\
-         # UNIT \"db.wait_seconds\" seconds\n\
-         {\"db.wait_seconds\",\"service.name\"=\"checkout\"} 3\n\
-         # HELP \"queue.depth\" Depth.\n\
-         # TYPE \"queue.depth\" gauge\n\
-         {\"queue.depth\",\"service.name\"=\"checkout\",\"queue.name\"=\"a\"} 5\n\
-         # EOF\n";
-    check(&registry, OM, Escaping::AllowUtf8, expected);
-    let Some(lines) = python_names(expected, true) else {
-        return;
-    };
-    assert_eq!(
-        lines,
-        [
-            "db.wait_seconds|db.wait_seconds|service.name",
-            "queue.depth|queue.depth|service.name,queue.name"
-        ]
-    );
-    check(
-        &registry,
-        OM,
-        Escaping::Underscores,
-        "# HELP db_wait_seconds Wait.\n\
-         # TYPE db_wait_seconds gauge\n\
-         # UNIT db_wait_seconds seconds\n\
-         db_wait_seconds{service_name=\"checkout\"} 3\n\
-         # HELP queue_depth Depth.\n\
-         # TYPE queue_depth gauge\n\
-         queue_depth{service_name=\"checkout\",queue_name=\"a\"} 5\n\
-         # EOF\n",
-    );
 }
