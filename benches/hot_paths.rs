@@ -142,6 +142,11 @@ static MANY: CounterVec<3> = CounterVec::new("bench_many_total", "Lookups.", ["m
 static LATENCY: Histogram = Histogram::new("bench_latency_seconds", "Latency.");
 static NATIVE: bareprom::NativeHistogram = bareprom::NativeHistogram::new("bench_native_seconds", "Latency.");
 static CLASSIC: Histogram = Histogram::new("bench_classic_seconds", "Latency.");
+static NATIVE_BOTH: bareprom::NativeHistogram =
+    bareprom::NativeHistogram::new("bench_both_seconds", "Latency.").with_classic_buckets(&bareprom::DEFAULT_BUCKETS);
+static NATIVE_VEC: bareprom::NativeHistogramVec<1> =
+    bareprom::NativeHistogramVec::new("bench_native_vec_seconds", "Latency.", ["op"]);
+static CLASSIC_VEC: HistogramVec<1> = HistogramVec::new("bench_classic_vec_seconds", "Latency.", ["op"]);
 static ROUTE_TABLE: bareprom::RouteTable = bareprom::RouteTable::new("bench_");
 const ROUTE_SET: [&str; 5] = [
     "/api/users/:id",
@@ -340,6 +345,17 @@ fn main() {
         / SERIES as f64;
     let hfamily = HistogramVec::<1>::try_new("heap_seconds", "Heap.", ["route"]).expect("valid");
     let histogram_heap = heap_per_series(|route| drop(hfamily.with([route])));
+    // Native series observed once (one 32-bucket chunk) and over three
+    // decades (0.001 s to 1 s: three chunks).
+    let nfamily = bareprom::NativeHistogramVec::<1>::try_new("heap_native_seconds", "Heap.", ["route"]).expect("valid");
+    let native_heap = heap_per_series(|route| nfamily.with([route]).observe(0.25));
+    let wide = bareprom::NativeHistogramVec::<1>::try_new("heap_wide_seconds", "Heap.", ["route"]).expect("valid");
+    let wide_heap = heap_per_series(|route| {
+        let child = wide.with([route]);
+        for v in [0.001, 0.01, 0.1, 1.0] {
+            child.observe(v);
+        }
+    });
 
     // Allocations one encode makes (into a reused buffer).
     let mut buf = Vec::with_capacity(combined_bytes * 2);
@@ -443,6 +459,43 @@ fn main() {
                 }
             }),
         ),
+        Row::new(
+            "native histogram + classic buckets alongside observe (static)",
+            Target::None,
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&NATIVE_BOTH).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        )
+        .reference(
+            "classic histogram observe (default buckets)",
+            Box::new(|n| {
+                for i in 0..n {
+                    black_box(&CLASSIC).observe(black_box(values[(i & 63) as usize]));
+                }
+            }),
+        ),
+        Row::new(
+            "native histogram observe (held `NativeHistogramVec<1>` child)",
+            Target::None,
+            {
+                let (child, values) = (NATIVE_VEC.with(["read"]), &values);
+                Box::new(move |n| {
+                    for i in 0..n {
+                        black_box(&*child).observe(black_box(values[(i & 63) as usize]));
+                    }
+                })
+            },
+        )
+        .reference("held `HistogramVec<1>` child", {
+            let (child, values) = (CLASSIC_VEC.with(["read"]), &values);
+            Box::new(move |n| {
+                for i in 0..n {
+                    black_box(&*child).observe(black_box(values[(i & 63) as usize]));
+                }
+            })
+        }),
         Row::new(
             "2-thread contended inc, one `Counter` (per inc)",
             Target::None,
@@ -620,6 +673,9 @@ fn main() {
     );
     println!(
         "| heap per labelled series, `HistogramVec<1>` default buckets | — | — | — | — | {histogram_heap:.1} B/series | — | — |"
+    );
+    println!(
+        "| heap per labelled series, `NativeHistogramVec<1>`, one value / values over 3 decades | — | — | — | — | {native_heap:.1} / {wide_heap:.1} B/series | — | — |"
     );
     println!();
     println!(

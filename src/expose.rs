@@ -242,6 +242,10 @@ pub struct NativePoint<'a> {
     pub count: u64,
     /// The sum of all observations.
     pub sum: f64,
+    /// The classic buckets kept alongside, if any: read before the native
+    /// buckets, so that no cumulative count exceeds `count`; its own
+    /// `+Inf` bucket is the classic buckets' total.
+    pub classic: Option<HistogramPoint<'a>>,
 }
 
 /// Where a scrape's families go: one implementation per wire format.
@@ -260,11 +264,15 @@ pub trait Sink {
     /// A histogram series.
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>);
     /// A native histogram series. A format without native histograms (the
-    /// text formats) gets what this default writes: a classic histogram
-    /// with only the `+Inf` bucket, its `_sum` and `_count` — true, if
-    /// coarse, and what `client_golang` writes for a native-only
-    /// histogram in text.
+    /// text formats) gets what this default writes: the classic buckets
+    /// kept alongside if there are any, else a classic histogram with only
+    /// the `+Inf` bucket, its `_sum` and `_count` — true, if coarse, and
+    /// what `client_golang` writes for a native-only histogram in text.
     fn native_histogram(&mut self, labels: SeriesLabels<'_>, point: &NativePoint<'_>) {
+        if let Some(classic) = &point.classic {
+            self.histogram(labels, classic);
+            return;
+        }
         let counts = [point.count];
         self.histogram(
             labels,

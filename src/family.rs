@@ -22,26 +22,29 @@ use crate::error::Error;
 use crate::expose::{FamilyDesc, Kind, Names, SeriesLabels, Sink};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::hash::hash_values;
-use crate::histogram::{DEFAULT_BUCKETS, HistogramCell};
+use crate::histogram::HistogramCell;
 use crate::layout::{self, Layout};
 use crate::metric::{Meta, Metric, seal};
 use crate::name;
+use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
 mod exemplar;
+mod native;
 mod table;
 mod utf8;
 
 pub use child::Child;
+pub use native::NativeHistogramVec;
 
 use cache::Key;
 use table::{MAX_SERIES, Table};
 
 /// A series value type a metric holds: [`CounterCell`],
 /// [`FloatCounterCell`], [`GaugeCell`], [`FloatGaugeCell`],
-/// [`ShardedCounterCell`] or [`HistogramCell`]. Sealed.
+/// [`ShardedCounterCell`], [`HistogramCell`] or [`NativeHistogramCell`]. Sealed.
 ///
 /// # Examples
 ///
@@ -60,6 +63,7 @@ impl Cell for GaugeCell {}
 impl Cell for FloatGaugeCell {}
 impl Cell for ShardedCounterCell {}
 impl Cell for HistogramCell {}
+impl Cell for NativeHistogramCell {}
 
 /// Series a family holds before new label sets go to the overflow series.
 ///
@@ -192,7 +196,9 @@ impl<const N: usize> LabelNames<N> {
 
 impl<C: Cell, const N: usize> Family<C, N> {
     /// A family with the given label names (histograms get
-    /// [`DEFAULT_BUCKETS`]).
+    /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS); native histograms
+    /// [`NativeHistogram::new`](crate::NativeHistogram::new)'s window and
+    /// no classic buckets).
     ///
     /// # Panics
     ///
@@ -209,7 +215,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// assert_eq!(ERRORS.with(["db", "timeout"]).get(), 1);
     /// ```
     pub const fn new(name: &'static str, help: &'static str, labels: [&'static str; N]) -> Self {
-        Self::build(name, help, labels, &DEFAULT_BUCKETS)
+        Self::build(name, help, labels, C::DEFAULT_BOUNDS)
     }
 
     const fn build(name: &'static str, help: &'static str, labels: [&'static str; N], buckets: &'static [f64]) -> Self {
@@ -226,7 +232,8 @@ impl<C: Cell, const N: usize> Family<C, N> {
     }
 
     /// A family for names built at run time (histograms get
-    /// [`DEFAULT_BUCKETS`]).
+    /// [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS), native histograms as in
+    /// [`Family::new`]).
     ///
     /// # Errors
     ///
@@ -249,7 +256,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
         help: impl Into<Cow<'static, str>>,
         labels: [&str; N],
     ) -> Result<Self, Error> {
-        Self::try_build(name.into(), help.into(), labels, Cow::Borrowed(&DEFAULT_BUCKETS))
+        Self::try_build(name.into(), help.into(), labels, Cow::Borrowed(C::DEFAULT_BOUNDS))
     }
 
     fn try_build(

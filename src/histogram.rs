@@ -649,6 +649,7 @@ impl fmt::Debug for HistogramCell {
 impl seal::Series for HistogramCell {
     const KIND: Kind = Kind::Histogram;
     const ZERO: Self = panic!("a histogram needs bucket bounds: use Histogram");
+    const DEFAULT_BOUNDS: &'static [f64] = &DEFAULT_BUCKETS;
     fn create(layout: &Layout) -> Self {
         let bounds = layout.shared_buckets();
         HistogramCell {

@@ -53,6 +53,9 @@
 //!   one atomic operation: no lock, no allocation, no `Result`, no panic.
 //!   A counter that many threads bump at once can be a [`ShardedCounter`],
 //!   which spreads the count over cache lines so the threads do not contend.
+//!   A [`NativeHistogram`] (and the family [`NativeHistogramVec`]) counts
+//!   into sparse exponential buckets that Prometheus scrapes over protobuf,
+//!   optionally with classic buckets alongside for text scrapers.
 //! - **Families** ([`CounterVec`], [`GaugeVec`], [`HistogramVec`], …) fix
 //!   their `N` label names at construction; [`Family::with`] returns an
 //!   owned [`Child`] handle for `N` values. Each family caps its series
@@ -68,7 +71,9 @@
 //!   unlabelled or as labelled families of every kind; a collector that
 //!   panics is left out of that scrape and counted.
 //! - **Formats**: metrics describe themselves to a format-neutral sink;
-//!   the text format 0.0.4 ([`CONTENT_TYPE`]) is the one written today.
+//!   the text format 0.0.4 ([`CONTENT_TYPE`]), `OpenMetrics` 1.0 text and
+//!   the delimited protobuf exposition
+//!   ([`Format::ProtobufDelimited`], for native histograms) are its sinks.
 //! - **UTF-8 names** (Prometheus 3): opted in per metric
 //!   ([`Family::try_new_utf8`], `Counter::try_new_utf8`, …) or per
 //!   registry ([`Registry::with_utf8_names`]); written quoted to a scraper
@@ -182,7 +187,7 @@ pub use error::{Error, ErrorKind};
 pub use exemplar::{Exemplar, MAX_EXEMPLAR_CHARS};
 pub use family::{
     Cell, Child, CounterVec, DEFAULT_SERIES_LIMIT, Family, FloatCounterVec, FloatGaugeVec, GaugeVec, HistogramVec,
-    OVERFLOW_LABEL_VALUE,
+    NativeHistogramVec, OVERFLOW_LABEL_VALUE,
 };
 pub use gauge::{FloatGaugeCell, GaugeCell};
 pub use gzip::gzip;
@@ -198,7 +203,9 @@ pub use metric::Metric;
 pub use middleware::{
     Beside, BesideFuture, Classify, DeadlineTimer, Instrument, Instrumented, MetricsService, PanicReport, Unmatched,
 };
-pub use native::{DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, schema_for_factor};
+pub use native::{
+    DEFAULT_ZERO_THRESHOLD, NATIVE_BUCKETS, NativeHistogram, NativeHistogramCell, NativeTimer, schema_for_factor,
+};
 pub use negotiate::{ContentEncoding, Escaping, Format, Negotiated, negotiate, negotiate_encoding};
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use process::ProcessCollector;

@@ -43,6 +43,9 @@ pub(crate) mod seal {
         /// layout it is a panic, so using it fails to compile.
         #[allow(clippy::declare_interior_mutable_const)] // a fresh copy at every use is the point
         const ZERO: Self;
+        /// The bucket bounds a family of this type gets unless told
+        /// otherwise: only the classic histogram has any.
+        const DEFAULT_BOUNDS: &'static [f64] = &[];
         /// A fresh value for a new series.
         fn create(layout: &Layout) -> Self;
         /// Hands this series' value to the sink.

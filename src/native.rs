@@ -21,13 +21,21 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 
-use crate::counter::add_f64;
 use crate::error::{Error, ErrorKind};
-use crate::expose::{FamilyDesc, Kind, Names, NativePoint, SeriesLabels, Sink};
+use crate::expose::{FamilyDesc, Kind, Names, SeriesLabels, Sink};
+use crate::layout::{self, Bounds, NativeShape};
 use crate::metric::{Meta, Metric, seal};
+use crate::name;
+
+mod cell;
+pub(crate) mod classic;
+mod timer;
+
+pub use cell::NativeHistogramCell;
+use classic::{Classic, ClassicBounds};
+pub use timer::NativeTimer;
 
 /// How many buckets a [`NativeHistogram`] keeps for each sign (the window
 /// its range is fitted into): 160, `client_golang`'s usual
@@ -99,7 +107,7 @@ pub const fn schema_for_factor(factor: f64) -> i32 {
 }
 
 /// Whether `with_range`'s numbers are usable.
-const fn range_ok(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> bool {
+pub(crate) const fn range_ok(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> bool {
     bucket_factor > 1.0
         && min >= f64::MIN_POSITIVE
         && min.is_finite()
@@ -107,6 +115,31 @@ const fn range_ok(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -
         && max >= min
         && zero_threshold > 0.0
         && zero_threshold.is_finite()
+}
+
+/// The window of `with_range`'s numbers (which [`range_ok`] accepts): the
+/// schema of `bucket_factor`, lowered until `[min, max]` fits in
+/// [`NATIVE_BUCKETS`]; the zero threshold widened to the window's lower
+/// edge.
+pub(crate) const fn shape(bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> NativeShape {
+    let mut schema = schema_for_factor(bucket_factor);
+    // The power of two at or below min: 2^(e-1) <= min.
+    let low = exponent(min) - 1;
+    // The power of two at or above max: max < 2^e.
+    let high = exponent(max);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let window = NATIVE_BUCKETS as i32;
+    while schema > -4 && key_of_power_of_two(high, schema) - key_of_power_of_two(low, schema) > window {
+        schema -= 1;
+    }
+    // 2^low, normal since min is: low + 1023 is 1 ..= 2046.
+    #[allow(clippy::cast_sign_loss)]
+    let edge = f64::from_bits(((low + 1023) as u64) << 52);
+    NativeShape {
+        schema,
+        lowest: key_of_power_of_two(low, schema),
+        zero_threshold: if zero_threshold > edge { zero_threshold } else { edge },
+    }
 }
 
 /// The exponent `e` of `2^(e-1) <= v < 2^e` (`frexp`'s), for finite `v > 0`.
@@ -129,25 +162,58 @@ const fn key_of_power_of_two(m: i32, s: i32) -> i32 {
     if s > 0 { m << s } else { (m + (1 << -s) - 1) >> -s }
 }
 
-/// `2^(j/256 - 1)` for `j` in 0..256: the bucket bounds of schema 8 within
-/// one power of two, as fractions in `[0.5, 1)`; every lower schema's are
-/// every `2^(8-s)`-th of them.
-fn fractions() -> &'static [f64; 256] {
-    static FRACTIONS: OnceLock<[f64; 256]> = OnceLock::new();
-    FRACTIONS.get_or_init(|| std::array::from_fn(|j| (f64::from(u16::try_from(j).unwrap_or(0)) / 256.0 - 1.0).exp2()))
+/// The bucket bounds of schema 8 within one power of two, as fractions in
+/// `[0.5, 1)`: `2^(j/256 - 1)` for `j` in 0..256 (every lower schema's are
+/// every `2^(8-s)`-th of them); and, for each of 1024 equal cells of
+/// `[0.5, 1)` (the top 10 fraction bits), how many bounds lie below it.
+struct Fractions {
+    bounds: [f64; 256],
+    below: [u16; CELLS],
+}
+
+/// Cells of [`Fractions::below`]. One is `0.5 / 1024` wide, less than the
+/// smallest gap between two bounds (`0.5 * (2^(1/256) - 1)`, 0.00136), so
+/// at most one bound lies inside a cell.
+const CELLS: usize = 1024;
+
+fn fractions() -> &'static Fractions {
+    static FRACTIONS: OnceLock<Fractions> = OnceLock::new();
+    FRACTIONS.get_or_init(|| {
+        let bounds: [f64; 256] =
+            std::array::from_fn(|j| (f64::from(u16::try_from(j).unwrap_or(0)) / 256.0 - 1.0).exp2());
+        let below = std::array::from_fn(|c| {
+            let start = 0.5 + f64::from(u16::try_from(c).unwrap_or(0)) / (2.0 * 1024.0);
+            u16::try_from(bounds.partition_point(|&b| b < start)).unwrap_or(256)
+        });
+        Fractions { bounds, below }
+    })
+}
+
+/// How many schema-8 bounds are below `frac` (in `[0.5, 1)`, its bits
+/// given): the count below its cell, plus the one bound inside the cell if
+/// that is below `frac` too. The same as a search of all 256, with one
+/// comparison.
+#[inline]
+fn bounds_below(frac: f64) -> usize {
+    let table = fractions();
+    #[allow(clippy::cast_possible_truncation)] // 10 bits
+    let cell = ((frac.to_bits() >> 42) & (CELLS as u64 - 1)) as usize;
+    let below = usize::from(table.below.get(cell).copied().unwrap_or(0));
+    below + usize::from(table.bounds.get(below).is_some_and(|&b| b < frac))
 }
 
 /// The key of the bucket holding finite `v > 0` in schema `s`: the `k` with
 /// `base^(k-1) < v <= base^k`. Computed as `client_golang` does, from the
-/// binary exponent and a search of the fraction among the bounds, which is
-/// exact at powers of two.
+/// binary exponent and the fraction's place among the bounds (found
+/// through a table of the fraction's top bits rather than a binary
+/// search), which is exact at powers of two.
 pub(crate) fn key(v: f64, s: i32) -> i32 {
     let e = exponent(v);
     // v / 2^e, exactly: the fraction bits under the exponent of 0.5 (v is
     // normal: the window starts at a normal power of two).
     let frac = f64::from_bits((v.to_bits() & !(0x7FF << 52)) | (1022 << 52));
     if s > 0 {
-        let idx = fractions().partition_point(|&b| b < frac);
+        let idx = bounds_below(frac);
         let step = 1usize << (8 - s);
         // The first bound of schema s at or above frac.
         #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // at most 256
@@ -165,9 +231,15 @@ pub(crate) fn key(v: f64, s: i32) -> i32 {
 /// `protobuf` and [`Format::ProtobufDelimited`](crate::Format::ProtobufDelimited)).
 ///
 /// In the text formats, which cannot carry native buckets, it is written
+/// as its classic buckets if it has them
+/// ([`with_classic_buckets`](NativeHistogram::with_classic_buckets)), else
 /// as a classic histogram with only the `+Inf` bucket, `_sum` and
 /// `_count` (as `client_golang` writes a native-only histogram): the count
 /// and sum are exact, and no invented bucket boundary is shown.
+///
+/// Memory and allocation: see [`NativeHistogramCell`], which holds the
+/// values (a `static` allocates its buckets a chunk at a time, as
+/// observations reach them).
 ///
 /// # Examples
 ///
@@ -178,15 +250,7 @@ pub(crate) fn key(v: f64, s: i32) -> i32 {
 /// ```
 pub struct NativeHistogram {
     meta: Meta,
-    schema: i32,
-    /// The key just below the window: the window holds keys
-    /// `lowest + 1 ..= lowest + NATIVE_BUCKETS`.
-    lowest: i32,
-    zero_threshold: f64,
-    zero: AtomicU64,
-    positive: [AtomicU64; NATIVE_BUCKETS],
-    negative: [AtomicU64; NATIVE_BUCKETS],
-    sum: AtomicU64,
+    cell: NativeHistogramCell,
 }
 
 impl NativeHistogram {
@@ -290,30 +354,69 @@ impl NativeHistogram {
     }
 
     const fn build(meta: Meta, bucket_factor: f64, min: f64, max: f64, zero_threshold: f64) -> Self {
-        let mut schema = schema_for_factor(bucket_factor);
-        // The power of two at or below min: 2^(e-1) <= min.
-        let low = exponent(min) - 1;
-        // The power of two at or above max: max < 2^e.
-        let high = exponent(max);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-        let window = NATIVE_BUCKETS as i32;
-        while schema > -4 && key_of_power_of_two(high, schema) - key_of_power_of_two(low, schema) > window {
-            schema -= 1;
-        }
-        // 2^low, normal since min is: low + 1023 is 1 ..= 2046.
-        #[allow(clippy::cast_sign_loss)]
-        let edge = f64::from_bits(((low + 1023) as u64) << 52);
-        let threshold = if zero_threshold > edge { zero_threshold } else { edge };
         NativeHistogram {
             meta,
-            schema,
-            lowest: key_of_power_of_two(low, schema),
-            zero_threshold: threshold,
-            zero: AtomicU64::new(0),
-            positive: [const { AtomicU64::new(0) }; NATIVE_BUCKETS],
-            negative: [const { AtomicU64::new(0) }; NATIVE_BUCKETS],
-            sum: AtomicU64::new(0),
+            cell: NativeHistogramCell::new(shape(bucket_factor, min, max, zero_threshold), Classic::NONE),
         }
+    }
+
+    /// The same histogram with classic buckets alongside the native ones
+    /// (ascending bounds; a trailing `+Inf` is optional): every observation
+    /// counts in both. The text formats then show the classic histogram;
+    /// the protobuf exposition sends the classic buckets and the native
+    /// parts in one `Histogram`, as `client_golang` does. What Prometheus
+    /// keeps of it depends on its version (see the crate's README): 2.42
+    /// with native histograms enabled stores only the native histogram;
+    /// 2.45 and later keep the classic buckets too when the scrape config
+    /// says `scrape_classic_histograms: true` (3.x:
+    /// `always_scrape_classic_histograms`).
+    ///
+    /// # Panics
+    ///
+    /// If the bounds are empty, unsorted or contain NaN; in a `static` that
+    /// is a compile error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static RPC: bareprom::NativeHistogram =
+    ///     bareprom::NativeHistogram::new("rpc_seconds", "RPC latency.").with_classic_buckets(&[0.1, 1.0]);
+    /// RPC.observe(0.5);
+    /// let registry = bareprom::Registry::new().without_health();
+    /// registry.register(&RPC)?;
+    /// assert!(registry.render().contains("rpc_seconds_bucket{le=\"1\"} 1\n"));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn with_classic_buckets(mut self, bounds: &'static [f64]) -> Self {
+        name::unwrap(name::buckets(bounds));
+        let finite = bounds.split_at(name::finite_len(bounds)).0;
+        self.cell.classic_mut().set_bounds(ClassicBounds::Static(finite));
+        self
+    }
+
+    /// As [`with_classic_buckets`](NativeHistogram::with_classic_buckets),
+    /// for bounds built at run time.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets) for
+    /// empty, unsorted or NaN bounds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bounds = bareprom::exponential_buckets(0.01, 10.0, 3)?;
+    /// let h = bareprom::NativeHistogram::try_new("job_seconds", "Job.", 1.1, 0.001, 1000.0, 1e-9)?
+    ///     .try_with_classic_buckets(bounds)?;
+    /// h.observe(0.05);
+    /// assert_eq!(h.count(), 1);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_with_classic_buckets(mut self, bounds: impl Into<Cow<'static, [f64]>>) -> Result<Self, Error> {
+        let bounds = layout::validated(bounds.into())?;
+        *self.cell.classic_mut() = Classic::shared(Arc::new(Bounds::new(&bounds)));
+        Ok(self)
     }
 
     /// Records one observation.
@@ -329,25 +432,22 @@ impl NativeHistogram {
     /// ```
     #[inline]
     pub fn observe(&self, v: f64) {
-        if v.is_nan() {
-            return;
-        }
-        let magnitude = v.abs();
-        if magnitude <= self.zero_threshold {
-            self.zero.fetch_add(1, Relaxed);
-        } else {
-            let slot = if magnitude.is_finite() {
-                let offset = i64::from(key(magnitude, self.schema)) - i64::from(self.lowest) - 1;
-                usize::try_from(offset).unwrap_or(0).min(NATIVE_BUCKETS - 1)
-            } else {
-                NATIVE_BUCKETS - 1
-            };
-            let buckets = if v > 0.0 { &self.positive } else { &self.negative };
-            if let Some(bucket) = buckets.get(slot) {
-                bucket.fetch_add(1, Relaxed);
-            }
-        }
-        add_f64(&self.sum, v);
+        self.cell.observe(v);
+    }
+
+    /// Starts a [`NativeTimer`] that observes the elapsed seconds when
+    /// dropped (or stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static JOB: bareprom::NativeHistogram = bareprom::NativeHistogram::new("job_seconds", "Job.");
+    /// let secs = JOB.start_timer().stop();
+    /// assert!(secs >= 0.0);
+    /// assert_eq!(JOB.count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> NativeTimer<'_> {
+        self.cell.start_timer()
     }
 
     /// The number of observations so far.
@@ -360,8 +460,7 @@ impl NativeHistogram {
     /// assert_eq!(H.count(), 1);
     /// ```
     pub fn count(&self) -> u64 {
-        let buckets = self.positive.iter().chain(&self.negative);
-        self.zero.load(Relaxed) + buckets.map(|b| b.load(Relaxed)).sum::<u64>()
+        self.cell.count()
     }
 
     /// The sum of the observations so far.
@@ -374,7 +473,7 @@ impl NativeHistogram {
     /// assert_eq!(H.sum(), 1.5);
     /// ```
     pub fn sum(&self) -> f64 {
-        f64::from_bits(self.sum.load(Relaxed))
+        self.cell.sum()
     }
 
     /// The schema: -4 (buckets a factor 65536 wide) to 8 (2^(1/256)).
@@ -386,7 +485,7 @@ impl NativeHistogram {
     /// assert_eq!(H.schema(), bareprom::schema_for_factor(1.1));
     /// ```
     pub fn schema(&self) -> i32 {
-        self.schema
+        self.cell.shape().schema
     }
 
     /// The zero bucket's half-width, as exposed (see
@@ -400,7 +499,7 @@ impl NativeHistogram {
     /// assert_eq!(H.zero_threshold(), 1e-6);
     /// ```
     pub fn zero_threshold(&self) -> f64 {
-        self.zero_threshold
+        self.cell.shape().zero_threshold
     }
 }
 
@@ -408,8 +507,8 @@ impl fmt::Debug for NativeHistogram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NativeHistogram")
             .field("name", &self.meta.name)
-            .field("schema", &self.schema)
-            .field("zero_threshold", &self.zero_threshold)
+            .field("schema", &self.schema())
+            .field("zero_threshold", &self.zero_threshold())
             .field("count", &self.count())
             .field("sum", &self.sum())
             .finish_non_exhaustive()
@@ -422,84 +521,10 @@ impl seal::Encode for NativeHistogram {
         (i == 0).then(|| self.meta.desc(Kind::Histogram, Names::NONE))
     }
 
-    /// Reads every bucket once; the count is their total.
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        let mut counts = sink.take_counts();
-        counts.clear();
-        let zero = self.zero.load(Relaxed);
-        counts.extend(self.positive.iter().chain(&self.negative).map(|b| b.load(Relaxed)));
-        let count = zero + counts.iter().sum::<u64>();
-        let (positive, negative) = counts.split_at(NATIVE_BUCKETS.min(counts.len()));
-        let point = NativePoint {
-            schema: self.schema,
-            zero_threshold: self.zero_threshold,
-            zero_count: zero,
-            first_key: self.lowest + 1,
-            positive,
-            negative,
-            count,
-            sum: self.sum(),
-        };
-        sink.native_histogram(SeriesLabels::None, &point);
-        sink.put_counts(counts);
+        self.cell.expose(sink, SeriesLabels::None);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn powers_of_two_are_upper_bounds_in_every_schema() {
-        for s in -4..=8 {
-            for m in -20..20 {
-                let v = 2f64.powi(m);
-                assert_eq!(key(v, s), key_of_power_of_two(m, s), "2^{m} in schema {s}");
-            }
-        }
-        assert_eq!(exponent(1.0), 1);
-        assert_eq!(schema_for_factor(2f64.powf(1.0 / 8.0)), 3);
-        assert_eq!(exponent(0.75), 0);
-        assert_eq!(exponent(f64::MIN_POSITIVE / 4.0), -1023);
-    }
-
-    /// The spec's definition, `base^(k-1) < v <= base^k` with
-    /// `base = 2^(2^-s)`, for 10^5 log-uniform values in each schema -4..=8.
-    /// The bounds are computed with `exp2`, whose rounding can put a value
-    /// within a few ulps of a bound on the wrong side; such a value is
-    /// accepted only if it is that close.
-    #[test]
-    fn keys_match_the_spec_formula_for_every_schema() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut near_bounds = 0;
-        for s in -4..=8 {
-            for _ in 0..100_000 {
-                // 2^x with x uniform in [-100, 100).
-                #[allow(clippy::cast_precision_loss)]
-                let x = (next() >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0;
-                let v = x.exp2();
-                let k = key(v, s);
-                let scale = 2f64.powi(s);
-                let lower = (f64::from(k - 1) / scale).exp2();
-                let upper = (f64::from(k) / scale).exp2();
-                if lower < v && v <= upper {
-                    continue;
-                }
-                let ulps = |bound: f64| bound.to_bits().abs_diff(v.to_bits());
-                assert!(
-                    ulps(lower).min(ulps(upper)) <= 4,
-                    "schema {s}: {v:e} got key {k}, bounds ({lower:e}, {upper:e}]"
-                );
-                near_bounds += 1;
-            }
-        }
-        // The fractions table puts almost nothing on the wrong side.
-        assert!(near_bounds < 20, "{near_bounds} values within 4 ulps of a bound");
-    }
-}
+mod tests;

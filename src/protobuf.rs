@@ -40,12 +40,13 @@
 //!
 //! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
 //! `zero_threshold` (always above 0), `zero_count` and the spans and
-//! packed deltas of each sign, and no classic buckets; an empty one gets a
-//! no-op positive span. Prometheus 2.42 (with
-//! `--enable-feature=native-histograms`) reads a histogram as native only
-//! from these fields, and stores only the native parts of a histogram that
-//! has them (2.45 and later can keep classic buckets as well, with
-//! `scrape_classic_histograms`): sending none is what 2.42 stores anyway.
+//! packed deltas of each sign, after its classic buckets if it keeps any
+//! alongside (`with_classic_buckets`; one message with both, as
+//! `client_golang` sends); an empty one gets a no-op positive span.
+//! Prometheus 2.42 (with `--enable-feature=native-histograms`) reads a
+//! histogram as native only from these fields, and stores only the native
+//! parts of a histogram that has them (2.45 and later can keep the classic
+//! buckets as well, with `scrape_classic_histograms`).
 //!
 //! A family is built in one buffer and written with its length when the
 //! next one opens or at [`ProtobufEncoder::finish`]; a metric is built in
@@ -230,10 +231,19 @@ impl<'a> ProtobufEncoder<'a> {
             }
             SeriesLabels::Escaped { .. } => {
                 for (i, escaped) in labels.escaped_values().enumerate().take(self.name_ends.len()) {
-                    self.value.clear();
-                    unescape(&mut self.value, escaped);
                     let name = label_name(&self.names, &self.name_ends, i);
-                    put_label(&mut self.metric, name, &self.value);
+                    // Most values have nothing escaped: their bytes are the
+                    // raw value, copied once, not unescaped into `value`
+                    // first (on the benches' 10k series this took protobuf
+                    // from 3.4 to 2.8 times the text encode time).
+                    let raw = if escaped.as_bytes().contains(&b'\\') {
+                        self.value.clear();
+                        unescape(&mut self.value, escaped);
+                        &self.value[..]
+                    } else {
+                        escaped.as_bytes()
+                    };
+                    put_label(&mut self.metric, name, raw);
                 }
             }
         }
@@ -282,11 +292,13 @@ impl Sink for ProtobufEncoder<'_> {
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
         self.begin_metric(labels);
-        self.inner.clear();
-        put_f64_field(&mut self.inner, 1, as_f64(value));
         // A histogram family never hands a plain series; a counter's body is
-        // `Metric.counter` (3), anything else a gauge's (2).
-        self.end_metric(if self.kind == Kind::Counter { 3 } else { 2 });
+        // `Metric.counter` (3), anything else a gauge's (2). The body,
+        // `{ value }`, is 9 bytes: written in place, not built aside.
+        put_tag(&mut self.metric, if self.kind == Kind::Counter { 3 } else { 2 }, LEN);
+        self.metric.push(9);
+        put_f64_field(&mut self.metric, 1, as_f64(value));
+        put_bytes_field(&mut self.family, 4, &self.metric);
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
@@ -332,12 +344,7 @@ impl Sink for ProtobufEncoder<'_> {
                 put_bucket_with_exemplar(&mut self.inner, count, bound, exemplar);
                 continue;
             }
-            // `Bucket { cumulative_count, upper_bound }`: two tags, the
-            // count's varint and the bound's 8 bytes.
-            put_tag(&mut self.inner, 3, LEN);
-            put_varint(&mut self.inner, (2 + varint_len(count) + 8) as u64);
-            put_u64_field(&mut self.inner, 1, count);
-            put_f64_field(&mut self.inner, 2, bound);
+            put_bucket(&mut self.inner, count, bound);
         }
         if let Some(exemplar) = exemplar(point.bounds.len()) {
             put_bucket_with_exemplar(&mut self.inner, point.count(), f64::INFINITY, exemplar);
@@ -346,8 +353,9 @@ impl Sink for ProtobufEncoder<'_> {
     }
 
     /// `Histogram` with `schema`, `zero_threshold` (always above 0),
-    /// `zero_count`, and the spans and deltas of each sign; no classic
-    /// buckets. An empty histogram gets one no-op positive span (offset 0,
+    /// `zero_count`, and the spans and deltas of each sign, after the
+    /// classic buckets if it keeps any (both in one message, as
+    /// `client_golang` sends them). An empty histogram gets one no-op positive span (offset 0,
     /// length 0), as `client_golang` sends: Prometheus 2.42 reads a
     /// histogram as native only if it has a span, a zero count or a zero
     /// threshold, and the span makes that hold whatever the threshold.
@@ -356,6 +364,9 @@ impl Sink for ProtobufEncoder<'_> {
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count);
         put_f64_field(&mut self.inner, 2, point.sum);
+        if let Some(classic) = &point.classic {
+            put_classic_buckets(&mut self.inner, classic);
+        }
         put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
         put_f64_field(&mut self.inner, 6, point.zero_threshold);
         put_u64_field(&mut self.inner, 7, point.zero_count);
@@ -376,6 +387,23 @@ impl Sink for ProtobufEncoder<'_> {
         counts.clear();
         self.counts = counts;
     }
+}
+
+/// Appends the finite buckets of a classic histogram (`Histogram.bucket`,
+/// field 3), cumulative; the `+Inf` bucket is left to `sample_count`.
+fn put_classic_buckets(out: &mut Vec<u8>, point: &HistogramPoint<'_>) {
+    for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
+        put_bucket(out, count, bound);
+    }
+}
+
+/// `Bucket { cumulative_count, upper_bound }` (`Histogram.bucket`, field
+/// 3): two tags, the count's varint and the bound's 8 bytes.
+fn put_bucket(out: &mut Vec<u8>, count: u64, bound: f64) {
+    put_tag(out, 3, LEN);
+    put_varint(out, (2 + varint_len(count) + 8) as u64);
+    put_u64_field(out, 1, count);
+    put_f64_field(out, 2, bound);
 }
 
 /// Appends the spans (field `span_field`) and then the packed deltas

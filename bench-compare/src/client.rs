@@ -2,7 +2,7 @@ use super::{BUCKETS, heap_per_series, method_status, routes};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::histogram::{Histogram, NativeHistogramConfig};
 use prometheus_client::registry::Registry;
 
 /// Three run-time `&str`s, compared in full.
@@ -23,6 +23,12 @@ pub struct Owned {
 
 pub fn histogram() -> Histogram {
     Histogram::new(BUCKETS)
+}
+
+/// A native-only histogram, bucket factor 1.1 (schema 3), default zero
+/// threshold 2^-128, no bucket limit.
+pub fn native_histogram() -> Histogram {
+    Histogram::new_native(NativeHistogramConfig::new(1.1))
 }
 
 pub fn encode_registry() -> Registry {

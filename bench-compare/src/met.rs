@@ -1,10 +1,15 @@
 use super::{BUCKETS, heap_per_series, method_status, routes};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+use metrics_exporter_prometheus::{Matcher, NativeHistogramConfig, PrometheusBuilder, PrometheusRecorder};
 
 pub fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new()
         .set_buckets(&BUCKETS)
         .expect("valid buckets")
+        .set_native_histogram_for_metric(
+            Matcher::Full("n_seconds".to_owned()),
+            // Bucket factor 1.1, 160 buckets, zero threshold 2^-128: ours.
+            NativeHistogramConfig::new(1.1, 160, 2f64.powi(-128)).expect("valid native config"),
+        )
         .build_recorder()
 }
 

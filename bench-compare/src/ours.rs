@@ -1,5 +1,5 @@
 use super::{BUCKETS, SERIES, encode_labels, heap_per_series, routes};
-use bareprom::{Counter, CounterVec, Histogram, Registry, ShardedCounter};
+use bareprom::{Counter, CounterVec, Histogram, NativeHistogram, Registry, ShardedCounter};
 use std::sync::Arc;
 
 pub static COUNTER: Counter = Counter::new("c_total", "C.");
@@ -7,6 +7,8 @@ pub static COUNTER: Counter = Counter::new("c_total", "C.");
 pub static SHARDED: ShardedCounter = ShardedCounter::new("sharded_total", "S.");
 pub static HELD: CounterVec<3> = CounterVec::new("held_total", "H.", ["method", "route", "status"]);
 pub static HISTOGRAM: Histogram = Histogram::with_buckets("h_seconds", "H.", &BUCKETS);
+/// Bucket factor 1.1 (schema 3), client_golang's suggested start.
+pub static NATIVE: NativeHistogram = NativeHistogram::new("n_seconds", "N.");
 
 pub fn encode_registry() -> Registry {
     let registry = Registry::new();

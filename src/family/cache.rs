@@ -44,6 +44,7 @@ use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::hash::{hash_short_values, hash_values, words_up_to_16};
 use crate::histogram::HistogramCell;
+use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
 
 /// Sets of the cache, picked by the top bits of a key's mix.
@@ -149,7 +150,8 @@ cached!(
     GaugeCell,
     FloatGaugeCell,
     ShardedCounterCell,
-    HistogramCell
+    HistogramCell,
+    NativeHistogramCell
 );
 
 /// A cached lookup: the family's epoch, the values, and the series found.

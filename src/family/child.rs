@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::histogram::{HistogramCell, Timer};
+use crate::native::{NativeHistogramCell, NativeTimer};
 
 /// An owned handle to one series of a [`Family`](super::Family): cheap to clone, holds no
 /// lock, dereferences to the series' cell.
@@ -50,6 +51,25 @@ impl Child<HistogramCell> {
     /// ```
     pub fn start_timer(&self) -> Timer<'static> {
         Timer::owning(Arc::clone(&self.cells), self.slot)
+    }
+}
+
+impl Child<NativeHistogramCell> {
+    /// Starts a [`NativeTimer`] that observes elapsed seconds into this
+    /// native series when dropped; it holds the series, so the handle may
+    /// be a temporary.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LATENCY: bareprom::NativeHistogramVec<1> =
+    ///     bareprom::NativeHistogramVec::new("req_seconds", "Request latency.", ["method"]);
+    /// let timer = LATENCY.with(["GET"]).start_timer();
+    /// assert!(timer.stop() >= 0.0);
+    /// assert_eq!(LATENCY.with(["GET"]).count(), 1);
+    /// ```
+    pub fn start_timer(&self) -> NativeTimer<'static> {
+        NativeTimer::owning(Arc::clone(&self.cells), self.slot)
     }
 }
 

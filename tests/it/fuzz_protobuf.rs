@@ -27,7 +27,9 @@ use crate::protobuf_decode::{PbExemplar, PbFamily, decode};
 /// invalid parameters) and fed from the same bytes joins the
 /// registry: its count is the number of non-NaN values, its sum theirs,
 /// and in the protobuf the count equals the zero bucket plus every bucket
-/// rebuilt from spans and deltas.
+/// rebuilt from spans and deltas; with classic buckets alongside (from the
+/// bytes too, refused exactly when invalid), those are cumulative and at
+/// most the count, and the text formats show them (`compare_formats`).
 pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
     let (registry, _, _) = build(data);
     let mut input = Input(data);
@@ -42,10 +44,31 @@ pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
         built.is_ok() == valid,
         "try_new({factor}, {min}, {max}, {threshold}) gave {built:?}"
     );
-    let Ok(native) = built else {
+    let Ok(mut native) = built else {
         compare_formats(&registry);
         return;
     };
+    // Classic buckets alongside, or not; the last two are invalid and
+    // must be refused.
+    let classic: [&[f64]; 6] = [
+        &[],
+        &[0.001, 1.0, 1000.0],
+        &[-1.0, 0.0, 1.0],
+        &[1.0, f64::INFINITY],
+        &[2.0, 1.0],
+        &[f64::NAN],
+    ];
+    let pick = input.below(classic.len());
+    if pick > 0 {
+        match native.try_with_classic_buckets(classic[pick].to_vec()) {
+            Ok(with) if pick < 4 => native = with,
+            Err(_) if pick >= 4 => {
+                compare_formats(&registry);
+                return;
+            }
+            other => panic!("classic buckets {:?}: {other:?}", classic[pick]),
+        }
+    }
     let native = Arc::new(native);
     let (mut count, mut sum) = (0u64, 0.0);
     for _ in 0..64 {
@@ -269,6 +292,16 @@ fn check_native_parts(registry: &Registry, native: &NativeHistogram) {
             }
         }
         assert!(at == deltas.len(), "{} deltas for {at} buckets", deltas.len());
+    }
+    // Classic buckets alongside: cumulative, none above the count.
+    let mut previous = 0;
+    for &(cumulative, bound) in &h.buckets {
+        assert!(cumulative >= previous, "classic bucket {bound} not cumulative");
+        assert!(
+            Some(cumulative) <= h.sample_count,
+            "classic bucket {bound} above the count"
+        );
+        previous = cumulative;
     }
     let spans_or_zero = !h.positive_spans.is_empty() || !h.negative_spans.is_empty();
     assert!(spans_or_zero, "no span, not even the no-op one");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bareprom::{NativeHistogram, Registry, ServeOptions};
+use bareprom::{NativeHistogram, NativeHistogramVec, Registry, ServeOptions};
 
 use crate::prometheus::{get, log_tail, start_prometheus_with};
 use crate::protobuf_decode::{PbHistogram, decode};
@@ -156,12 +156,23 @@ fn scalar(answer: &str) -> Option<f64> {
 #[test]
 fn real_prometheus_stores_and_queries_our_native_histogram() {
     static LAT: NativeHistogram = NativeHistogram::new("e2e_native_seconds", "Native latency.");
+    static BOTH: NativeHistogram =
+        NativeHistogram::new("e2e_both_seconds", "Both kinds.").with_classic_buckets(&[0.01, 0.1, 1.0]);
+    static OPS: NativeHistogramVec<1> = NativeHistogramVec::new("e2e_ops_seconds", "Per op.", ["op"]);
     let _serial = crate::serve::shared();
     // The descriptors of the server and the child would keep the process
     // tests' descriptor count from settling: they wait.
     let _fds = crate::process::lock();
     let registry = Arc::new(Registry::new());
     registry.register(&LAT).unwrap();
+    registry.register(&BOTH).unwrap();
+    registry.register(&OPS).unwrap();
+    for v in [0.005, 0.05, 0.5, 5.0] {
+        BOTH.observe(v);
+    }
+    OPS.with(["read"]).observe(0.25);
+    OPS.with(["write"]).observe(0.5);
+    OPS.with(["write"]).observe(-2.0);
     // 1001 values spread over the window, and three in the zero bucket.
     let mut values: Vec<f64> = (0..1001).map(|i| 0.002 * 1.009f64.powi(i)).collect();
     values.extend([0.0, 1e-5, 1e-6]);
@@ -223,6 +234,24 @@ fn real_prometheus_stores_and_queries_our_native_histogram() {
         (q - median).abs() <= width * median,
         "median {median}, prometheus says {q} (allowed relative error {width})"
     );
+    // Classic buckets alongside: 2.42 stores the native histogram and
+    // none of the classic series (no `_bucket`, `_count` or `_sum`), as
+    // the README says. Asserted as observed with 2.42.0.
+    let both = scalar(&query("histogram_count(e2e_both_seconds)"));
+    assert_eq!(both, Some(4.0), "the native part of a histogram with both kinds");
+    for classic in [
+        "e2e_both_seconds_bucket",
+        "e2e_both_seconds_count",
+        "e2e_both_seconds_sum",
+    ] {
+        let answer = query(classic);
+        assert!(answer.contains("\"result\":[]"), "2.42 stored {classic}: {answer}");
+    }
+    // The family: one native histogram per label set.
+    for (op, sum) in [("read", 0.25), ("write", -1.5)] {
+        let answer = query(&format!("histogram_sum(e2e_ops_seconds{{op=\"{op}\"}})"));
+        assert_eq!(scalar(&answer), Some(sum), "{op}: {answer}");
+    }
     drop(prometheus);
     server.stop();
 }

@@ -499,3 +499,32 @@ fn the_handler_quotes_for_prometheus_3_and_escapes_for_prometheus_2() {
         );
     }
 }
+
+#[test]
+fn native_histogram_families_take_utf8_names_too() {
+    let registry = Registry::new().without_health();
+    let rpc = registry
+        .register_owned(
+            bareprom::NativeHistogramVec::try_new_utf8("rpc.duration", "RPC time.", ["rpc.method"]).unwrap(),
+        )
+        .unwrap();
+    rpc.with(["Get"]).observe(0.25);
+    let mut body = Vec::new();
+    let utf8 = Negotiated {
+        format: Format::ProtobufDelimited,
+        escaping: Escaping::AllowUtf8,
+    };
+    registry.encode_negotiated(utf8, &mut body);
+    let families = crate::protobuf_decode::decode(&body).unwrap();
+    assert_eq!(families[0].name, "rpc.duration");
+    assert_eq!(families[0].metrics[0].labels[0].0, "rpc.method");
+    let text = encode(&registry, TEXT, Escaping::Underscores);
+    assert!(text.contains("\nrpc_duration_count{rpc_method=\"Get\"} 1\n"), "{text}");
+    crate::parse(&text);
+    let quoted = encode(&registry, TEXT, Escaping::AllowUtf8);
+    assert!(
+        quoted.contains("\n{\"rpc.duration_count\",\"rpc.method\"=\"Get\"} 1\n"),
+        "{quoted}"
+    );
+    oracle_utf8::parse(&quoted, false).unwrap();
+}
