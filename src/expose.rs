@@ -106,6 +106,10 @@ pub struct FamilyDesc<'a> {
     /// The family's own label names (constant labels come from the
     /// [`Scope`]).
     pub labels: Names<'a>,
+    /// Whether the name or a label name lies outside the legacy charset
+    /// (only the `_utf8` constructors allow that). When false every name
+    /// is legacy, and nothing on the way to the bytes looks at them again.
+    pub utf8: bool,
 }
 
 /// The constant labels every series of a family member carries, from the
@@ -117,6 +121,9 @@ pub struct Scope<'a> {
     /// The same pairs rendered for the text formats: `a="x",b="y"`, the
     /// values escaped; empty for none.
     pub escaped: &'a str,
+    /// Whether a label name lies outside the legacy charset (a registry
+    /// made with `with_utf8_names`); when false all are legacy.
+    pub utf8: bool,
 }
 
 impl Scope<'_> {
@@ -124,6 +131,7 @@ impl Scope<'_> {
     pub const NONE: Scope<'static> = Scope {
         pairs: &[],
         escaped: "",
+        utf8: false,
     };
 }
 

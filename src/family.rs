@@ -34,6 +34,7 @@ mod child;
 mod exemplar;
 mod native;
 mod table;
+mod utf8;
 
 pub use child::Child;
 pub use native::NativeHistogramVec;
@@ -266,7 +267,11 @@ impl<C: Cell, const N: usize> Family<C, N> {
     ) -> Result<Self, Error> {
         let meta = Meta::try_new(name, help)?;
         name::check_label_names(&labels, matches!(C::KIND, Kind::Histogram))?;
-        Ok(Family {
+        Ok(Self::from_meta(meta, labels, buckets))
+    }
+
+    fn from_meta(meta: Meta, labels: [&str; N], buckets: Cow<'static, [f64]>) -> Self {
+        Family {
             meta,
             labels: LabelNames::Owned(labels.iter().map(|l| (*l).to_owned()).collect()),
             layout: Layout::new(buckets),
@@ -274,7 +279,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
             epoch: AtomicU64::new(0),
-        })
+        }
     }
 
     /// The same metric with a unit, written as `# UNIT` in `OpenMetrics`

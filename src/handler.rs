@@ -73,13 +73,15 @@ impl<'a> MetricsRequest<'a> {
 ///
 /// ```
 /// let response = bareprom::Registry::new().handle(&bareprom::MetricsRequest::new("GET", "/metrics"));
-/// assert_eq!((response.status, response.content_type), (200, bareprom::CONTENT_TYPE));
+/// assert_eq!(response.status, 200);
+/// assert_eq!(response.content_type, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetricsResponse {
     /// 200, 404 (another path) or 405 (another method).
     pub status: u16,
-    /// The `Content-Type` to send.
+    /// The `Content-Type` to send: the format's, with the `escaping`
+    /// parameter `client_golang` adds ([`Negotiated::content_type`](crate::Negotiated::content_type)).
     pub content_type: &'static str,
     /// The `Content-Encoding` to send, if any: `Some("gzip")` when the body
     /// is gzip-compressed.
@@ -102,7 +104,13 @@ impl Registry {
     /// prefers `OpenMetrics`, or protobuf with native histograms enabled:
     /// see [`Registry::encode_protobuf`]), with that format's complete
     /// `Content-Type`, and gzip-compressed when
-    /// `Accept-Encoding` allows it, as every Prometheus asks. A `HEAD`
+    /// `Accept-Encoding` allows it, as every Prometheus asks. Names outside
+    /// the legacy charset (metrics built with `try_new_utf8`) are written
+    /// quoted when the range that chose the format says
+    /// `escaping=allow-utf-8` (what Prometheus 3 asks), else escaped by the
+    /// scheme it names (`underscores` when it names none, as every
+    /// Prometheus 2); the `Content-Type` names the escaping
+    /// ([`Registry::encode_negotiated`]). A `HEAD`
     /// gets the headers a `GET` would, without the body.
     ///
     /// # Examples
@@ -138,7 +146,10 @@ impl Registry {
     ///     ..bareprom::MetricsRequest::new("GET", "/metrics")
     /// };
     /// let response = registry.handle(&scrape);
-    /// assert_eq!(response.content_type, bareprom::OPENMETRICS_CONTENT_TYPE);
+    /// assert_eq!(
+    ///     response.content_type,
+    ///     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+    /// );
     /// assert!(response.body.ends_with(b"# EOF\n"));
     /// # Ok::<(), bareprom::Error>(())
     /// ```
@@ -170,15 +181,11 @@ impl Registry {
                 };
             }
         };
-        let format = negotiate(request.accept, OFFERED).format;
+        let negotiated = negotiate(request.accept, OFFERED);
         let coding = negotiate_encoding(request.accept_encoding);
         let mut body = Vec::new();
         if !head {
-            match format {
-                Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => self.encode_openmetrics(&mut body),
-                Format::ProtobufDelimited => self.encode_protobuf(&mut body),
-                _ => self.encode(&mut body),
-            }
+            self.encode_negotiated(negotiated, &mut body);
             if coding == ContentEncoding::Gzip {
                 let mut compressed = Vec::new();
                 gzip(&body, &mut compressed);
@@ -187,7 +194,7 @@ impl Registry {
         }
         MetricsResponse {
             status: 200,
-            content_type: format.content_type(),
+            content_type: negotiated.content_type(),
             content_encoding: coding.header_value(),
             allow: None,
             body,
@@ -199,12 +206,16 @@ impl Registry {
 /// tie goes to the first): a client that states no preference (curl, a
 /// browser) gets the text format 0.0.4. `OpenMetrics` 0.0.1 is the same
 /// encoder as 1.0.0, as in `client_golang`: the two versions differ in
-/// nothing this crate writes. Protobuf is chosen only when the scraper
-/// names it: wildcards never select it.
+/// nothing this crate writes; so are the text formats 0.0.4 and 1.0.0
+/// (Prometheus 3's name for the same syntax with quoted UTF-8 names, which
+/// the text encoder writes whenever the scraper asks `escaping=allow-utf-8`).
+/// Protobuf is chosen only when the scraper names it: wildcards never
+/// select it.
 const OFFERED: &[Format] = &[
     Format::Text0_0_4,
     Format::OpenMetrics1_0_0,
     Format::OpenMetrics0_0_1,
+    Format::Text1_0_0,
     Format::ProtobufDelimited,
 ];
 

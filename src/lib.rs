@@ -74,6 +74,11 @@
 //!   the text format 0.0.4 ([`CONTENT_TYPE`]), `OpenMetrics` 1.0 text and
 //!   the delimited protobuf exposition
 //!   ([`Format::ProtobufDelimited`], for native histograms) are its sinks.
+//! - **UTF-8 names** (Prometheus 3): opted in per metric
+//!   ([`Family::try_new_utf8`], `Counter::try_new_utf8`, …) or per
+//!   registry ([`Registry::with_utf8_names`]); written quoted to a scraper
+//!   that asks `escaping=allow-utf-8`, escaped ([`Escaping`]) for any
+//!   other; legacy names are untouched and cost nothing more.
 //! - **Serving**: [`Registry::handle`] answers a request's method, path,
 //!   `Accept` and `Accept-Encoding` on any HTTP server ([`serve`] is a
 //!   std-only one); it [`negotiate`]s the format and gzips

@@ -77,6 +77,10 @@ pub(crate) struct Meta {
     pub(crate) help: Cow<'static, str>,
     /// The `OpenMetrics` unit; empty for none.
     pub(crate) unit: &'static str,
+    /// Whether the name or a label name of the metric lies outside the
+    /// legacy charset (see [`FamilyDesc::utf8`]); decided once, at
+    /// construction.
+    pub(crate) utf8: bool,
 }
 
 impl Meta {
@@ -86,12 +90,36 @@ impl Meta {
             name: Cow::Borrowed(name),
             help: Cow::Borrowed(help),
             unit: "",
+            utf8: false,
         }
     }
 
     pub(crate) fn try_new(name: Cow<'static, str>, help: Cow<'static, str>) -> Result<Meta, Error> {
         name::check_metric_name(&name)?;
-        Ok(Meta { name, help, unit: "" })
+        Ok(Meta {
+            name,
+            help,
+            unit: "",
+            utf8: false,
+        })
+    }
+
+    /// [`Meta::try_new`] for a name opted in to UTF-8: any non-empty name.
+    /// `labels` are the metric's label names (already checked): the flag
+    /// [`Meta::utf8`] says whether any name is outside the legacy charset.
+    pub(crate) fn try_new_utf8(
+        name: Cow<'static, str>,
+        help: Cow<'static, str>,
+        labels: &[&str],
+    ) -> Result<Meta, Error> {
+        name::check_metric_name_utf8(&name)?;
+        let utf8 = !name::is_legacy_metric_name(&name) || labels.iter().any(|l| !name::is_legacy_label_name(l));
+        Ok(Meta {
+            name,
+            help,
+            unit: "",
+            utf8,
+        })
     }
 
     /// The name, in const context.
@@ -128,6 +156,7 @@ impl Meta {
             unit: self.unit,
             kind,
             labels,
+            utf8: self.utf8,
         }
     }
 }

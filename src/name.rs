@@ -221,3 +221,10 @@ fn explained(kind: ErrorKind, subject: &str, ok: impl Fn(usize, char) -> bool) -
         None => error,
     }
 }
+
+mod escape;
+
+pub(crate) use escape::{
+    SCHEMES, check_label_names_utf8, check_metric_name_utf8, escape_label_name, escape_metric_name,
+    is_legacy_label_name, is_legacy_metric_name, same_label_name,
+};

@@ -138,13 +138,16 @@ pub enum Escaping {
     /// `allow-utf-8`: names are written as they are, quoted where needed.
     AllowUtf8,
     /// `underscores`: every character outside the legacy charset becomes
-    /// `_`. The default.
+    /// `_`. The default, as in Prometheus and `client_golang`.
     #[default]
     Underscores,
-    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`, others `__`.
+    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`, every other
+    /// character outside the legacy charset `__`. Undone by reversing
+    /// those steps for a name made of legacy characters and dots.
     Dots,
-    /// `values`: a name is prefixed `U__` and other characters become
-    /// `_<hex code point>_`.
+    /// `values`: a name is prefixed `U__`, `_` becomes `__` and every
+    /// other character outside the legacy charset `_<hex code point>_`
+    /// (`a.b` → `U__a_2e_b`). Always undone.
     Values,
 }
 
@@ -194,6 +197,51 @@ pub struct Negotiated {
     pub escaping: Escaping,
 }
 
+impl Negotiated {
+    /// The complete `Content-Type` of a response in this format and
+    /// escaping: the format's, then `; escaping=` and the scheme, as
+    /// `client_golang` (`expfmt.Negotiate`) writes it on every response,
+    /// `underscores` included. Every Prometheus takes it: 2.x reads only
+    /// the media type (and `version`), 3.x also the escaping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bareprom::{Escaping, Format, Negotiated};
+    /// let prometheus_3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+    ///                     application/openmetrics-text;version=0.0.1;q=0.5,\
+    ///                     text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+    ///                     text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+    /// let chosen = bareprom::negotiate(Some(prometheus_3), &[Format::Text0_0_4, Format::OpenMetrics1_0_0]);
+    /// assert_eq!(chosen, Negotiated { format: Format::OpenMetrics1_0_0, escaping: Escaping::AllowUtf8 });
+    /// assert_eq!(
+    ///     chosen.content_type(),
+    ///     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+    /// );
+    /// ```
+    pub const fn content_type(self) -> &'static str {
+        macro_rules! each_escaping {
+            ($base:expr) => {
+                match self.escaping {
+                    Escaping::AllowUtf8 => concat!($base, "; escaping=allow-utf-8"),
+                    Escaping::Underscores => concat!($base, "; escaping=underscores"),
+                    Escaping::Dots => concat!($base, "; escaping=dots"),
+                    Escaping::Values => concat!($base, "; escaping=values"),
+                }
+            };
+        }
+        match self.format {
+            Format::Text0_0_4 => each_escaping!("text/plain; version=0.0.4; charset=utf-8"),
+            Format::Text1_0_0 => each_escaping!("text/plain; version=1.0.0; charset=utf-8"),
+            Format::OpenMetrics1_0_0 => each_escaping!("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            Format::OpenMetrics0_0_1 => each_escaping!("application/openmetrics-text; version=0.0.1; charset=utf-8"),
+            Format::ProtobufDelimited => each_escaping!(
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            ),
+        }
+    }
+}
+
 /// Chooses among `offered` formats (in the caller's order of preference)
 /// for a request's `Accept` header.
 ///
@@ -221,7 +269,13 @@ pub struct Negotiated {
 ///   rest of the header still counts.
 /// - `escaping` (Prometheus 3: `allow-utf-8`, `underscores`, `dots`,
 ///   `values`) is taken from the range that chose the format; absent or
-///   unknown means `underscores`, Prometheus' default.
+///   unknown (`client_golang` ignores an unknown value too) means
+///   `underscores`, Prometheus' default. `client_golang` instead carries
+///   the escaping of a preferred range it could not serve over to the one
+///   it chose (Prometheus 3's `text/plain;version=1.0.0;escaping=allow-utf-8`
+///   makes its `version=0.0.4` answer quoted); here a range's escaping
+///   stays with its format, and the text format 1.0.0 is offered by the
+///   handler, so Prometheus 3 gets quoted names either way.
 ///
 /// # Examples
 ///

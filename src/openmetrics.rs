@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
-use crate::text::{escape, write_f64, write_u64, write_value};
+use crate::text::{escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
 ///
@@ -63,6 +63,10 @@ pub(crate) struct OpenMetricsEncoder<'a> {
     name: String,
     /// What every sample of a counter or info family appends to `name`.
     suffix: &'static str,
+    /// Whether the name is written quoted inside the braces (a UTF-8 name
+    /// with `escaping=allow-utf-8`); then `name` holds it escaped for the
+    /// quotes.
+    quoted: bool,
     /// The open family's label names, each followed by `="` and preceded
     /// (after the first) by `",`, one after the other; `glue_at` holds
     /// where each ends.
@@ -85,6 +89,7 @@ impl<'a> OpenMetricsEncoder<'a> {
             out,
             name: String::new(),
             suffix: "",
+            quoted: false,
             glue: Vec::new(),
             glue_at: Vec::new(),
             const_labels: Vec::new(),
@@ -109,13 +114,22 @@ impl<'a> OpenMetricsEncoder<'a> {
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
     fn line(&mut self, suffix: &str, le: Option<&[u8]>, value: Value) {
         let out = &mut *self.out;
-        out.extend_from_slice(self.name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
         let mut open = false;
-        if !self.block.is_empty() {
-            out.push(b'{');
-            out.extend_from_slice(&self.block);
+        if self.quoted {
+            open_quoted(out, &self.name, suffix);
+            if !self.block.is_empty() {
+                out.push(b',');
+                out.extend_from_slice(&self.block);
+            }
             open = true;
+        } else {
+            out.extend_from_slice(self.name.as_bytes());
+            out.extend_from_slice(suffix.as_bytes());
+            if !self.block.is_empty() {
+                out.push(b'{');
+                out.extend_from_slice(&self.block);
+                open = true;
+            }
         }
         if let Some(le) = le {
             out.extend_from_slice(if open { b",le=\"" } else { b"{le=\"" });
@@ -126,6 +140,23 @@ impl<'a> OpenMetricsEncoder<'a> {
         out.extend_from_slice(if open { b"} " } else { b" " });
         write_value(out, value);
         out.push(b'\n');
+    }
+}
+
+/// Appends `{"name suffix"`: a quoted sample name, its braces left open.
+fn open_quoted(out: &mut Vec<u8>, name: &str, suffix: &str) {
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends a family name in a header line: as it is, or quoted.
+fn header_name(out: &mut Vec<u8>, name: &str, quoted: bool) {
+    if quoted {
+        write_quoted(out, name);
+    } else {
+        out.extend_from_slice(name.as_bytes());
     }
 }
 
@@ -224,22 +255,31 @@ impl Sink for OpenMetricsEncoder<'_> {
             Kind::Info => (strip(name, "_info"), "_info"),
             Kind::Gauge | Kind::Histogram => (name, ""),
         };
+        self.quoted = family.utf8 && !crate::name::is_legacy_metric_name(name);
         self.name.clear();
-        self.name.push_str(base);
+        if self.quoted {
+            let mut inner = Vec::with_capacity(base.len());
+            escape(&mut inner, base, true);
+            // Escaping inserts ASCII between whole characters.
+            self.name.push_str(std::str::from_utf8(&inner).unwrap_or_default());
+        } else {
+            self.name.push_str(base);
+        }
         self.suffix = suffix;
+        let quoted = self.quoted;
         let out = &mut *self.out;
         out.extend_from_slice(b"# HELP ");
-        out.extend_from_slice(base.as_bytes());
+        header_name(out, base, quoted);
         out.push(b' ');
         escape(out, family.help, true);
         out.extend_from_slice(b"\n# TYPE ");
-        out.extend_from_slice(base.as_bytes());
+        header_name(out, base, quoted);
         out.push(b' ');
         out.extend_from_slice(kind_str(family.kind).as_bytes());
         out.push(b'\n');
         if !family.unit.is_empty() {
             out.extend_from_slice(b"# UNIT ");
-            out.extend_from_slice(base.as_bytes());
+            header_name(out, base, quoted);
             out.push(b' ');
             out.extend_from_slice(family.unit.as_bytes());
             out.push(b'\n');
@@ -250,7 +290,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             if i > 0 {
                 self.glue.extend_from_slice(b"\",");
             }
-            self.glue.extend_from_slice(label.as_bytes());
+            write_label_name(&mut self.glue, label, family.utf8);
             self.glue.extend_from_slice(b"=\"");
             self.glue_at.push(self.glue.len());
         }
@@ -265,9 +305,20 @@ impl Sink for OpenMetricsEncoder<'_> {
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
         // Written straight to the output: one copy of each label value.
         let out = &mut *self.out;
+        let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
+        if self.quoted {
+            open_quoted(out, &self.name, self.suffix);
+            if own || !self.const_labels.is_empty() {
+                out.push(b',');
+                write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);
+            }
+            out.extend_from_slice(b"} ");
+            write_value(out, value);
+            out.push(b'\n');
+            return;
+        }
         out.extend_from_slice(self.name.as_bytes());
         out.extend_from_slice(self.suffix.as_bytes());
-        let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
         if own || !self.const_labels.is_empty() {
             out.push(b'{');
             write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);

@@ -15,21 +15,22 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use crate::error::{Error, ErrorKind};
 use crate::expose::Sink;
 use crate::metric::Metric;
-use crate::name;
+use crate::negotiate::Escaping;
 use crate::openmetrics::OpenMetricsEncoder;
 use crate::protobuf::ProtobufEncoder;
-use crate::text::{self, TextEncoder};
+use crate::text::{self, NameEscaper, TextEncoder};
 
 mod claim;
 mod collect;
 mod health;
 mod include;
 mod plan;
+mod utf8;
 
 pub use collect::{Collect, FamilyWriter, HistogramWriter, Scrape};
 
 use collect::Collected;
-use include::Included;
+use include::{Included, check_const_labels};
 use plan::{Source, Tree};
 
 /// A registered collector and its own health counters.
@@ -120,6 +121,9 @@ pub struct Registry {
     clashes: Mutex<Vec<(String, u64)>>,
     /// Whether `clashes` may be non-empty (a scrape without skips the lock).
     clashed: AtomicBool,
+    /// Whether constant label names and collectors' names may lie outside
+    /// the legacy charset ([`Registry::with_utf8_names`]).
+    utf8: bool,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -140,6 +144,7 @@ impl Registry {
             entries: RwLock::new(Vec::new()),
             clashes: Mutex::new(Vec::new()),
             clashed: AtomicBool::new(false),
+            utf8: false,
         }
     }
 
@@ -160,7 +165,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn with_const_labels(labels: &[(&str, &str)]) -> Result<Self, Error> {
-        check_const_labels(labels, &[])?;
+        check_const_labels(labels, &[], false)?;
         let const_labels: Vec<(String, String)> =
             labels.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
         Ok(Registry {
@@ -407,7 +412,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        self.expose(&mut TextEncoder::new(out));
+        self.expose(&mut TextEncoder::new(out), Escaping::Underscores);
     }
 
     /// Appends the `OpenMetrics` 1.0 text exposition (see
@@ -440,7 +445,7 @@ impl Registry {
     /// ```
     pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
         let mut encoder = OpenMetricsEncoder::new(out);
-        self.expose(&mut encoder);
+        self.expose(&mut encoder, Escaping::Underscores);
         encoder.finish();
     }
 
@@ -470,13 +475,16 @@ impl Registry {
     /// ```
     pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
         let mut encoder = ProtobufEncoder::new(out);
-        self.expose(&mut encoder);
+        self.expose(&mut encoder, Escaping::Underscores);
         encoder.finish();
     }
 
     /// Hands everything registered to `sink`, whatever its format: the one
-    /// way every encoder is fed.
-    pub(crate) fn expose(&self, sink: &mut dyn Sink) {
+    /// way every encoder is fed. Names outside the legacy charset are
+    /// escaped by `escaping` on the way (or, with `allow-utf-8`, left for
+    /// the sink to quote).
+    pub(crate) fn expose(&self, sink: &mut dyn Sink, escaping: Escaping) {
+        let mut names = NameEscaper::new(escaping);
         let tree = self.tree(self.snapshot());
         let has_collectors = tree.sources().any(|(_, e)| matches!(e, Entry::Collector(_)));
         if !tree.is_nested() && !has_collectors {
@@ -486,8 +494,9 @@ impl Registry {
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
                     for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                        sink.family(desc.name, &desc);
-                        sink.scope(scope);
+                        let (name, desc) = names.family(desc.name, &desc);
+                        sink.family(name, &desc);
+                        sink.scope(names.scope(scope));
                         metric.expose(i, sink);
                     }
                 }
@@ -497,9 +506,10 @@ impl Registry {
             let plan = plan::plan(&tree, &collected);
             for group in &plan.groups {
                 let Some(first) = group.members.first() else { continue };
-                sink.family(&group.name, &first.desc);
+                let (name, desc) = names.family(&group.name, &first.desc);
+                sink.family(name, &desc);
                 for member in &group.members {
-                    sink.scope(tree.ctx(member.ctx).scope());
+                    sink.scope(names.scope(tree.ctx(member.ctx).scope()));
                     match member.from {
                         Source::Metric(metric, i) => metric.expose(i, sink),
                         Source::Collected(family) => family.expose(sink),
@@ -514,7 +524,7 @@ impl Registry {
             } else {
                 Vec::new()
             };
-            health::expose(sink, tree.ctx(0).scope(), &tree, &clashes);
+            health::expose(sink, names.scope(tree.ctx(0).scope()), &tree, &clashes);
         }
     }
 
@@ -581,12 +591,13 @@ impl Registry {
 /// other sources and for a collector that panicked (counted).
 fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
     tree.sources()
-        .map(|(_, entry)| {
+        .map(|(ctx, entry)| {
             let Entry::Collector(c) = entry else { return None };
             let mut families = Vec::new();
             let mut scrape = Scrape {
                 families: &mut families,
                 rejected: 0,
+                utf8: tree.ctx(ctx).allows_utf8,
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| c.collector.collect(&mut scrape)));
             c.rejected.fetch_add(scrape.rejected, Relaxed);
@@ -597,22 +608,6 @@ fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
             Some(families)
         })
         .collect()
-}
-
-/// Checks constant label names: valid, not reserved (`__`, `le`, the
-/// health families' labels), none repeated, none in `taken`.
-fn check_const_labels(labels: &[(&str, &str)], taken: &[&str]) -> Result<(), Error> {
-    let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
-    name::check_label_names(&names, true)?;
-    // The registry's own health families label by these; a constant
-    // label of the same name would write it twice on their series.
-    if let Some(reserved) = names.iter().find(|n| health::LABELS.contains(n)) {
-        return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
-    }
-    if let Some(repeated) = names.iter().find(|n| taken.contains(n)) {
-        return Err(Error::new(ErrorKind::DuplicateLabelName, repeated));
-    }
-    Ok(())
 }
 
 impl Default for Registry {

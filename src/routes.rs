@@ -497,6 +497,7 @@ impl seal::Encode for RouteTable {
             unit: "",
             kind,
             labels: Names::Strs(if by_status { &self.labels3 } else { &self.labels2 }),
+            utf8: false,
         })
     }
 

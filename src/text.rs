@@ -13,8 +13,10 @@
 //! instructions per line). And short pieces (label values, glue) are copied
 //! as fixed-size chunks out of padded buffers (see [`put`]).
 
+mod names;
 mod number;
 
+pub(crate) use names::{NameEscaper, write_label_name, write_quoted};
 pub(crate) use number::{write_f64, write_u64};
 
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
@@ -81,6 +83,10 @@ pub(crate) struct TextEncoder<'a> {
     short: [u8; SHORT_NAME],
     short_len: usize,
     long: Vec<u8>,
+    /// Whether the open family's name is written quoted inside the braces
+    /// (a UTF-8 name with `escaping=allow-utf-8`); then `short`/`long`
+    /// hold it escaped for the quotes.
+    quoted: bool,
     kind: Kind,
     /// The glue before each label value of the open family (`a="`, then
     /// `",b="`, ...), each followed by [`GLUE_PAD`] bytes, one after the
@@ -106,6 +112,7 @@ impl<'a> TextEncoder<'a> {
             short: [0; SHORT_NAME],
             short_len: 0,
             long: Vec::new(),
+            quoted: false,
             kind: Kind::Gauge,
             glue: Vec::new(),
             glue_at: Vec::new(),
@@ -134,8 +141,14 @@ impl<'a> TextEncoder<'a> {
             return;
         };
         let name = self.short.get(..self.short_len).unwrap_or(&self.long);
-        self.head.extend_from_slice(name);
-        self.head.push(b'{');
+        if self.quoted {
+            self.head.extend_from_slice(b"{\"");
+            self.head.extend_from_slice(name);
+            self.head.extend_from_slice(b"\",");
+        } else {
+            self.head.extend_from_slice(name);
+            self.head.push(b'{');
+        }
         if !self.const_labels.is_empty() {
             self.head.extend_from_slice(&self.const_labels);
             self.head.push(b',');
@@ -186,13 +199,25 @@ impl<'a> TextEncoder<'a> {
     fn line(&mut self, suffix: &str, block: &[u8], le: Option<&str>, value: Value) {
         let name = self.short.get(..self.short_len).unwrap_or(&self.long);
         let out = &mut *self.out;
-        out.extend_from_slice(name);
-        out.extend_from_slice(suffix.as_bytes());
         let mut open = false;
-        if !block.is_empty() {
-            out.push(b'{');
-            out.extend_from_slice(block);
+        if self.quoted {
+            out.extend_from_slice(b"{\"");
+            out.extend_from_slice(name);
+            out.extend_from_slice(suffix.as_bytes());
+            out.push(b'"');
+            if !block.is_empty() {
+                out.push(b',');
+                out.extend_from_slice(block);
+            }
             open = true;
+        } else {
+            out.extend_from_slice(name);
+            out.extend_from_slice(suffix.as_bytes());
+            if !block.is_empty() {
+                out.push(b'{');
+                out.extend_from_slice(block);
+                open = true;
+            }
         }
         if let Some(le) = le {
             out.extend_from_slice(if open { b",le=\"" } else { b"{le=\"" });
@@ -204,10 +229,52 @@ impl<'a> TextEncoder<'a> {
         write_value(out, value);
         out.push(b'\n');
     }
+
+    /// Everything but the header lines of [`Sink::family`].
+    fn open_family(&mut self, family: &FamilyDesc<'_>) {
+        self.kind = family.kind;
+        self.glue.clear();
+        self.glue_at.clear();
+        for (i, label) in family.labels.iter().enumerate() {
+            let start = self.glue.len();
+            if i > 0 {
+                self.glue.extend_from_slice(b"\",");
+            }
+            write_label_name(&mut self.glue, label, family.utf8);
+            self.glue.extend_from_slice(b"=\"");
+            self.glue_at.push((start, self.glue.len() - start));
+            self.glue.extend_from_slice(&[b' '; GLUE_PAD]);
+        }
+        self.const_labels.clear();
+        self.make_head();
+    }
+
+    /// [`Sink::family`] for a name written quoted (`# HELP "a.b" …`).
+    fn quoted_family(&mut self, name: &str, family: &FamilyDesc<'_>) {
+        let out = &mut *self.out;
+        out.extend_from_slice(b"# HELP ");
+        write_quoted(out, name);
+        out.push(b' ');
+        escape(out, family.help, false);
+        out.extend_from_slice(b"\n# TYPE ");
+        write_quoted(out, name);
+        out.push(b' ');
+        out.extend_from_slice(kind_str(family.kind).as_bytes());
+        out.push(b'\n');
+        let mut inner = Vec::with_capacity(name.len());
+        escape(&mut inner, name, true);
+        // Escaping inserts ASCII between whole characters.
+        self.set_name(std::str::from_utf8(&inner).unwrap_or_default());
+        self.open_family(family);
+    }
 }
 
 impl Sink for TextEncoder<'_> {
     fn family(&mut self, name: &str, family: &FamilyDesc<'_>) {
+        self.quoted = family.utf8 && !crate::name::is_legacy_metric_name(name);
+        if self.quoted {
+            return self.quoted_family(name, family);
+        }
         let out = &mut *self.out;
         out.extend_from_slice(b"# HELP ");
         out.extend_from_slice(name.as_bytes());
@@ -219,21 +286,7 @@ impl Sink for TextEncoder<'_> {
         out.extend_from_slice(kind_str(family.kind).as_bytes());
         out.push(b'\n');
         self.set_name(name);
-        self.kind = family.kind;
-        self.glue.clear();
-        self.glue_at.clear();
-        for (i, label) in family.labels.iter().enumerate() {
-            let start = self.glue.len();
-            if i > 0 {
-                self.glue.extend_from_slice(b"\",");
-            }
-            self.glue.extend_from_slice(label.as_bytes());
-            self.glue.extend_from_slice(b"=\"");
-            self.glue_at.push((start, self.glue.len() - start));
-            self.glue.extend_from_slice(&[b' '; GLUE_PAD]);
-        }
-        self.const_labels.clear();
-        self.make_head();
+        self.open_family(family);
     }
 
     fn scope(&mut self, scope: Scope<'_>) {

@@ -199,6 +199,35 @@ impl<C: Cell> Unlabelled<C> {
         })
     }
 
+    /// A metric at zero whose name may lie outside the legacy charset
+    /// (Prometheus 3 UTF-8 names, e.g. `http.server.active_requests`):
+    /// any non-empty name. It is written quoted to a scraper that accepts
+    /// UTF-8 names (`escaping=allow-utf-8`) and escaped for any other (see
+    /// [`Escaping`](crate::Escaping)); a legacy name is written as it is.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidMetricName`](crate::ErrorKind::InvalidMetricName)
+    /// if `name` is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let active = bareprom::Gauge::try_new_utf8("http.server.active_requests", "In flight.")?;
+    /// let registry = bareprom::Registry::new();
+    /// registry.register_owned(active)?.set(3);
+    /// // Not negotiated: escaped with underscores, `client_golang`'s default.
+    /// assert!(registry.render().ends_with("http_server_active_requests 3\n"));
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn try_new_utf8(name: impl Into<Cow<'static, str>>, help: impl Into<Cow<'static, str>>) -> Result<Self, Error> {
+        Ok(Unlabelled {
+            meta: Meta::try_new_utf8(name.into(), help.into(), &[])?,
+            cell: C::ZERO,
+            exemplar: Slot::new(),
+        })
+    }
+
     /// The same metric with a unit, written as `# UNIT` in `OpenMetrics`
     /// (the text format 0.0.4 has no unit line). The unit must be the
     /// suffix `_<unit>` of the family name (for a counter, the name without

@@ -40,7 +40,7 @@ use crate::registry::Registry;
 /// let metrics = MetricsService::<Vec<u8>, _>::new(registry);
 ///
 /// let response = metrics.respond(&http::Request::get("/metrics").body(())?);
-/// assert_eq!(response.headers()["content-type"], bareprom::CONTENT_TYPE);
+/// assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
 /// assert_eq!(response.body(), b"# HELP app_up Up.\n# TYPE app_up gauge\napp_up 0\n");
 ///
 /// let response = metrics.respond(&http::Request::head("/metrics").body(())?);

@@ -24,56 +24,90 @@
 //! each family once, not against every other; a registration compares the
 //! new family's claim with each other's pairwise ([`Claim::intersects`]),
 //! building no name.
+//!
+//! A family whose names lie outside the legacy charset claims its names
+//! as every scraper sees them: as they are (quoted, `allow-utf-8`), and
+//! escaped by each scheme (`underscores`, `dots`, `values`): its base
+//! escaped, the suffixes appended as they are (how both text formats name
+//! samples after their family). So `a.b` clashes with `a_b`, `a-b` and
+//! `a_dot_b` (`client_golang` plans the same check at registration, its
+//! issue 1638: two families written as one would be a broken exposition
+//! for every scraper without UTF-8 names).
+
+use std::borrow::Cow;
 
 use crate::expose::Kind;
+use crate::name;
+use crate::negotiate::Escaping;
 
 /// The names a family claims: `base` followed by each of `suffixes`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct Claim<'a> {
-    base: &'a str,
+    base: Cow<'a, str>,
     suffixes: &'static [&'static str],
 }
 
+/// Whether families `a` and `b` (name, kind, whether a name may be
+/// outside the legacy charset) clash for some scraper: as written, or in
+/// one of the escapings.
+pub(crate) fn clash(a: (&str, Kind, bool), b: (&str, Kind, bool)) -> bool {
+    let (ca, cb) = (Claim::of(a.0, a.1), Claim::of(b.0, b.1));
+    if ca.intersects(&cb) {
+        return true;
+    }
+    (a.2 || b.2)
+        && name::SCHEMES
+            .iter()
+            .any(|&scheme| ca.escaped(scheme).intersects(&cb.escaped(scheme)))
+}
+
 impl<'a> Claim<'a> {
+    /// The same claim as a scraper sees it in `scheme`: the base escaped
+    /// (unchanged when legacy), the suffixes as they are.
+    pub(crate) fn escaped(&self, scheme: Escaping) -> Claim<'a> {
+        if name::is_legacy_metric_name(&self.base) {
+            return self.clone();
+        }
+        let mut base = String::new();
+        name::escape_metric_name(&mut base, &self.base, scheme);
+        Claim {
+            base: Cow::Owned(base),
+            suffixes: self.suffixes,
+        }
+    }
+
     /// What a family of this name and kind claims.
     pub(crate) fn of(name: &'a str, kind: Kind) -> Claim<'a> {
-        match kind {
-            Kind::Counter => Claim {
-                base: name.strip_suffix("_total").unwrap_or(name),
-                suffixes: &["", "_total", "_created"],
-            },
-            Kind::Gauge => Claim {
-                base: name,
-                suffixes: &[""],
-            },
-            Kind::Histogram => Claim {
-                base: name,
-                suffixes: &["", "_bucket", "_sum", "_count", "_created"],
-            },
-            Kind::Info => Claim {
-                base: name.strip_suffix("_info").unwrap_or(name),
-                suffixes: &["", "_info"],
-            },
+        let (base, suffixes): (&str, &'static [&'static str]) = match kind {
+            Kind::Counter => (name.strip_suffix("_total").unwrap_or(name), &["", "_total", "_created"]),
+            Kind::Gauge => (name, &[""]),
+            Kind::Histogram => (name, &["", "_bucket", "_sum", "_count", "_created"]),
+            Kind::Info => (name.strip_suffix("_info").unwrap_or(name), &["", "_info"]),
+        };
+        Claim {
+            base: Cow::Borrowed(base),
+            suffixes,
         }
     }
 
     /// Every name claimed, built (for a lookup table of claims).
-    pub(crate) fn built(self) -> impl Iterator<Item = String> {
+    pub(crate) fn built(&self) -> impl Iterator<Item = String> + '_ {
         self.suffixes.iter().map(move |s| format!("{}{s}", self.base))
     }
 
     /// Whether some name is claimed by both.
-    pub(crate) fn intersects(self, other: Claim<'_>) -> bool {
-        // Every claimed name starts with its base, so two claims can share
-        // a name only if one base starts with the other: one comparison
-        // rules out most pairs before the suffixes are tried.
+    pub(crate) fn intersects(&self, other: &Claim<'_>) -> bool {
+        // Every claimed name starts with its base (escaped claims with
+        // their escaped base), so two claims can share a name only if one
+        // base starts with the other: one comparison rules out most pairs
+        // before the suffixes are tried.
         let (a, b) = (self.base.as_bytes(), other.base.as_bytes());
         if !(a.starts_with(b) || b.starts_with(a)) {
             return false;
         }
         self.suffixes
             .iter()
-            .any(|a| other.suffixes.iter().any(|b| concat_eq(self.base, a, other.base, b)))
+            .any(|a| other.suffixes.iter().any(|b| concat_eq(&self.base, a, &other.base, b)))
     }
 }
 
@@ -99,7 +133,7 @@ mod tests {
     use super::*;
 
     /// Every name a claim holds, built, for checking the pairwise test.
-    fn names(claim: Claim<'_>) -> Vec<String> {
+    fn names(claim: &Claim<'_>) -> Vec<String> {
         claim.suffixes.iter().map(|s| format!("{}{s}", claim.base)).collect()
     }
 
@@ -121,12 +155,29 @@ mod tests {
                 for a in names_tried {
                     for b in names_tried {
                         let (ca, cb) = (Claim::of(a, a_kind), Claim::of(b, b_kind));
-                        let built = names(ca).iter().any(|n| names(cb).contains(n));
-                        assert_eq!(ca.intersects(cb), built, "{a} {a_kind:?} / {b} {b_kind:?}");
-                        assert_eq!(cb.intersects(ca), built, "{b} {b_kind:?} / {a} {a_kind:?}");
+                        let built = names(&ca).iter().any(|n| names(&cb).contains(n));
+                        assert_eq!(ca.intersects(&cb), built, "{a} {a_kind:?} / {b} {b_kind:?}");
+                        assert_eq!(cb.intersects(&ca), built, "{b} {b_kind:?} / {a} {a_kind:?}");
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn utf8_names_clash_with_what_they_escape_to() {
+        for (a, b) in [
+            ("a.b", "a_b"),
+            ("a.b", "a-b"),
+            ("a.b", "a_dot_b"),
+            ("a.b", "U__a_2e_b"),
+            ("a.b_total", "a_b"),
+        ] {
+            assert!(clash((a, Kind::Counter, true), (b, Kind::Gauge, false)), "{a} {b}");
+            assert!(clash((b, Kind::Gauge, false), (a, Kind::Counter, true)), "{b} {a}");
+        }
+        assert!(clash(("h.x", Kind::Histogram, true), ("h_x_count", Kind::Gauge, false)));
+        assert!(!clash(("a.b", Kind::Gauge, true), ("a.c", Kind::Gauge, true)));
+        assert!(!clash(("a.b", Kind::Gauge, true), ("a__b", Kind::Gauge, false)));
     }
 }

@@ -71,6 +71,8 @@ pub(super) struct Collected {
     help: String,
     kind: Kind,
     labels: Vec<String>,
+    /// Whether a name lies outside the legacy charset.
+    utf8: bool,
     /// Histograms only: the finite bounds.
     bounds: Vec<f64>,
     series: Vec<(Vec<String>, Point)>,
@@ -100,6 +102,7 @@ impl Collected {
             unit: "",
             kind: self.kind,
             labels: Names::Strings(&self.labels),
+            utf8: self.utf8,
         }
     }
 
@@ -191,6 +194,9 @@ impl Collected {
 pub struct Scrape<'a> {
     pub(super) families: &'a mut Vec<Collected>,
     pub(super) rejected: u64,
+    /// Whether names may lie outside the legacy charset (the collector's
+    /// registry was made [`with_utf8_names`](super::Registry::with_utf8_names)).
+    pub(super) utf8: bool,
 }
 
 impl Scrape<'_> {
@@ -421,15 +427,22 @@ impl Scrape<'_> {
         bounds: Vec<f64>,
         valid: bool,
     ) -> FamilyWriter<'_, V, N> {
-        let valid = valid
-            && name::metric_name(name).is_ok()
-            && name::label_names(labels, matches!(kind, Kind::Histogram)).is_ok();
+        let histogram = matches!(kind, Kind::Histogram);
+        let legacy = name::metric_name(name).is_ok() && name::label_names(labels, histogram).is_ok();
+        // Names outside the legacy charset only where the registry took
+        // them; a legacy family costs nothing more to check.
+        let utf8 = !legacy
+            && self.utf8
+            && name::check_metric_name_utf8(name).is_ok()
+            && name::check_label_names_utf8(labels, histogram).is_ok();
+        let valid = valid && (legacy || utf8);
         if valid {
             self.families.push(Collected {
                 name: name.to_owned(),
                 help: help.to_owned(),
                 kind,
                 labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+                utf8,
                 bounds,
                 series: Vec::new(),
             });

@@ -127,6 +127,7 @@ pub(super) fn expose(sink: &mut dyn Sink, scope: Scope<'_>, tree: &Tree<'_>, cla
             unit: "",
             kind: Kind::Counter,
             labels: Names::Strs(&labels),
+            utf8: false,
         };
         sink.family(name, &desc);
         sink.scope(scope);

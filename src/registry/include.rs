@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Entry, Registry, check_const_labels};
+use super::{Entry, Registry, health};
 use crate::error::{Error, ErrorKind};
 use crate::metric::Metric;
 use crate::name;
@@ -183,7 +183,10 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn sub_registry(&self, prefix: &str, labels: &[(&str, &str)]) -> Result<Arc<Registry>, Error> {
-        let sub = Arc::new(Registry::new());
+        let sub = Arc::new(Registry {
+            utf8: self.utf8,
+            ..Registry::new()
+        });
         self.include(Arc::clone(&sub), prefix, labels)?;
         Ok(sub)
     }
@@ -209,7 +212,7 @@ impl Registry {
                 .chain(&sub.const_labels)
                 .map(|(n, _)| n.as_str())
                 .collect();
-            check_const_labels(labels, &taken)
+            check_const_labels(labels, &taken, self.utf8)
         })
     }
 
@@ -240,4 +243,29 @@ impl Registry {
     pub fn exclude(&self, registry: &Registry) -> bool {
         self.remove_where(|e| matches!(e, Entry::Include(inc) if std::ptr::eq(inc.registry(), registry)))
     }
+}
+
+/// Checks constant label names: valid (legacy, or with `utf8` any that
+/// [`name::check_label_names_utf8`] takes), not reserved (`__`, `le`, the
+/// health families' labels), none repeated, none in `taken` (or, for
+/// names outside the legacy charset, escaped like one of them).
+pub(super) fn check_const_labels(labels: &[(&str, &str)], taken: &[&str], utf8: bool) -> Result<(), Error> {
+    let names: Vec<&str> = labels.iter().map(|(n, _)| *n).collect();
+    if utf8 {
+        name::check_label_names_utf8(&names, true)?;
+    } else {
+        name::check_label_names(&names, true)?;
+    }
+    // The registry's own health families label by these; a constant
+    // label of the same name would write it twice on their series.
+    if let Some(reserved) = names
+        .iter()
+        .find(|n| health::LABELS.iter().any(|h| name::same_label_name(h, n)))
+    {
+        return Err(Error::new(ErrorKind::ReservedLabelName, reserved));
+    }
+    if let Some(repeated) = names.iter().find(|n| taken.iter().any(|t| name::same_label_name(t, n))) {
+        return Err(Error::new(ErrorKind::DuplicateLabelName, repeated));
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::claim::Claim;
+use super::claim::{self, Claim};
 use super::collect::Collected;
 use super::{Entry, Registry, health};
 use crate::error::ErrorKind;
@@ -35,6 +35,11 @@ pub(super) struct Ctx<'r> {
     pub(super) prefix: Cow<'r, str>,
     pub(super) pairs: Cow<'r, [(String, String)]>,
     pub(super) escaped: Cow<'r, str>,
+    /// Whether a constant label name lies outside the legacy charset.
+    pub(super) utf8: bool,
+    /// Whether the registry of these sources takes UTF-8 names from its
+    /// collectors ([`Registry::with_utf8_names`]).
+    pub(super) allows_utf8: bool,
     /// Whether a constant label name repeats (two includes that add the
     /// same label at different depths): its families cannot be written.
     pub(super) repeats: bool,
@@ -45,6 +50,17 @@ impl Ctx<'_> {
         Scope {
             pairs: &self.pairs,
             escaped: &self.escaped,
+            utf8: self.utf8,
+        }
+    }
+
+    /// Whether a constant label of this context is written like `label`
+    /// for some scraper (the same name, or escaped alike).
+    pub(super) fn has_label(&self, label: &str, utf8: bool) -> bool {
+        if self.utf8 || utf8 {
+            self.pairs.iter().any(|(n, _)| crate::name::same_label_name(n, label))
+        } else {
+            self.pairs.iter().any(|(n, _)| n == label)
         }
     }
 }
@@ -110,6 +126,8 @@ impl Registry {
                 prefix: Cow::Borrowed(""),
                 pairs: Cow::Borrowed(&self.const_labels),
                 escaped: Cow::Borrowed(&self.const_escaped),
+                utf8: self.utf8 && utf8_pairs(&self.const_labels),
+                allows_utf8: self.utf8,
                 repeats: false,
             },
             nested: Vec::new(),
@@ -126,6 +144,11 @@ impl Registry {
         }
         tree
     }
+}
+
+/// Whether a label name of `pairs` lies outside the legacy charset.
+fn utf8_pairs(pairs: &[(String, String)]) -> bool {
+    pairs.iter().any(|(n, _)| !crate::name::is_legacy_label_name(n))
 }
 
 fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
@@ -148,14 +171,22 @@ fn walk(entries: Vec<Entry>, ctx: usize, tree: &mut Tree<'_>, depth: usize) {
         pairs.extend(sub.const_labels.iter().cloned());
         let escaped = text::render_labels(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         let prefix = format!("{}{}", parent.prefix, include.prefix);
-        let repeats = pairs
-            .iter()
-            .enumerate()
-            .any(|(i, (n, _))| pairs[..i].iter().any(|(m, _)| m == n));
+        let utf8 = utf8_pairs(&pairs);
+        let repeats = pairs.iter().enumerate().any(|(i, (n, _))| {
+            pairs[..i].iter().any(|(m, _)| {
+                if utf8 {
+                    crate::name::same_label_name(m, n)
+                } else {
+                    m == n
+                }
+            })
+        });
         tree.nested.push(Ctx {
             prefix: Cow::Owned(prefix),
             pairs: Cow::Owned(pairs),
             escaped: Cow::Owned(escaped),
+            utf8,
+            allows_utf8: sub.utf8,
             repeats,
         });
         let entries = sub.snapshot();
@@ -201,6 +232,19 @@ pub(super) struct Plan<'t> {
 /// for the registry's own health families.
 const RESERVED: usize = usize::MAX;
 
+/// Claimed names, each under a tag: 0 for the names as written (every
+/// family's), `1 + i` for those of families with UTF-8 names escaped by
+/// scheme `i` of [`crate::name::SCHEMES`]. A family's names in a scheme
+/// are looked up under tag 0 (legacy names are the same in every scheme;
+/// an escaped name is always legacy, so it never meets a UTF-8 name
+/// there) and under the scheme's tag.
+struct Claims {
+    names: HashMap<(u8, String), usize>,
+    /// Whether a family with UTF-8 names claimed escaped names (then every
+    /// later family looks its names up in each escaping too).
+    escaped: bool,
+}
+
 /// Groups the tree's families; `collected[i]` holds what source `i` wrote
 /// if it is a collector that ran.
 pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>>]) -> Plan<'t> {
@@ -209,11 +253,14 @@ pub(super) fn plan<'t>(tree: &'t Tree<'_>, collected: &'t [Option<Vec<Collected>
         rejections: Vec::new(),
     };
     let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut claims: HashMap<String, usize> = health::NAMES
-        .iter()
-        .flat_map(|n| Claim::of(n, Kind::Counter).built())
-        .map(|n| (n, RESERVED))
-        .collect();
+    let mut claims = Claims {
+        names: health::NAMES
+            .iter()
+            .flat_map(|n| Claim::of(n, Kind::Counter).built().collect::<Vec<_>>())
+            .map(|n| ((0, n), RESERVED))
+            .collect(),
+        escaped: false,
+    };
     for (source, (ctx, entry)) in tree.sources().enumerate() {
         let mut add = |from: Source<'t>, desc: FamilyDesc<'t>| {
             let member = Member { ctx, from, desc };
@@ -247,11 +294,11 @@ fn admit<'t>(
     tree: &Tree<'_>,
     groups: &mut Vec<Group<'t>>,
     by_name: &mut HashMap<String, usize>,
-    claims: &mut HashMap<String, usize>,
+    claims: &mut Claims,
     member: Member<'t>,
 ) -> Result<(), ErrorKind> {
     let ctx = tree.ctx(member.ctx);
-    if ctx.repeats || member.desc.labels.iter().any(|l| ctx.pairs.iter().any(|(n, _)| n == l)) {
+    if ctx.repeats || member.desc.labels.iter().any(|l| ctx.has_label(l, member.desc.utf8)) {
         return Err(ErrorKind::LabelClash);
     }
     let name = format!("{}{}", ctx.prefix, member.desc.name);
@@ -278,12 +325,36 @@ fn admit<'t>(
         return Err(clash(group.members.iter().any(|m| m.ctx == member.ctx)));
     }
     let claim = Claim::of(&name, member.desc.kind);
-    if let Some(&owner) = claim.built().find_map(|n| claims.get(&n)) {
+    let mut owner = claim.built().find_map(|n| claims.names.get(&(0, n)).copied());
+    // Families with UTF-8 names, or any legacy family once one exists,
+    // also look up their names in each escaping.
+    let escaped: Vec<(u8, Claim<'_>)> = if member.desc.utf8 || claims.escaped {
+        (1..)
+            .zip(crate::name::SCHEMES.iter().map(|&s| claim.escaped(s)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (tag, escaped) in &escaped {
+        owner = owner.or_else(|| {
+            escaped.built().find_map(|n| {
+                let found = claims.names.get(&(*tag, n.clone()));
+                found.or_else(|| claims.names.get(&(0, n))).copied()
+            })
+        });
+    }
+    if let Some(owner) = owner {
         let same_ctx = owner == RESERVED || groups[owner].members.iter().any(|m| m.ctx == member.ctx);
         return Err(clash(same_ctx));
     }
     let at = groups.len();
-    claims.extend(claim.built().map(|n| (n, at)));
+    claims.names.extend(claim.built().map(|n| ((0, n), at)));
+    if member.desc.utf8 {
+        for (tag, escaped) in &escaped {
+            claims.names.extend(escaped.built().map(|n| ((*tag, n), at)));
+            claims.escaped = true;
+        }
+    }
     by_name.insert(name.clone(), at);
     groups.push(Group {
         name,
@@ -344,23 +415,26 @@ pub(super) fn check_new(tree: &Tree<'_>, mark: usize) -> Result<(), (ErrorKind, 
                 && other.pairs.iter().map(|(n, _)| n).eq(ctx.pairs.iter().map(|(n, _)| n));
             (!same_shape || same_registry || other.pairs == ctx.pairs).then(|| clash(same_registry))
         } else {
-            Claim::of(&old.name, old.desc.kind)
-                .intersects(Claim::of(&new.name, new.desc.kind))
-                .then(|| clash(same_registry))
+            claim::clash(
+                (&old.name, old.desc.kind, old.desc.utf8),
+                (&new.name, new.desc.kind, new.desc.utf8),
+            )
+            .then(|| clash(same_registry))
         }
     };
     let new: Vec<Family<'_>> = families(mark..usize::MAX).collect();
     for (j, family) in new.iter().enumerate() {
         let refuse = |kind| Err((kind, family.name.to_string()));
         let ctx = tree.ctx(family.ctx);
-        if ctx.repeats || family.desc.labels.iter().any(|l| ctx.pairs.iter().any(|(n, _)| n == l)) {
+        if ctx.repeats || family.desc.labels.iter().any(|l| ctx.has_label(l, family.desc.utf8)) {
             return refuse(ErrorKind::LabelClash);
         }
-        let claim = Claim::of(&family.name, family.desc.kind);
-        if health::NAMES
-            .iter()
-            .any(|h| claim.intersects(Claim::of(h, Kind::Counter)))
-        {
+        if health::NAMES.iter().any(|h| {
+            claim::clash(
+                (&family.name, family.desc.kind, family.desc.utf8),
+                (h, Kind::Counter, false),
+            )
+        }) {
             return refuse(ErrorKind::DuplicateMetric);
         }
         if let Some(kind) = new[..j].iter().find_map(|old| refused(old, family)) {

@@ -319,7 +319,7 @@ impl ServeOptions {
     /// client.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")?;
     /// let mut reply = String::new();
     /// client.read_to_string(&mut reply)?;
-    /// assert!(reply.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+    /// assert!(reply.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8; escaping=underscores\r\n"));
     /// assert!(reply.contains("\napp_up 1\n"));
     /// server.stop();
     /// # Ok::<(), std::io::Error>(())

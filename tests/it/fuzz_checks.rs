@@ -32,10 +32,16 @@ mod included;
 mod input;
 #[path = "fuzz_names.rs"]
 mod names;
+#[path = "names_decode.rs"]
+pub(crate) mod names_decode;
+#[path = "fuzz_names_utf8.rs"]
+mod names_utf8;
 #[path = "fuzz_negotiate.rs"]
 mod negotiate;
 #[path = "fuzz_openmetrics.rs"]
 mod openmetrics;
+#[path = "oracle_utf8.rs"]
+pub(crate) mod oracle_utf8;
 #[path = "fuzz_protobuf.rs"]
 mod protobuf;
 

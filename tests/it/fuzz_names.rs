@@ -77,6 +77,7 @@ pub(crate) fn check_names(data: &[u8]) {
         let got = parse_or_panic(&registry.render());
         assert_eq!(got.families[0].samples[0].labels, [(name.clone(), "v".to_owned())]);
     }
+    super::names_utf8::check_names_utf8(&name);
 }
 
 /// The metric name grammar, `[a-zA-Z_:][a-zA-Z0-9_:]*`, matched naively.

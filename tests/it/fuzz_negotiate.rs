@@ -1,6 +1,6 @@
 //! The `negotiate` fuzz check; see `fuzz_checks.rs`.
 
-use bareprom::{ContentEncoding, Format, negotiate, negotiate_encoding};
+use bareprom::{ContentEncoding, Escaping, Format, negotiate, negotiate_encoding};
 
 const FORMATS: [Format; 5] = [
     Format::Text0_0_4,
@@ -52,6 +52,17 @@ pub(crate) fn check_negotiate(data: &[u8]) {
     // The chosen format's own content type always chooses it again.
     let again = negotiate(Some(chosen.format.content_type()), &offered);
     assert_eq!(again.format, chosen.format);
+    // So does the response's content type, escaping included; and an
+    // escaping other than the default comes only from a header that names
+    // one.
+    let response = negotiate(Some(chosen.content_type()), &offered);
+    assert_eq!(response, chosen, "{}", chosen.content_type());
+    if chosen.escaping != Escaping::Underscores {
+        assert!(
+            accept.to_ascii_lowercase().contains("escaping"),
+            "{chosen:?} from {accept:?}"
+        );
+    }
 
     let coding = negotiate_encoding(Some(accept_encoding));
     let lower = accept_encoding.to_ascii_lowercase();

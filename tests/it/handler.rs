@@ -1,6 +1,6 @@
 //! The framework-agnostic handler: statuses, headers and bodies.
 
-use bareprom::{CONTENT_TYPE, Counter, MetricsRequest, Registry};
+use bareprom::{Counter, MetricsRequest, Registry};
 
 fn registry() -> Registry {
     static SERVED: Counter = Counter::new("h_served_total", "Served.");
@@ -13,7 +13,10 @@ fn registry() -> Registry {
 fn get_and_head_on_the_metrics_path() {
     let r = registry();
     let get = r.handle(&MetricsRequest::new("GET", "/metrics"));
-    assert_eq!((get.status, get.content_type, get.allow), (200, CONTENT_TYPE, None));
+    assert_eq!(
+        (get.status, get.content_type, get.allow),
+        (200, crate::TEXT_SCRAPE, None)
+    );
     assert_eq!(get.body, r.render().into_bytes());
     let with_query = r.handle(&MetricsRequest::new("GET", "/metrics?name[]=x"));
     assert_eq!(with_query.status, 200);
@@ -87,7 +90,7 @@ fn accept_headers_without_openmetrics_get_the_text_format() {
         });
         assert_eq!(
             (response.status, response.content_type),
-            (200, bareprom::CONTENT_TYPE),
+            (200, crate::TEXT_SCRAPE),
             "{accept:?}"
         );
     }

@@ -199,7 +199,7 @@ fn scripted_requests_give_exact_counts_and_labels() {
     let get = client.send("GET", "/metrics");
     let head = client.send("HEAD", "/metrics");
     assert_eq!((get.status, head.status), (200, 200));
-    assert_eq!(head.header("content-type"), Some(bareprom::CONTENT_TYPE));
+    assert_eq!(head.header("content-type"), Some(crate::TEXT_SCRAPE));
     assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));
     let post = client.send("POST", "/metrics?x=1");
     assert_eq!((post.status, post.header("allow")), (405, Some("GET, HEAD")));
@@ -565,7 +565,7 @@ fn real_prometheus_scrapes_the_hyper_adapter_in_openmetrics() {
     let (head, body) = reply.split_once("\r\n\r\n").unwrap();
     assert!(
         head.to_ascii_lowercase()
-            .contains(&format!("content-type: {}", bareprom::OPENMETRICS_CONTENT_TYPE)),
+            .contains(&format!("content-type: {}", crate::OPENMETRICS_SCRAPE)),
         "{head}"
     );
     crate::oracle_om::parse(body).unwrap();

@@ -52,16 +52,32 @@ mod serve_load;
 mod skips;
 #[cfg(feature = "tower")]
 mod tower_adapter;
+mod utf8;
+mod utf8_claims;
+mod utf8_parsers;
+mod utf8_scrapers;
 mod victoria;
 mod web;
 
 use bareprom::Registry;
+pub(crate) use fuzz_checks::{names_decode, oracle_utf8};
 
 // The heap counts of the ports' runtime block (`tests/it/ports.rs`) are
 // real only with a counting allocator installed; it forwards every call to
 // the system allocator and adds two relaxed atomic updates.
 #[global_allocator]
 static ALLOC: bareprom::CountingAlloc = bareprom::CountingAlloc::new(std::alloc::System);
+
+/// The `Content-Type` the handler answers a scrape in the text format
+/// 0.0.4 with, when the scraper asks for no escaping (as `client_golang`,
+/// the escaping is always named).
+pub const TEXT_SCRAPE: &str = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
+
+/// The same for `OpenMetrics` 1.0.0.
+pub const OPENMETRICS_SCRAPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
+
+/// The same for protobuf.
+pub const PROTOBUF_SCRAPE: &str = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores";
 
 /// Asserts a registry's whole exposition, and that the strict oracle
 /// accepts it.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bareprom::{Format, NativeHistogram, NativeHistogramVec, Registry, ServeOptions};
+use bareprom::{NativeHistogram, NativeHistogramVec, Registry, ServeOptions};
 
 use crate::prometheus::{get, log_tail, start_prometheus_with};
 use crate::protobuf_decode::{PbHistogram, decode};
@@ -187,7 +187,7 @@ fn real_prometheus_stores_and_queries_our_native_histogram() {
     let server = ServeOptions::new()
         .serve("127.0.0.1:0", move |request| {
             let response = for_server.handle(request);
-            if response.content_type == Format::ProtobufDelimited.content_type() {
+            if response.content_type == crate::PROTOBUF_SCRAPE {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
             response

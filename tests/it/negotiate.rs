@@ -203,6 +203,36 @@ fn accept_table() {
         (Some("text/plain;escaping=values"), TEXT, Text0_0_4, Escaping::Values),
         (Some("text/plain;escaping=unknown"), TEXT, Text0_0_4, Underscores),
         (Some("text/plain;escaping=Allow-UTF-8"), TEXT, Text0_0_4, Underscores),
+        // The escaping of the range that chose the format, and no other:
+        // a refused (`q=0`) or unchosen range's does not count.
+        (
+            Some("text/plain;version=1.0.0;escaping=allow-utf-8;q=0,text/plain;version=0.0.4;q=0.3"),
+            &[Text0_0_4, Text1_0_0],
+            Text0_0_4,
+            Underscores,
+        ),
+        (
+            Some("application/openmetrics-text;escaping=values;q=0.9,text/plain;escaping=dots;q=0.8"),
+            TEXT,
+            Text0_0_4,
+            Escaping::Dots,
+        ),
+        (
+            Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8",
+            ),
+            ALL,
+            ProtobufDelimited,
+            AllowUtf8,
+        ),
+        // An empty or unquoted-bad escaping makes the element malformed.
+        (
+            Some("text/plain;version=1.0.0;escaping=,text/plain;version=0.0.4;q=0.5"),
+            &[Text0_0_4, Text1_0_0],
+            Text0_0_4,
+            Underscores,
+        ),
+        (Some("text/plain;escaping=\"allow-utf-8"), TEXT, Text0_0_4, Underscores),
         // Malformed elements are skipped, the rest still counts.
         (Some("garbage"), TEXT_OM, Text0_0_4, Underscores),
         (Some(";;;,,,==\"\\"), TEXT_OM, Text0_0_4, Underscores),
@@ -306,4 +336,35 @@ fn content_types_are_complete() {
         assert!(content_type.is_ascii() && !content_type.contains(['\r', '\n']));
     }
     assert_eq!(Format::Text0_0_4.content_type(), bareprom::CONTENT_TYPE);
+}
+
+#[test]
+fn response_content_types_name_the_escaping_and_choose_it_again() {
+    use bareprom::Negotiated;
+    let escapings = [
+        Escaping::AllowUtf8,
+        Escaping::Underscores,
+        Escaping::Dots,
+        Escaping::Values,
+    ];
+    for &format in ALL {
+        for escaping in escapings {
+            let chosen = Negotiated { format, escaping };
+            let content_type = chosen.content_type();
+            assert_eq!(
+                content_type,
+                format!("{}; escaping={}", format.content_type(), escaping.as_str())
+            );
+            assert_eq!(negotiate(Some(content_type), ALL), chosen, "{content_type}");
+        }
+    }
+    let prometheus_3 = negotiate(Some(PROMETHEUS_3), &[Format::Text0_0_4, Format::OpenMetrics1_0_0]);
+    assert_eq!(
+        prometheus_3.content_type(),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+    );
+    assert_eq!(
+        negotiate(None, TEXT).content_type(),
+        "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
+    );
 }

@@ -391,34 +391,26 @@ fn the_handler_negotiates_openmetrics_as_scrapers_ask() {
     let prometheus_2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     let prometheus_3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
     for (accept, content_type, eof) in [
-        (
-            Some(prometheus_2),
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            true,
-        ),
+        (Some(prometheus_2), crate::OPENMETRICS_SCRAPE, true),
         (
             Some(prometheus_3),
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
             true,
         ),
         (
             Some("application/openmetrics-text;version=0.0.1"),
-            "application/openmetrics-text; version=0.0.1; charset=utf-8",
+            "application/openmetrics-text; version=0.0.1; charset=utf-8; escaping=underscores",
             true,
         ),
-        (
-            Some("application/openmetrics-text"),
-            bareprom::OPENMETRICS_CONTENT_TYPE,
-            true,
-        ),
-        (None, bareprom::CONTENT_TYPE, false),
-        (Some("*/*"), bareprom::CONTENT_TYPE, false),
+        (Some("application/openmetrics-text"), crate::OPENMETRICS_SCRAPE, true),
+        (None, crate::TEXT_SCRAPE, false),
+        (Some("*/*"), crate::TEXT_SCRAPE, false),
         (
             Some("text/html,application/xhtml+xml,*/*;q=0.8"),
-            bareprom::CONTENT_TYPE,
+            crate::TEXT_SCRAPE,
             false,
         ),
-        (Some("application/openmetrics-text;q=0"), bareprom::CONTENT_TYPE, false),
+        (Some("application/openmetrics-text;q=0"), crate::TEXT_SCRAPE, false),
     ] {
         let request = MetricsRequest {
             accept,

@@ -190,7 +190,7 @@ fn real_prometheus_scrapes_gzip_and_stores_the_same_values() {
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+            if response.content_type == crate::OPENMETRICS_SCRAPE {
                 om_counter.fetch_add(1, Ordering::Relaxed);
             }
             if let Ok(mut seen) = accepts_seen.lock() {

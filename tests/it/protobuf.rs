@@ -3,7 +3,7 @@
 //! test-only decoder (`protobuf_decode.rs`), and its negotiation by the
 //! handler.
 
-use bareprom::{Counter, CounterVec, Format, Gauge, Histogram, MetricsRequest, Registry};
+use bareprom::{Counter, CounterVec, Gauge, Histogram, MetricsRequest, Registry};
 
 use crate::protobuf_decode::{PbHistogram, decode};
 
@@ -168,7 +168,7 @@ fn handler_serves_protobuf_to_a_scraper_that_asks_for_it_first() {
         ..MetricsRequest::new("GET", "/metrics")
     };
     let response = registry.handle(&request);
-    assert_eq!(response.content_type, Format::ProtobufDelimited.content_type());
+    assert_eq!(response.content_type, crate::PROTOBUF_SCRAPE);
     assert_eq!(response.body, protobuf(&registry));
     // Without protobuf first, or with wildcards only, text.
     for accept in [
@@ -181,7 +181,7 @@ fn handler_serves_protobuf_to_a_scraper_that_asks_for_it_first() {
             ..MetricsRequest::new("GET", "/metrics")
         };
         let response = registry.handle(&request);
-        assert_eq!(response.content_type, bareprom::CONTENT_TYPE, "{accept:?}");
+        assert_eq!(response.content_type, crate::TEXT_SCRAPE, "{accept:?}");
         assert_eq!(response.body, registry.render().into_bytes());
     }
 }

@@ -43,7 +43,7 @@ fn the_tiny_http_snippet_answers_head_with_the_get_length_and_405_with_allow() {
     let get = fetch(addr, "GET", "/metrics");
     assert_eq!(get.status, 200);
     assert!(get.text().contains("readme_tiny_http_up 0\n"), "{}", get.text());
-    assert_eq!(get.header("content-type"), Some(bareprom::CONTENT_TYPE));
+    assert_eq!(get.header("content-type"), Some(crate::TEXT_SCRAPE));
     let head = fetch(addr, "HEAD", "/metrics");
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));

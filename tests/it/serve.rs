@@ -599,7 +599,7 @@ fn gzip_is_sent_when_accept_encoding_allows_it() {
     let reply = fetch(addr, &get("/metrics", "Accept-Encoding: gzip"));
     assert_eq!(reply.with("Content-Encoding"), (200, Some("gzip")));
     assert_eq!(reply.header("Vary"), Some("Accept-Encoding"));
-    assert_eq!(reply.header("Content-Type"), Some(TEXT));
+    assert_eq!(reply.header("Content-Type"), Some(crate::TEXT_SCRAPE));
     let body = crate::inflate::gunzip(&reply.body).expect("a gzip body");
     assert_eq!(String::from_utf8(body).expect("UTF-8"), text);
 

@@ -16,10 +16,10 @@ use crate::prometheus::{free_port, get};
 
 /// A VictoriaMetrics process we started; killed by its pid (our child) and
 /// its directory removed on drop.
-struct Victoria {
+pub(crate) struct Victoria {
     child: Child,
-    port: u16,
-    dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Victoria {
@@ -30,7 +30,7 @@ impl Drop for Victoria {
     }
 }
 
-fn start_victoria(target: std::net::SocketAddr) -> Option<Victoria> {
+pub(crate) fn start_victoria(target: std::net::SocketAddr) -> Option<Victoria> {
     let dir = std::env::temp_dir().join(format!("bareprom-vm-{}-{}", std::process::id(), target.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("scrape.yml");
@@ -111,7 +111,7 @@ fn scrape_and_compare(force_openmetrics: bool) {
             if response.content_encoding == Some("gzip") {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            if response.content_type == bareprom::OPENMETRICS_CONTENT_TYPE {
+            if response.content_type == crate::OPENMETRICS_SCRAPE {
                 om_counter.fetch_add(1, Ordering::Relaxed);
             }
             if let Ok(mut seen) = accepts_seen.lock() {

@@ -213,7 +213,7 @@ pub(crate) fn promtool(text: &str) -> Option<String> {
 pub(crate) fn scrape(addr: SocketAddr) -> crate::oracle::Exposition {
     let reply = fetch(addr, "GET", "/metrics");
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type"), Some(bareprom::CONTENT_TYPE));
+    assert_eq!(reply.header("content-type"), Some(crate::TEXT_SCRAPE));
     let text = reply.text();
     let exposition = crate::parse(&text);
     if let Some(findings) = promtool(&text) {
