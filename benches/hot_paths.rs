@@ -9,8 +9,13 @@
 //! way (the `System` allocator, a `memcpy` of the same bytes, a contended
 //! bare atomic).
 //!
-//! Run with `cargo bench --bench hot_paths`; the whole run takes well under
-//! a minute. Set `BENCH_ROUNDS` to change the number of rounds, and
+//! The rows after the allocator's (`support/realistic.rs`) run on the
+//! label sets of `support/data.rs`, the seeded generator bench-compare
+//! shares: route patterns of 4-64 bytes, families of 10 to 100 000 series,
+//! encode at 1 000 to 1 000 000 series.
+//!
+//! Run with `cargo bench --bench hot_paths`; the whole run takes under a
+//! minute here (20-35 s, building the 1M-series registry included). Set `BENCH_ROUNDS` to change the number of rounds, and
 //! `BENCH_FILTER` to a piece of a row's name to time only matching rows
 //! (for a profiler, say).
 
@@ -26,8 +31,12 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+#[path = "support/data.rs"]
+mod data;
 #[path = "support/encode_jobs.rs"]
 mod encode_jobs;
+#[path = "support/realistic.rs"]
+mod realistic;
 #[path = "support/service.rs"]
 mod service;
 #[path = "support/timing.rs"]
@@ -356,6 +365,8 @@ fn main() {
             child.observe(v);
         }
     });
+    // Issue 19's rows: realistic label values, large families, 1M series.
+    let scale = realistic::Inputs::new();
 
     // Allocations one encode makes (into a reused buffer).
     let mut buf = Vec::with_capacity(combined_bytes * 2);
@@ -622,6 +633,7 @@ fn main() {
         .derive(overlap_note(&alloc_overlaps, &system_overlaps)),
     ];
 
+    rows.extend(scale.rows());
     if let Ok(filter) = std::env::var("BENCH_FILTER") {
         rows.retain(|row| row.name.contains(&filter));
     }
@@ -677,6 +689,7 @@ fn main() {
     println!(
         "| heap per labelled series, `NativeHistogramVec<1>`, one value / values over 3 decades | — | — | — | — | {native_heap:.1} / {wide_heap:.1} B/series | — | — |"
     );
+    realistic::summary(&rows, &scale);
     println!();
     println!(
         "allocations per `Registry::encode` into a reused buffer: {allocs_combined} (10k counters + 100 histograms), {allocs_service} (realistic service)"

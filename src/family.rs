@@ -385,14 +385,16 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// The series for these label values, created on first use.
     ///
     /// Takes the read lock only, unless the label set is new; a label set
-    /// this thread looked up recently (up to four values of up to 16
-    /// bytes each) is found in a per-thread cache without the lock,
-    /// compared in full. The returned handle is owned (no lock is held by
-    /// it): keep it to bump the series without any lookup.
+    /// this thread looked up recently (up to four values, of any length up
+    /// to 192 bytes past the first 16 of each in all) is found in a
+    /// per-thread cache without the lock, compared in full. The returned handle is owned
+    /// (no lock is held by it): keep it to bump the series without any
+    /// lookup.
     ///
-    /// Allocates when the label set is new, and once per thread and series
-    /// type for the cache (about 14 KiB); each cache entry keeps its
-    /// series' page of cells allocated until it is replaced.
+    /// Allocates when the label set is new, and per thread and series type
+    /// for the cache (about 17 KiB of entries on first use, and a buffer of
+    /// up to 192 bytes per entry for long values); each cache entry keeps
+    /// its series' page of cells allocated until it is replaced.
     ///
     /// # Examples
     ///
@@ -404,8 +406,8 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// assert_eq!(ok.get(), 2);
     /// ```
     pub fn with(&self, values: [&str; N]) -> Child<C> {
-        let key = Key::new(&values);
-        let admit = match cache::get(self.epoch.load(Acquire), &key) {
+        let mut key = Key::new(&values);
+        let admit = match cache::get(self.epoch.load(Acquire), &mut key) {
             Ok(child) => return child,
             Err(admit) => admit,
         };

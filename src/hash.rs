@@ -27,37 +27,50 @@ pub(crate) fn hash_values(values: &[&str]) -> u64 {
     let mut h = K0 ^ seed();
     for v in values {
         let bytes = v.as_bytes();
-        let n = bytes.len();
-        let words = if n <= 16 {
+        let words = if bytes.len() <= 16 {
             words_up_to_16(bytes)
         } else {
-            // Longer values: all 16-byte chunks but the last, then the last
-            // 16 bytes (overlapping the chunk before, as wyhash does).
-            let mut rest = bytes;
-            while rest.len() > 16 {
-                h = folded_multiply(read_u64(rest) ^ K1, read_u64(&rest[8..]) ^ h);
-                rest = &rest[16..];
-            }
-            (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
+            long_words(&mut h, bytes)
         };
-        h = fold_value(h, words, n);
+        h = fold_value(h, words, bytes.len());
     }
     folded_multiply(h ^ K2, K0)
 }
 
-/// [`hash_values`] of values of at most 16 bytes each, from their lengths
-/// and [`words_up_to_16`], already at hand.
+/// [`hash_values`], with each value's [`words_up_to_16`] of its first 16
+/// bytes already at hand (the lookup cache computes them): the same hash,
+/// without reading a short value twice.
 #[inline]
-pub(crate) fn hash_short_values<'v>(values: impl Iterator<Item = (usize, &'v (u64, u64))>) -> u64 {
+pub(crate) fn hash_with_heads(values: &[&str], heads: &[(u64, u64)]) -> u64 {
     #[cfg(test)]
     if collide::on() {
         return collide::HASH;
     }
     let mut h = K0 ^ seed();
-    for (n, words) in values {
-        h = fold_value(h, *words, n);
+    for (v, head) in values.iter().zip(heads) {
+        let bytes = v.as_bytes();
+        let words = if bytes.len() <= 16 {
+            *head
+        } else {
+            long_words(&mut h, bytes)
+        };
+        h = fold_value(h, words, bytes.len());
     }
     folded_multiply(h ^ K2, K0)
+}
+
+/// A value of more than 16 bytes: all 16-byte chunks but the last into the
+/// running hash, then the last 16 bytes (overlapping the chunk before, as
+/// wyhash does) as the two words to fold with the length.
+#[inline]
+fn long_words(h: &mut u64, bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    let mut rest = bytes;
+    while rest.len() > 16 {
+        *h = folded_multiply(read_u64(rest) ^ K1, read_u64(&rest[8..]) ^ *h);
+        rest = &rest[16..];
+    }
+    (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
 }
 
 const K0: u64 = 0x243f_6a88_85a3_08d3;

@@ -15,6 +15,8 @@ pub struct Lookups {
     /// Also the metric name, for `prometheus` and `metrics`.
     name: &'static str,
     sets: Vec<[&'static str; 3]>,
+    /// Indexes into `sets`, in the order a row looks them up (cycled).
+    order: Vec<usize>,
     ours: CounterVec<3>,
     prom: prometheus::IntCounterVec,
     client: ClientFamily,
@@ -22,11 +24,26 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    /// Every library's family named `name`, with a series for each of `sets`.
+    /// Every library's family named `name`, with a series for each of
+    /// `sets`, looked up in turn.
     pub fn new(name: &'static str, sets: Vec<[&'static str; 3]>, recorder: &PrometheusRecorder) -> Self {
+        let order = (0..sets.len()).collect();
+        Self::in_order(name, sets, order, recorder)
+    }
+
+    /// As [`Lookups::new`], looked up in `order` (indexes into `sets`).
+    pub fn in_order(
+        name: &'static str,
+        sets: Vec<[&'static str; 3]>,
+        order: Vec<usize>,
+        recorder: &PrometheusRecorder,
+    ) -> Self {
         let lookups = Lookups {
             name,
-            ours: CounterVec::try_new(name, "L.", ["method", "route", "status"]).expect("valid"),
+            order,
+            ours: CounterVec::try_new(name, "L.", ["method", "route", "status"])
+                .expect("valid")
+                .with_series_limit(usize::MAX),
             prom: prom::vec(name),
             client: ClientFamily::default(),
             measured: meas::vec(),
@@ -50,29 +67,30 @@ impl Lookups {
 
     /// The row: each library looks up and increments the sets in turn.
     pub fn row<'a>(&'a self, title: &'static str, recorder: &'a PrometheusRecorder) -> Row<'a> {
-        let (sets, name) = (&self.sets, self.name);
-        let next = move |i: usize| if i == sets.len() - 1 { 0 } else { i + 1 };
+        let (order, name) = (&self.order, self.name);
+        let sets = move |i: usize| self.sets[order[i]];
+        let next = move |i: usize| if i == order.len() - 1 { 0 } else { i + 1 };
         Row::new(
             title,
             [
                 Some(Box::new(move |n| {
                     let mut i = 0;
                     for _ in 0..n {
-                        self.ours.with(black_box(sets[i])).inc();
+                        self.ours.with(black_box(sets(i))).inc();
                         i = next(i);
                     }
                 })),
                 Some(Box::new(move |n| {
                     let mut i = 0;
                     for _ in 0..n {
-                        self.prom.with_label_values(&black_box(sets[i])).inc();
+                        self.prom.with_label_values(&black_box(sets(i))).inc();
                         i = next(i);
                     }
                 })),
                 Some(Box::new(move |n| {
                     let mut i = 0;
                     for _ in 0..n {
-                        let [method, route, status] = black_box(sets[i]);
+                        let [method, route, status] = black_box(sets(i));
                         self.client
                             .get_or_create(&client::Lookup { method, route, status })
                             .inc();
@@ -83,7 +101,7 @@ impl Lookups {
                     metrics::with_local_recorder(recorder, || {
                         let mut i = 0;
                         for _ in 0..n {
-                            let [method, route, status] = black_box(sets[i]);
+                            let [method, route, status] = black_box(sets(i));
                             metrics::counter!(name, "method" => method, "route" => route, "status" => status)
                                 .increment(1);
                             i = next(i);
@@ -93,7 +111,7 @@ impl Lookups {
                 Some(Box::new(move |n| {
                     let mut i = 0;
                     for _ in 0..n {
-                        self.measured.inc(meas::request(black_box(sets[i])));
+                        self.measured.inc(meas::request(black_box(sets(i))));
                         i = next(i);
                     }
                 })),

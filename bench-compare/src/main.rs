@@ -2,8 +2,18 @@
 //! libraries interleaved inside every round; the table shows medians.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-bench-compare cargo run --release
-//! --manifest-path bench-compare/Cargo.toml` (`BENCH_ROUNDS=n` to change the
-//! number of rounds; `BENCH_ONLY=gzip` for the gzip table alone).
+//! --manifest-path bench-compare/Cargo.toml --bin bench-compare`
+//! (`BENCH_ROUNDS=n` to change the number of rounds; `BENCH_ONLY=gzip` for
+//! the gzip table alone).
+//!
+//! The rows after the host's bare `fetch_add` are issue 19's, on the label
+//! sets of `benches/support/data.rs` (one seeded generator, shared with
+//! `benches/hot_paths.rs`): lookups over route patterns of 4-64 bytes, 50
+//! and 2 000 sets; random lookups in families of 10 000 and 100 000 series
+//! (indexes drawn before timing); a held 3-label histogram child; heap per
+//! series for 10 000 repeated and 10 000 all-distinct label sets. The last
+//! column is the median over rounds of bareprom's time over
+//! prometheus-client's in the same round.
 //!
 //! After the table, `bareprom::gzip` is timed against `flate2` (default
 //! backend, default and fastest levels) on bareprom's 10k-series exposition;
@@ -77,6 +87,8 @@ use std::alloc::System;
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "../../benches/support/data.rs"]
+mod data;
 #[path = "../../benches/support/timing.rs"]
 mod timing;
 
@@ -105,6 +117,15 @@ impl<'a> Row<'a> {
     fn new(name: &'static str, jobs: [Option<Job<'a>>; 5]) -> Self {
         let jobs = jobs.into_iter().map(|job| job.map(|job| Timed::new("", job))).collect();
         Row { name, jobs }
+    }
+
+    /// Median over rounds of bareprom's time over prometheus-client's in
+    /// the same round: steadier than the ratio of the medians on a shared
+    /// machine whose speed changes from one second to the next.
+    fn versus_client(&self) -> Option<f64> {
+        let (ours, client) = (self.jobs.first()?.as_ref()?, self.jobs.get(2)?.as_ref()?);
+        let ratios: Vec<f64> = ours.samples.iter().zip(&client.samples).map(|(a, b)| a / b).collect();
+        Some(median(&ratios))
     }
 
     fn medians(&self) -> Vec<Option<f64>> {
@@ -173,6 +194,11 @@ mod meas;
 mod lookups;
 
 // ---------------------------------------------------------------------------
+// Issue 19: realistic label values, large families, held histogram child.
+
+mod realistic;
+
+// ---------------------------------------------------------------------------
 // gzip: bareprom::gzip against flate2
 
 mod gzip;
@@ -219,6 +245,10 @@ fn main() {
         met::heap(&heap_routes),
         meas::heap(&heap_routes),
     ];
+    let real_heaps: Vec<(&str, [f64; 5])> = realistic::heap_sets()
+        .iter()
+        .map(|(name, sets)| (*name, realistic::heap(sets, met::recorder())))
+        .collect();
 
     // Counter inc.
     let p_counter = prom::counter();
@@ -247,6 +277,8 @@ fn main() {
     // Lookups: every label set exists before timing.
     let few = lookups::Lookups::new("lookup_total", sets.clone(), &m_recorder);
     let many = lookups::Lookups::new("many_total", many_label_sets(), &m_recorder);
+    let real = realistic::Inputs::new(&m_recorder);
+    let held_histograms = realistic::HeldHistograms::new(&m_recorder, observations());
 
     // Histograms.
     let p_hist = prom::histogram();
@@ -482,6 +514,25 @@ fn main() {
         ),
     ];
 
+    // The host's own speed, for scaling every figure to another machine.
+    static BARE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    rows.push(Row::new(
+        "bare `AtomicU64::fetch_add(1, Relaxed)` (host reference)",
+        [
+            Some(Box::new(|n| {
+                let bare = black_box(&BARE);
+                for _ in 0..n {
+                    bare.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })),
+            None,
+            None,
+            None,
+            None,
+        ],
+    ));
+    rows.extend(real.rows(&m_recorder));
+    rows.push(held_histograms.row(&m_recorder));
     run_rounds(&mut rows, rounds, |row| &mut row.jobs);
 
     println!(
@@ -490,8 +541,11 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from)
     );
     println!();
-    println!("| workload | {} |", LIBS.join(" | "));
-    println!("|---|{}", "---:|".repeat(LIBS.len()));
+    println!(
+        "| workload | {} | bareprom ÷ prometheus-client (median of per-round ratios) |",
+        LIBS.join(" | ")
+    );
+    println!("|---|{}---:|", "---:|".repeat(LIBS.len()));
     for row in &rows {
         let medians = row.medians();
         let best = medians.iter().flatten().copied().fold(f64::INFINITY, f64::min);
@@ -505,7 +559,10 @@ fn main() {
             })
             .collect();
         let unit = if encode { "" } else { ", ns/op" };
-        println!("| {}{unit} | {} |", row.name, cells.join(" | "));
+        let versus = row
+            .versus_client()
+            .map_or_else(|| "—".to_owned(), |r| format!("{r:.2}×"));
+        println!("| {}{unit} | {} | {versus} |", row.name, cells.join(" | "));
         if encode {
             let rates: Vec<f64> = medians
                 .iter()
@@ -518,12 +575,21 @@ fn main() {
                 .zip(sizes)
                 .map(|(r, bytes)| format!("{r:.0} MB/s of {} KB ({:.2}×)", bytes / 1000, top / r))
                 .collect();
-            println!("| encode 10k series, throughput | {} |", cells.join(" | "));
+            println!("| encode 10k series, throughput | {} | — |", cells.join(" | "));
         }
     }
     let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
     let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
-    println!("| heap per labelled series (10k, 3 labels) | {} |", cells.join(" | "));
+    println!(
+        "| heap per labelled series (10k, 3 labels) | {} | {:.2}× |",
+        cells.join(" | "),
+        heap[0] / heap[2]
+    );
+    for (name, heap) in &real_heaps {
+        let least = heap.iter().copied().fold(f64::INFINITY, f64::min);
+        let cells: Vec<String> = heap.iter().map(|b| format!("{b:.1} B ({:.2}×)", b / least)).collect();
+        println!("| {name} | {} | {:.2}× |", cells.join(" | "), heap[0] / heap[2]);
+    }
     gzip::compare(o_reg.render().as_bytes(), rounds);
     println!();
     println!("total run time: {:.1} s", started.elapsed().as_secs_f64());

@@ -1,19 +1,27 @@
 //! A per-thread cache of recent label lookups, in front of the family
 //! table's read lock.
 //!
-//! Why: a lookup that goes to the table hashes the values, takes the read
-//! lock (two atomic read-modify-writes on a line every thread shares),
-//! probes the index and compares the stored values; most programs look up
-//! the same few label sets over and over. A hit here compares the values
-//! with an entry of this thread and clones the handle; it touches nothing
-//! shared but the family's epoch and the page's reference count, and
-//! computes no hash. Measured: 3-label lookup + inc 34 → 20 ns
-//! (bench-compare, see the README).
+//! Why: a lookup that goes to the table takes the read lock (two atomic
+//! read-modify-writes on a line every thread shares), probes the index and
+//! compares the stored values in the page text, a few dependent loads in a
+//! large family; most programs look up the same few label sets over and
+//! over. A hit here compares the values with an entry of this thread and
+//! clones the handle; it touches nothing shared but the family's epoch and
+//! the page's reference count, and computes no hash: the set is picked by
+//! a cheap mix of each value's length and first and last 16 bytes.
 //!
-//! Exact, never by hash alone: an entry holds the looked-up values
-//! themselves, each of at most 16 bytes as its length and the two
-//! overlapping words that cover it ([`words_up_to_16`]); label sets with a
-//! longer value, or more than [`MAX_VALUES`] values, are not cached.
+//! Exact, never by mix alone: an entry holds the looked-up values
+//! themselves, each as its length, the two overlapping words that cover
+//! its first 16 bytes ([`words_up_to_16`], computed once for the mix and
+//! the comparison) and, for a longer value, its remaining bytes in one
+//! buffer per entry (up to [`MAX_TAIL`] in all, so route patterns of any
+//! usual length are cached); a hit compares all of it. The mix only picks
+//! the set and skips entries that cannot match (the test-only `collide`
+//! switch makes every mix one value, and the cache must still tell label
+//! sets apart). Label sets with more than [`MAX_VALUES`] values or longer
+//! tails go to the table. Until issue 19 entries took values of at most 16
+//! bytes only, which left out most routes (`/api/v1/resource0` is 17
+//! bytes).
 //!
 //! Invalidation: every family has an epoch, a number no other family has
 //! had (0, never cached, until its first cached lookup). Removing a series
@@ -24,10 +32,13 @@
 //! cells handles hold.
 //!
 //! Cost: per thread and cell type that looks labels up, one allocation of
-//! [`SETS`] x [`WAYS`] entries (about 14 KiB) on its first cached lookup;
-//! none after. One lookup in [`ADMIT`] that misses fills an entry; when a
-//! thread's lookups mostly miss, the family whose lookup ended that window
-//! skips the cache for a while (see [`SKIP`]; measured, a thread cycling
+//! [`SETS`] x [`WAYS`] entries of 128 bytes and their mixes (about 17 KiB)
+//! on its first cached lookup, and per entry a buffer of value tails,
+//! grown when a longer label set replaces a shorter one (at most
+//! [`MAX_TAIL`] bytes each). One lookup in [`ADMIT`] that misses fills an
+//! entry; when a thread's lookups mostly miss, the family whose lookup
+//! ended that window skips the cache for a while (see [`SKIP`]; measured
+//! before issue 19, with short values only, a thread cycling
 //! through 2000 label sets, more than fit, pays 1.15-1.18x the lookup of a
 //! build without the cache, 1.38x without the skipping), while other
 //! families keep theirs. Each entry holds its page's cells, so a removed
@@ -42,7 +53,7 @@ use std::thread::LocalKey;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::hash::{hash_short_values, hash_values, words_up_to_16};
+use crate::hash::{hash_values, hash_with_heads, read_u64, words_up_to_16};
 use crate::histogram::HistogramCell;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
@@ -53,6 +64,10 @@ const SETS: usize = 32;
 const WAYS: usize = 4;
 /// Most label values a cached lookup has.
 const MAX_VALUES: usize = 4;
+/// Most bytes past the first 16 of each value that an entry stores: three
+/// values of 80 bytes fit; a longer label set goes to the table, so that a
+/// thread's cache holds at most [`SETS`] x [`WAYS`] x this in value tails.
+const MAX_TAIL: usize = 192;
 /// One in this many lookups that miss is cached: a label set looked up
 /// often gets in after a few misses, while a program cycling through more
 /// label sets than the cache holds pays for filling it only on every
@@ -157,8 +172,13 @@ cached!(
 /// A cached lookup: the family's epoch, the values, and the series found.
 pub(crate) struct Entry<C> {
     epoch: u64,
-    lens: [u8; MAX_VALUES],
-    words: [(u64, u64); MAX_VALUES],
+    lens: [u16; MAX_VALUES],
+    /// Each value's first 16 bytes as [`words_up_to_16`].
+    heads: [(u64, u64); MAX_VALUES],
+    /// The bytes past the first 16 of each longer value, in order; the
+    /// buffer is kept when the entry is replaced, so it grows to the
+    /// longest label set the entry held and no more than [`MAX_TAIL`].
+    tails: Vec<u8>,
     cells: Option<Arc<[C]>>,
     slot: usize,
 }
@@ -167,7 +187,8 @@ impl<C> Entry<C> {
     const EMPTY: Self = Entry {
         epoch: 0,
         lens: [0; MAX_VALUES],
-        words: [(0, 0); MAX_VALUES],
+        heads: [(0, 0); MAX_VALUES],
+        tails: Vec::new(),
         cells: None,
         slot: 0,
     };
@@ -176,41 +197,74 @@ impl<C> Entry<C> {
 /// Label values being looked up, as the cache compares them.
 pub(super) struct Key<'a, const N: usize> {
     values: &'a [&'a str; N],
-    /// Each value as [`words_up_to_16`]; all zero unless `short`.
-    words: [(u64, u64); N],
-    /// Every value has at most 16 bytes, so `words` hold them exactly.
-    short: bool,
-    /// Picks the cache set, and tells most entries apart before their
-    /// words are compared.
+    /// Each value's first 16 bytes as [`words_up_to_16`].
+    heads: [(u64, u64); N],
+    /// Bytes past the first 16 of each value, in all; the label set is
+    /// cached only if at most [`MAX_TAIL`] and `N <= MAX_VALUES`.
+    tail: usize,
+    /// A cheap mix of each value's length, first 16 and last 16 bytes:
+    /// picks the cache set and tells most entries apart before their
+    /// values are compared. Not the table's hash (a multiply per 16 bytes,
+    /// only needed on a miss); values that differ only in the middle of a
+    /// value of more than 32 bytes share a mix, and the comparison tells
+    /// them apart.
     mix: u64,
+    /// Whether `heads`, `tail` and `mix` are computed: not for a lookup
+    /// whose family skips the cache (see [`SKIP`]), which would not use them.
+    mixed: bool,
 }
 
 impl<'a, const N: usize> Key<'a, N> {
     #[inline]
     pub(super) fn new(values: &'a [&'a str; N]) -> Self {
-        let mut words = [(0, 0); N];
-        let short = values.iter().all(|v| v.len() <= 16);
-        let mut mix = 0u64;
-        if short {
-            for (value, word) in values.iter().zip(&mut words) {
-                *word = words_up_to_16(value.as_bytes());
-                // Not a hash anyone relies on: a poor mix only costs misses.
-                mix = (mix ^ word.0 ^ word.1.rotate_left(29) ^ value.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            }
-        }
         Key {
             values,
-            words,
-            short,
-            mix,
+            heads: [(0, 0); N],
+            tail: 0,
+            mix: 0,
+            mixed: false,
         }
     }
 
-    /// The table's hash of the values ([`hash_values`]).
+    /// Computes the heads, the tail length and the mix.
+    #[inline]
+    pub(super) fn mix_in(&mut self) {
+        let (mut mix, mut tail) = (0u64, 0);
+        for (value, head) in self.values.iter().zip(&mut self.heads) {
+            let bytes = value.as_bytes();
+            let n = bytes.len();
+            let last = if n <= 16 {
+                *head = words_up_to_16(bytes);
+                0
+            } else {
+                *head = (read_u64(bytes), read_u64(&bytes[8..]));
+                tail += n - 16;
+                read_u64(&bytes[n - 8..]) ^ read_u64(&bytes[n - 16..]).rotate_left(17)
+            };
+            // Not a hash anyone relies on: a poor mix only costs misses.
+            mix = (mix ^ head.0 ^ head.1.rotate_left(29) ^ last.rotate_left(43) ^ n as u64)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        #[cfg(test)]
+        if crate::hash::collide::on() {
+            mix = crate::hash::collide::HASH;
+        }
+        (self.mix, self.tail, self.mixed) = (mix, tail, true);
+    }
+
+    /// Whether this label set can be cached (known once mixed).
+    #[inline]
+    fn cacheable(&self) -> bool {
+        N <= MAX_VALUES && self.mixed && self.tail <= MAX_TAIL
+    }
+
+    /// The table's hash of the values ([`hash_values`]), for a lookup that
+    /// misses the cache; from the heads already at hand for values of up to
+    /// 16 bytes.
     #[inline]
     pub(super) fn hash(&self) -> u64 {
-        if self.short {
-            hash_short_values(self.values.iter().map(|v| v.len()).zip(&self.words))
+        if self.mixed {
+            hash_with_heads(self.values, &self.heads)
         } else {
             hash_values(self.values)
         }
@@ -223,15 +277,36 @@ impl<'a, const N: usize> Key<'a, N> {
     }
 
     /// Whether `entry`, whose mix is the key's, was made for exactly these
-    /// values in a family at `epoch`.
+    /// values in a family at `epoch`: lengths and first 16 bytes from the
+    /// words, the rest of longer values byte for byte.
+    #[inline]
     fn is_in<C>(&self, entry: &Entry<C>, epoch: u64) -> bool {
-        entry.epoch == epoch
+        let heads_match = entry.epoch == epoch
             && self
                 .values
                 .iter()
-                .zip(&self.words)
-                .zip(entry.lens.iter().zip(&entry.words))
-                .all(|((value, word), (len, stored))| value.len() == usize::from(*len) && word == stored)
+                .zip(&self.heads)
+                .zip(entry.lens.iter().zip(&entry.heads))
+                .all(|((value, head), (len, stored))| value.len() == usize::from(*len) && head == stored);
+        if !heads_match || entry.tails.len() != self.tail {
+            return false;
+        }
+        if self.tail == 0 {
+            return true;
+        }
+        let mut rest = entry.tails.as_slice();
+        for value in self.values {
+            if let Some(past) = value.as_bytes().get(16..) {
+                let Some((stored, tail)) = rest.split_at_checked(past.len()) else {
+                    return false;
+                };
+                if stored != past {
+                    return false;
+                }
+                rest = tail;
+            }
+        }
+        true
     }
 }
 
@@ -244,17 +319,22 @@ pub(super) fn next_epoch() -> u64 {
 /// The handle this thread found for `key` in a family at `epoch`, or
 /// whether to [`put`] what the table finds (one miss in [`ADMIT`]).
 #[inline]
-pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>) -> Result<Child<C>, bool> {
-    if N > MAX_VALUES || !key.short {
+pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> Result<Child<C>, bool> {
+    if N > MAX_VALUES {
         return Err(false);
     }
     if epoch == 0 {
-        // The family's first cacheable lookup: it takes an epoch.
-        return Err(true);
+        // The family's first lookup: a cacheable one takes an epoch.
+        key.mix_in();
+        return Err(key.cacheable());
     }
     with_lookups::<C, _>(|cache| {
         if cache.skip > 0 && cache.skip_epoch == epoch {
             cache.skip -= 1;
+            return Err(false);
+        }
+        key.mix_in();
+        if !key.cacheable() {
             return Err(false);
         }
         let set = key.set();
@@ -282,7 +362,7 @@ pub(super) fn state<C: Cell>(epoch: u64) -> (bool, u64) {
 
 /// Remembers that `key` found `child` in a family at `epoch`.
 pub(super) fn put<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>, child: &Child<C>) {
-    if N > MAX_VALUES || !key.short || epoch == 0 {
+    if !key.cacheable() || epoch == 0 {
         return;
     }
     with_lookups::<C, _>(|cache| {
@@ -300,16 +380,20 @@ pub(super) fn put<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>, child: 
         *mix = key.mix;
         entry.epoch = epoch;
         entry.lens = [0; MAX_VALUES];
-        entry.words = [(0, 0); MAX_VALUES];
-        for ((value, word), (len, stored)) in key
+        entry.heads = [(0, 0); MAX_VALUES];
+        entry.tails.clear();
+        for ((value, head), (len, stored)) in key
             .values
             .iter()
-            .zip(&key.words)
-            .zip(entry.lens.iter_mut().zip(&mut entry.words))
+            .zip(&key.heads)
+            .zip(entry.lens.iter_mut().zip(&mut entry.heads))
         {
-            // At most 16: the key is short.
-            *len = u8::try_from(value.len()).unwrap_or(u8::MAX);
-            *stored = *word;
+            // At most 16 + MAX_TAIL: the key is cacheable.
+            *len = u16::try_from(value.len()).unwrap_or(u16::MAX);
+            *stored = *head;
+            if let Some(past) = value.as_bytes().get(16..) {
+                entry.tails.extend_from_slice(past);
+            }
         }
         entry.cells = Some(Arc::clone(&child.cells));
         entry.slot = child.slot;
@@ -332,6 +416,14 @@ fn with_lookups<C: Cell, R>(f: impl FnOnce(&mut Cache<C>) -> R) -> Option<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The size the module docs give for a thread's cache (64-bit).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_entry_is_two_cache_lines() {
+        assert_eq!(std::mem::size_of::<Entry<CounterCell>>(), 128);
+        assert_eq!(std::mem::size_of::<Entry<HistogramCell>>(), 128);
+    }
 
     /// A window of mostly misses turns the cache off for [`SKIP`] lookups
     /// of the family that ended it; a window with one hit in four or more

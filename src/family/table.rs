@@ -56,17 +56,6 @@ impl PageLabels {
         }
     }
 
-    /// Where the values of the series in `slot` start in `text`, and where
-    /// each of its `n` values ends.
-    fn record(&self, slot: usize, n: usize) -> Option<(usize, &[u32])> {
-        let first = slot * n;
-        let start = match first.checked_sub(1) {
-            Some(before) => *self.ends.get(before)? as usize,
-            None => 0,
-        };
-        Some((start, self.ends.get(first..first + n)?))
-    }
-
     /// Appends one series' values, escaped; `false` (and nothing appended)
     /// when the text would pass the 4 GiB the ends can address.
     fn push(&mut self, values: &[&str]) -> bool {
@@ -84,13 +73,47 @@ impl PageLabels {
     }
 }
 
+/// Where the values of the series in `slot` start in a page's text, and
+/// where each of its `n` values ends, from the page's `ends`.
+fn record(ends: &[u32], slot: usize, n: usize) -> Option<(usize, &[u32])> {
+    let first = slot * n;
+    let start = match first.checked_sub(1) {
+        Some(before) => *ends.get(before)? as usize,
+        None => 0,
+    };
+    Some((start, ends.get(first..first + n)?))
+}
+
+/// A full page's labels, immutable and shared with scrapes: the text and
+/// the ends each one allocation that the page points to directly, so that a
+/// lookup in a family larger than the caches goes from the page to the
+/// value ends and the text without a header in between (one cache miss
+/// fewer than an `Arc` of both).
+#[derive(Clone)]
+struct Sealed {
+    text: Arc<str>,
+    ends: Arc<[u32]>,
+}
+
+impl Sealed {
+    fn labels(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+}
+
+impl PageLabels {
+    fn labels(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+}
+
 /// One page: the cells, the labels once the page is full (before that they
 /// are the table's `open` labels), which slots hold live series, and which
 /// slots' stored values differ from the raw ones (some value had a `\`,
 /// `"` or newline to escape).
 struct Page<C> {
     cells: Arc<[C]>,
-    sealed: Option<Arc<PageLabels>>,
+    sealed: Option<Sealed>,
     live: u64,
     escaped: u64,
 }
@@ -274,12 +297,15 @@ impl<C, const N: usize> Table<C, N> {
     /// decides; otherwise the given values are compared as escaped, since
     /// plain equality would take raw `\n` for a stored newline.
     fn holds(&self, page: &Page<C>, at: At, values: &[&str; N]) -> bool {
-        let labels = page.sealed.as_deref().unwrap_or_else(|| self.open());
-        let (text, first) = (labels.text.as_bytes(), at as usize % PAGE * N);
-        let Some(ends) = labels.ends.get(first..first + N) else {
+        let (text, all_ends) = match &page.sealed {
+            Some(sealed) => sealed.labels(),
+            None => self.open().labels(),
+        };
+        let (text, first) = (text.as_bytes(), at as usize % PAGE * N);
+        let Some(ends) = all_ends.get(first..first + N) else {
             return false;
         };
-        let mut start = match first.checked_sub(1).and_then(|before| labels.ends.get(before)) {
+        let mut start = match first.checked_sub(1).and_then(|before| all_ends.get(before)) {
             Some(end) => *end as usize,
             None => 0,
         };
@@ -355,7 +381,7 @@ impl<C, const N: usize> Table<C, N> {
 
     /// Turns the open labels into the last page's shared, immutable ones.
     fn seal_last(&mut self) {
-        let mut open = self.open.take().unwrap_or_default();
+        let open = self.open.take().unwrap_or_default();
         if let Some(slot) = self.pages.last_mut()
             && let Some(last) = slot
         {
@@ -364,12 +390,12 @@ impl<C, const N: usize> Table<C, N> {
                 *slot = None;
                 self.dead_pages += 1;
             } else {
-                // The text and ends grew by doubling; a full page keeps them
-                // as they are from now on.
-                let labels = Arc::make_mut(&mut open);
-                labels.text.shrink_to_fit();
-                labels.ends.shrink_to_fit();
-                last.sealed = Some(open);
+                // Copied once, to the exact size (they grew by doubling);
+                // a full page keeps them as they are from now on.
+                last.sealed = Some(Sealed {
+                    text: Arc::from(open.text.as_str()),
+                    ends: Arc::from(open.ends.as_slice()),
+                });
             }
         }
     }
@@ -411,7 +437,7 @@ pub(super) struct Snapshot<C, const N: usize> {
 }
 
 /// A page's cells, its labels once full, and its live mask.
-type PageSnapshot<C> = (Arc<[C]>, Option<Arc<PageLabels>>, u64);
+type PageSnapshot<C> = (Arc<[C]>, Option<Sealed>, u64);
 
 impl<C, const N: usize> Snapshot<C, N> {
     /// Calls `f` with each live series' escaped values (the page text,
@@ -419,13 +445,16 @@ impl<C, const N: usize> Snapshot<C, N> {
     /// and cell, in first-seen order.
     pub(super) fn for_each(&self, mut f: impl FnMut(&str, usize, &[u32], &C)) {
         for (cells, sealed, live) in &self.pages {
-            let labels = sealed.as_deref().or(self.open.as_deref()).unwrap_or(&NO_LABELS);
+            let (text, ends) = match sealed {
+                Some(sealed) => sealed.labels(),
+                None => self.open.as_deref().unwrap_or(&NO_LABELS).labels(),
+            };
             let mut live = *live;
             while live != 0 {
                 let slot = live.trailing_zeros() as usize;
                 live &= live - 1;
-                if let (Some((start, ends)), Some(cell)) = (labels.record(slot, N), cells.get(slot)) {
-                    f(&labels.text, start, ends, cell);
+                if let (Some((start, ends)), Some(cell)) = (record(ends, slot, N), cells.get(slot)) {
+                    f(text, start, ends, cell);
                 }
             }
         }
@@ -435,7 +464,7 @@ impl<C, const N: usize> Snapshot<C, N> {
 /// `a == b`, without a `memcmp` call for the short values labels mostly
 /// have: overlapping word reads cover 1 to 16 bytes.
 #[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
