@@ -27,25 +27,31 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 #[path = "support/data.rs"]
 mod data;
 #[path = "support/encode_jobs.rs"]
 mod encode_jobs;
+#[path = "support/figures.rs"]
+mod figures;
 #[path = "support/realistic.rs"]
 mod realistic;
 #[path = "support/service.rs"]
 mod service;
+#[path = "support/threads.rs"]
+mod threads;
 #[path = "support/timing.rs"]
 mod timing;
 #[path = "support/under_scrape.rs"]
 mod under_scrape;
 
 use encode_jobs::{encode_job, encode_openmetrics_job, memcpy_job, protobuf_job};
+use figures::{fmt_ns, fmt_ratio};
 use service::service_registry;
+use threads::{overlap_note, threaded_job};
 use timing::{Job, METHODS, STATUSES, Timed, label_sets, many_label_sets, median, observations, run_rounds};
 
 use bareprom::{
@@ -252,50 +258,6 @@ fn alloc_free<A: GlobalAlloc>(alloc: &A, n: u64) {
             // SAFETY: `ptr` was just allocated by `alloc` with `layout`.
             unsafe { alloc.dealloc(ptr, layout) };
         }
-    }
-}
-
-/// Runs `work` on two threads released together by a barrier, `n / 2`
-/// iterations each, and returns the share of the time during which both ran
-/// at once: near 1 when the two really contended, near 0 when one core was
-/// taken by another process and the threads merely took turns.
-fn two_threads(n: u64, work: impl Fn(u64) + Sync) -> f64 {
-    let barrier = Barrier::new(2);
-    let run = |iters| {
-        barrier.wait();
-        let start = Instant::now();
-        work(iters);
-        (start, Instant::now())
-    };
-    let (a, b) = std::thread::scope(|s| {
-        let other = s.spawn(|| run(n / 2));
-        let mine = run(n - n / 2);
-        (other.join().expect("worker thread"), mine)
-    });
-    let both = a.1.min(b.1).saturating_duration_since(a.0.max(b.0));
-    let either = a.1.max(b.1).saturating_duration_since(a.0.min(b.0));
-    both.as_secs_f64() / either.as_secs_f64().max(1e-12)
-}
-
-/// A two-thread job that records, per sample, how much its threads overlapped.
-fn threaded_job<'a>(overlaps: &Rc<RefCell<Vec<f64>>>, work: impl Fn(u64) + Sync + 'a) -> Job<'a> {
-    let overlaps = Rc::clone(overlaps);
-    Box::new(move |n| {
-        let overlap = two_threads(n, &work);
-        overlaps.borrow_mut().push(overlap);
-    })
-}
-
-/// The derived column of a threaded row: how much the threads of our job
-/// and of the reference overlapped (medians).
-fn overlap_note(ours: &Rc<RefCell<Vec<f64>>>, reference: &Rc<RefCell<Vec<f64>>>) -> impl Fn(f64) -> String + 'static {
-    let (ours, reference) = (Rc::clone(ours), Rc::clone(reference));
-    move |_| {
-        format!(
-            "threads ran together {:.0} % (ours), {:.0} % (reference) of the time",
-            median(&ours.borrow()) * 100.0,
-            median(&reference.borrow()) * 100.0
-        )
     }
 }
 
@@ -713,22 +675,6 @@ fn main() {
         );
     }
     println!("total run time: {:.1} s", started.elapsed().as_secs_f64());
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 100.0 {
-        format!("{ns:.0}")
-    } else {
-        format!("{ns:.2}")
-    }
-}
-
-fn fmt_ratio(ratio: f64) -> String {
-    if ratio >= 100.0 {
-        format!("{ratio:.0}×")
-    } else {
-        format!("{ratio:.2}×")
-    }
 }
 
 fn judge(target: Target, ns: f64, ratio: f64) -> (String, &'static str) {

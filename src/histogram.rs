@@ -13,7 +13,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use crate::counter::add_f64;
 use crate::error::{Error, ErrorKind};
@@ -25,6 +24,9 @@ use crate::metric::{Meta, Metric, seal};
 use crate::name::{self, MAX_BUCKETS};
 
 mod exemplar;
+mod timer;
+
+pub use timer::Timer;
 
 /// The default bucket bounds of the Prometheus client libraries, in seconds:
 /// 5 ms to 10 s.
@@ -168,103 +170,6 @@ impl Core<'_> {
             sink.histogram_with_exemplars(labels, &point, exemplars);
         }
         sink.put_counts(cumulative);
-    }
-}
-
-/// Observes the seconds elapsed since it was started when dropped (or
-/// [`stopped`](Timer::stop)).
-///
-/// # Examples
-///
-/// ```
-/// static LATENCY: bareprom::Histogram = bareprom::Histogram::new("job_seconds", "Job latency.");
-/// {
-///     let _timer = LATENCY.start_timer();
-///     // ... the work being timed ...
-/// }
-/// assert_eq!(LATENCY.count(), 1);
-/// ```
-///
-/// A timer owns what it observes into, so a handle looked up for it may be
-/// a temporary:
-///
-/// ```
-/// static LATENCY: bareprom::HistogramVec<1> = bareprom::HistogramVec::new("op_seconds", "Op latency.", ["op"]);
-/// let timer = LATENCY.with(["read"]).start_timer();
-/// drop(timer);
-/// assert_eq!(LATENCY.with(["read"]).count(), 1);
-/// ```
-#[must_use = "a timer observes when dropped; dropping it at once times nothing"]
-pub struct Timer<'a> {
-    target: Target<'a>,
-    start: Instant,
-    armed: bool,
-}
-
-/// What a [`Timer`] observes into.
-enum Target<'a> {
-    /// A histogram it borrows (a `static`'s, or a cell's).
-    Core(Core<'a>),
-    /// One series of a family's page, whose cells it keeps alive.
-    Page(Arc<[HistogramCell]>, usize),
-}
-
-impl Target<'_> {
-    fn observe(&self, v: f64) {
-        match self {
-            Target::Core(core) => core.observe(v),
-            Target::Page(cells, slot) => {
-                if let Some(cell) = cells.get(*slot) {
-                    cell.observe(v);
-                }
-            }
-        }
-    }
-}
-
-impl Timer<'static> {
-    /// A timer for the series in `slot` of a family page.
-    pub(crate) fn owning(cells: Arc<[HistogramCell]>, slot: usize) -> Self {
-        Timer {
-            target: Target::Page(cells, slot),
-            start: Instant::now(),
-            armed: true,
-        }
-    }
-}
-
-impl Timer<'_> {
-    /// Observes the elapsed seconds now and returns them.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static H: bareprom::Histogram = bareprom::Histogram::new("h_seconds", "H.");
-    /// let secs = H.start_timer().stop();
-    /// assert!(secs >= 0.0);
-    /// assert_eq!(H.count(), 1);
-    /// ```
-    pub fn stop(mut self) -> f64 {
-        self.armed = false;
-        let secs = self.start.elapsed().as_secs_f64();
-        self.target.observe(secs);
-        secs
-    }
-}
-
-impl Drop for Timer<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.target.observe(self.start.elapsed().as_secs_f64());
-        }
-    }
-}
-
-impl fmt::Debug for Timer<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer")
-            .field("start", &self.start)
-            .finish_non_exhaustive()
     }
 }
 
@@ -488,11 +393,7 @@ impl Histogram {
     /// assert_eq!(H.count(), 1);
     /// ```
     pub fn start_timer(&self) -> Timer<'_> {
-        Timer {
-            target: Target::Core(self.core()),
-            start: Instant::now(),
-            armed: true,
-        }
+        Timer::borrowing(self.core())
     }
 
     /// How many observations were made.
@@ -605,11 +506,7 @@ impl HistogramCell {
     /// assert_eq!(read.count(), 1);
     /// ```
     pub fn start_timer(&self) -> Timer<'_> {
-        Timer {
-            target: Target::Core(self.core()),
-            start: Instant::now(),
-            armed: true,
-        }
+        Timer::borrowing(self.core())
     }
 
     /// How many observations were made.
@@ -672,48 +569,4 @@ impl seal::Series for HistogramCell {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The bucket an observation belongs in, by the definition: the first
-    /// bound `v <= b`, else `+Inf` (NaN included).
-    fn naive_bucket(bounds: &[f64], v: f64) -> usize {
-        bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
-    }
-
-    /// The counted path (up to 16 bounds) and the binary search (more)
-    /// agree with the definition on every bound, its neighbours, signed
-    /// zeros, infinities and NaN.
-    #[test]
-    fn observe_picks_the_first_bound_at_or_above_the_value() {
-        for count in [1_usize, 2, 11, 15, 16, 17, 33, 64] {
-            let bounds: Vec<f64> = (0..count).map(|i| i as f64 * 0.5 - 2.0).collect();
-            let mut probes = vec![
-                f64::NAN,
-                -f64::NAN,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                0.0,
-                -0.0,
-                f64::MAX,
-            ];
-            for b in &bounds {
-                probes.extend([*b, b.next_down(), b.next_up(), b + 0.25]);
-            }
-            for v in probes {
-                let counts: Vec<AtomicU64> = (0..=count).map(|_| AtomicU64::new(0)).collect();
-                let sum = AtomicU64::new(0);
-                let core = Core {
-                    bounds: &bounds,
-                    les: None,
-                    counts: &counts,
-                    sum: &sum,
-                };
-                core.observe(v);
-                let hit: Vec<usize> = (0..=count).filter(|i| counts[*i].load(Relaxed) == 1).collect();
-                assert_eq!(hit, [naive_bucket(&bounds, v)], "{count} bounds, value {v:?}");
-                assert_eq!(core.count(), 1);
-            }
-        }
-    }
-}
+mod tests;
