@@ -97,9 +97,10 @@ impl<'a> Claim<'a> {
 
     /// Whether some name is claimed by both.
     pub(crate) fn intersects(&self, other: &Claim<'_>) -> bool {
-        // Every claimed name starts with its base, so two claims can share
-        // a name only if one base starts with the other: one comparison
-        // rules out most pairs before the suffixes are tried.
+        // Every claimed name starts with its base (escaped claims with
+        // their escaped base), so two claims can share a name only if one
+        // base starts with the other: one comparison rules out most pairs
+        // before the suffixes are tried.
         let (a, b) = (self.base.as_bytes(), other.base.as_bytes());
         if !(a.starts_with(b) || b.starts_with(a)) {
             return false;
