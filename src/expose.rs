@@ -20,7 +20,8 @@
 //!
 //! An exemplar travels with its series: a counter's through
 //! [`Sink::series_with_exemplar`], a histogram's per bucket through
-//! [`Sink::histogram_with_exemplars`]. Both default to the plain call, so
+//! [`Sink::histogram_with_exemplars`], a native histogram's through
+//! [`Sink::native_histogram_with_exemplars`]. They default to the plain call, so
 //! a sink that cannot carry exemplars (the text format 0.0.4) ignores
 //! them by doing nothing.
 
@@ -310,6 +311,29 @@ pub trait Sink {
     ) {
         let _ = exemplars;
         self.histogram(labels, point);
+    }
+    /// A native histogram series with its exemplars: `recent`, the latest
+    /// few recorded on it (protobuf's `Histogram.exemplars`), and
+    /// `classic`, one per classic bucket alongside (as for
+    /// [`histogram_with_exemplars`](Sink::histogram_with_exemplars); empty
+    /// without classic buckets). A format without native histograms gets
+    /// what this default writes: the classic buckets with their exemplars
+    /// if there are classic buckets, else what
+    /// [`native_histogram`](Sink::native_histogram) writes, without any
+    /// exemplar (a `+Inf`-only bucket would need an exemplar value in it,
+    /// and the format has no place for the native ones).
+    fn native_histogram_with_exemplars(
+        &mut self,
+        labels: SeriesLabels<'_>,
+        point: &NativePoint<'_>,
+        recent: &[Option<Arc<Exemplar>>],
+        classic: &[Option<Arc<Exemplar>>],
+    ) {
+        let _ = recent;
+        match &point.classic {
+            Some(histogram) if !classic.is_empty() => self.histogram_with_exemplars(labels, histogram, classic),
+            _ => self.native_histogram(labels, point),
+        }
     }
     /// A buffer for a histogram's cumulative counts, to hand back with
     /// [`put_counts`](Sink::put_counts) (reused across series).

@@ -24,6 +24,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, ErrorKind};
+use crate::exemplar::store::Slot;
 use crate::expose::{FamilyDesc, Kind, Names, SeriesLabels, Sink};
 use crate::layout::{self, Bounds, NativeShape};
 use crate::metric::{Meta, Metric, seal};
@@ -31,6 +32,7 @@ use crate::name;
 
 mod cell;
 pub(crate) mod classic;
+mod exemplar;
 mod timer;
 
 pub use cell::NativeHistogramCell;
@@ -251,6 +253,8 @@ pub(crate) fn key(v: f64, s: i32) -> i32 {
 pub struct NativeHistogram {
     meta: Meta,
     cell: NativeHistogramCell,
+    /// Recorded exemplars (`native/exemplar.rs`), beside the cell.
+    exemplars: Slot,
 }
 
 impl NativeHistogram {
@@ -357,6 +361,7 @@ impl NativeHistogram {
         NativeHistogram {
             meta,
             cell: NativeHistogramCell::new(shape(bucket_factor, min, max, zero_threshold), Classic::NONE),
+            exemplars: Slot::new(),
         }
     }
 
@@ -522,7 +527,11 @@ impl seal::Encode for NativeHistogram {
     }
 
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        self.cell.expose(sink, SeriesLabels::None);
+        let mut exemplars = Vec::new();
+        if sink.carries_exemplars() {
+            self.exemplars.copy(&mut exemplars);
+        }
+        self.cell.expose(sink, SeriesLabels::None, &exemplars);
     }
 }
 

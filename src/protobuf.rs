@@ -16,7 +16,7 @@
 //! | `Metric` | `label` = 1, `gauge` = 2, `counter` = 3, `histogram` = 7 |
 //! | `LabelPair` | `name` = 1, `value` = 2 |
 //! | `Gauge` | `value` = 1 (double) |
-//! | `Histogram` | `sample_count` = 1, `sample_sum` = 2, `bucket` = 3, `schema` = 5 (sint32), `zero_threshold` = 6, `zero_count` = 7, `negative_span` = 9, `negative_delta` = 10 (sint64), `positive_span` = 12, `positive_delta` = 13 (sint64) |
+//! | `Histogram` | `sample_count` = 1, `sample_sum` = 2, `bucket` = 3, `schema` = 5 (sint32), `zero_threshold` = 6, `zero_count` = 7, `negative_span` = 9, `negative_delta` = 10 (sint64), `positive_span` = 12, `positive_delta` = 13 (sint64), `exemplars` = 16 (`Exemplar`, repeated) |
 //! | `Counter` | `value` = 1 (double), `exemplar` = 2 |
 //! | `Bucket` | `cumulative_count` = 1, `upper_bound` = 2, `exemplar` = 3 |
 //! | `Exemplar` | `label` = 1 (`LabelPair`), `value` = 2 (double), `timestamp` = 3 (`google.protobuf.Timestamp`) |
@@ -36,7 +36,13 @@
 //! Exemplars (see `exemplar.rs`): a counter's in `Counter.exemplar`, a
 //! histogram bucket's in `Bucket.exemplar`; an exemplar of the `+Inf`
 //! bucket adds that bucket explicitly (bound `+Inf`), as `client_golang`
-//! does. A gauge has no exemplar field; native histograms carry none here.
+//! does. A gauge has no exemplar field. A native histogram's latest
+//! exemplars (`native/exemplar.rs`) go in `Histogram.exemplars`, field 16
+//! (upstream: `// Only used for native histograms. These exemplars MUST
+//! have a timestamp.` / `repeated Exemplar exemplars = 16;`, `client_model`
+//! commit 10dc9dfb), oldest first, leaving out any without a timestamp
+//! (a clock before 1970); its classic buckets alongside carry theirs in
+//! `Bucket.exemplar` as a classic histogram's do.
 //!
 //! A native histogram ([`NativePoint`]) is a `Histogram` with `schema`,
 //! `zero_threshold` (always above 0), `zero_count` and the spans and
@@ -85,8 +91,10 @@ fn zigzag(v: i64) -> u64 {
     z
 }
 
+/// A field's tag: one byte up to field 15, two from 16
+/// (`Histogram.exemplars`).
 fn put_tag(out: &mut Vec<u8>, field: u8, wire: u8) {
-    out.push((field << 3) | wire);
+    put_varint(out, (u64::from(field) << 3) | u64::from(wire));
 }
 
 fn put_u64_field(out: &mut Vec<u8>, field: u8, v: u64) {
@@ -334,21 +342,11 @@ impl Sink for ProtobufEncoder<'_> {
         point: &HistogramPoint<'_>,
         exemplars: &[Option<Arc<Exemplar>>],
     ) {
-        let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
         self.begin_metric(labels);
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count());
         put_f64_field(&mut self.inner, 2, point.sum);
-        for (i, (&bound, &count)) in point.bounds.iter().zip(point.cumulative).enumerate() {
-            if let Some(exemplar) = exemplar(i) {
-                put_bucket_with_exemplar(&mut self.inner, count, bound, exemplar);
-                continue;
-            }
-            put_bucket(&mut self.inner, count, bound);
-        }
-        if let Some(exemplar) = exemplar(point.bounds.len()) {
-            put_bucket_with_exemplar(&mut self.inner, point.count(), f64::INFINITY, exemplar);
-        }
+        put_classic_buckets(&mut self.inner, point, exemplars);
         self.end_metric(7);
     }
 
@@ -360,12 +358,25 @@ impl Sink for ProtobufEncoder<'_> {
     /// histogram as native only if it has a span, a zero count or a zero
     /// threshold, and the span makes that hold whatever the threshold.
     fn native_histogram(&mut self, labels: SeriesLabels<'_>, point: &NativePoint<'_>) {
+        self.native_histogram_with_exemplars(labels, point, &[], &[]);
+    }
+
+    /// As [`native_histogram`](Sink::native_histogram), with the classic
+    /// buckets' exemplars on them and the recent ones in
+    /// `Histogram.exemplars` (field 16), by timestamp, each with one.
+    fn native_histogram_with_exemplars(
+        &mut self,
+        labels: SeriesLabels<'_>,
+        point: &NativePoint<'_>,
+        recent: &[Option<Arc<Exemplar>>],
+        classic: &[Option<Arc<Exemplar>>],
+    ) {
         self.begin_metric(labels);
         self.inner.clear();
         put_u64_field(&mut self.inner, 1, point.count);
         put_f64_field(&mut self.inner, 2, point.sum);
-        if let Some(classic) = &point.classic {
-            put_classic_buckets(&mut self.inner, classic);
+        if let Some(histogram) = &point.classic {
+            put_classic_buckets(&mut self.inner, histogram, classic);
         }
         put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
         put_f64_field(&mut self.inner, 6, point.zero_threshold);
@@ -375,6 +386,20 @@ impl Sink for ProtobufEncoder<'_> {
         if !negative && !positive {
             // No-op span: `BucketSpan { offset: 0, length: 0 }`.
             put_bytes_field(&mut self.inner, 12, &[0x08, 0x00, 0x10, 0x00]);
+        }
+        if !recent.is_empty() {
+            let mut timed: Vec<(std::time::Duration, &Exemplar)> = recent
+                .iter()
+                .filter_map(|e| e.as_deref())
+                .filter_map(|e| Some((e.since_epoch()?, e)))
+                .collect();
+            timed.sort_by_key(|(at, _)| *at);
+            let mut message = Vec::new();
+            for (_, exemplar) in timed {
+                message.clear();
+                put_exemplar(&mut message, exemplar);
+                put_bytes_field(&mut self.inner, 16, &message);
+            }
         }
         self.end_metric(7);
     }
@@ -390,10 +415,20 @@ impl Sink for ProtobufEncoder<'_> {
 }
 
 /// Appends the finite buckets of a classic histogram (`Histogram.bucket`,
-/// field 3), cumulative; the `+Inf` bucket is left to `sample_count`.
-fn put_classic_buckets(out: &mut Vec<u8>, point: &HistogramPoint<'_>) {
-    for (&bound, &count) in point.bounds.iter().zip(point.cumulative) {
-        put_bucket(out, count, bound);
+/// field 3), cumulative, with their exemplars (`exemplars[i]` for bucket
+/// `i`); the `+Inf` bucket is left to `sample_count` unless it has an
+/// exemplar, which brings it in explicitly (upper bound `+Inf`), as
+/// `client_golang` writes it, since the format has nowhere else to put it.
+fn put_classic_buckets(out: &mut Vec<u8>, point: &HistogramPoint<'_>, exemplars: &[Option<Arc<Exemplar>>]) {
+    let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
+    for (i, (&bound, &count)) in point.bounds.iter().zip(point.cumulative).enumerate() {
+        match exemplar(i) {
+            Some(exemplar) => put_bucket_with_exemplar(out, count, bound, exemplar),
+            None => put_bucket(out, count, bound),
+        }
+    }
+    if let Some(exemplar) = exemplar(point.bounds.len()) {
+        put_bucket_with_exemplar(out, point.count(), f64::INFINITY, exemplar);
     }
 }
 

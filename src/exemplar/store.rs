@@ -5,7 +5,8 @@
 //! is a cell in a page of cells that must not grow. So nothing about
 //! exemplars is in a cell:
 //!
-//! - an unlabelled metric (`Counter`, `FloatCounter`, `Histogram`) has one
+//! - an unlabelled metric (`Counter`, `FloatCounter`, `Histogram`,
+//!   `NativeHistogram`) has one
 //!   [`Slot`], a `OnceLock` of a pointer (16 bytes) that stays empty (read
 //!   with one load per scrape) until the metric's first exemplar;
 //! - a family series' exemplars are in one process-wide table, keyed by the
@@ -31,13 +32,43 @@ use super::Exemplar;
 /// bucket last) for a histogram.
 pub(crate) type Exemplars = Box<[Option<Arc<Exemplar>>]>;
 
-/// Sets entry `index` of `exemplars`, made `len` long if it is not; the
-/// exemplar replaced is handed back, to be dropped after the lock.
-fn put(exemplars: &mut Exemplars, len: usize, index: usize, exemplar: Arc<Exemplar>) -> Option<Arc<Exemplar>> {
+/// Where a recorded exemplar goes among a series' entries.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Place {
+    /// Entry `index`, replacing the one there: a counter's, a bucket's.
+    At(usize),
+    /// One of the first `slots` entries, an empty one or else the one with
+    /// the oldest timestamp (none counts as oldest), so that they keep the
+    /// `slots` latest exemplars; and entry `also` as well, if given (a
+    /// native histogram's exemplars, and the classic bucket's alongside).
+    Recent { slots: usize, also: Option<usize> },
+}
+
+/// The entry of the oldest exemplar among `recent`, an empty one first.
+fn oldest(recent: &[Option<Arc<Exemplar>>]) -> usize {
+    recent
+        .iter()
+        .position(Option::is_none)
+        .or_else(|| {
+            let age = |e: &Option<Arc<Exemplar>>| e.as_ref().and_then(|e| e.since_epoch());
+            (0..recent.len()).min_by_key(|&i| recent.get(i).and_then(age))
+        })
+        .unwrap_or(0)
+}
+
+/// Puts `exemplar` in `exemplars` at `place`, made `len` long if it is
+/// not; the exemplars replaced are handed back, to be dropped after the
+/// lock.
+fn put(exemplars: &mut Exemplars, len: usize, place: Place, exemplar: Arc<Exemplar>) -> [Option<Arc<Exemplar>>; 2] {
     if exemplars.len() != len {
         *exemplars = vec![None; len].into_boxed_slice();
     }
-    exemplars.get_mut(index)?.replace(exemplar)
+    let (index, also) = match place {
+        Place::At(index) => (index, None),
+        Place::Recent { slots, also } => (oldest(exemplars.get(..slots).unwrap_or_default()), also),
+    };
+    let also = also.and_then(|i| exemplars.get_mut(i)?.replace(Arc::clone(&exemplar)));
+    [exemplars.get_mut(index).and_then(|e| e.replace(exemplar)), also]
 }
 
 /// Copies `exemplars` into `out`; whether any is set.
@@ -59,12 +90,17 @@ impl Slot {
 
     /// Records `exemplar` as entry `index` of `len`.
     pub(crate) fn set(&self, len: usize, index: usize, exemplar: Exemplar) {
+        self.place(len, Place::At(index), exemplar);
+    }
+
+    /// Records `exemplar` at `place` among `len` entries.
+    pub(crate) fn place(&self, len: usize, place: Place, exemplar: Exemplar) {
         let exemplar = Arc::new(exemplar);
         let cell = self.0.get_or_init(|| Box::new(Mutex::new(Box::default())));
         let old = put(
             &mut cell.lock().unwrap_or_else(PoisonError::into_inner),
             len,
-            index,
+            place,
             exemplar,
         );
         drop(old);
@@ -125,6 +161,18 @@ pub(crate) fn set_series<C: Send + Sync + 'static>(
     index: usize,
     exemplar: Exemplar,
 ) {
+    place_series(page, slot, len, Place::At(index), exemplar);
+}
+
+/// Records `exemplar` at `place` among `len` entries for the series whose
+/// cell is `page[slot]`.
+pub(crate) fn place_series<C: Send + Sync + 'static>(
+    page: &Arc<[C]>,
+    slot: usize,
+    len: usize,
+    place: Place,
+    exemplar: Exemplar,
+) {
     let Some(cell) = page.get(slot) else {
         return;
     };
@@ -148,7 +196,7 @@ pub(crate) fn set_series<C: Send + Sync + 'static>(
         page: Box::new(Arc::downgrade(page)),
         exemplars: Box::default(),
     });
-    let old = put(&mut entry.exemplars, len, index, exemplar);
+    let old = put(&mut entry.exemplars, len, place, exemplar);
     drop(table);
     drop((old, dead));
 }
@@ -214,6 +262,40 @@ mod tests {
             copy_series(&kept[1], &mut out, &mut Cursor::default()),
             "a live page's exemplar was pruned"
         );
+    }
+
+    #[test]
+    fn recent_places_keep_the_latest_and_also_set_the_bucket() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |ms: u64, v: f64| {
+            Exemplar::new(&[], v)
+                .unwrap()
+                .with_timestamp(Some(UNIX_EPOCH + Duration::from_millis(ms)))
+        };
+        let slot = Slot::new();
+        let place = |also| Place::Recent { slots: 3, also };
+        // Out of order in time: the oldest (by timestamp) goes first.
+        for (ms, v) in [(30, 1.0), (10, 2.0), (20, 3.0), (40, 4.0), (50, 5.0)] {
+            slot.place(5, place(Some(4)), at(ms, v));
+        }
+        let mut out = Vec::new();
+        assert!(slot.copy(&mut out));
+        let mut kept: Vec<f64> = out[..3].iter().map(|e| e.as_ref().unwrap().value()).collect();
+        kept.sort_by(f64::total_cmp);
+        assert_eq!(kept, [1.0, 4.0, 5.0], "the three latest by timestamp");
+        assert!(out[3].is_none());
+        assert_eq!(
+            out[4].as_ref().map(|e| e.value()),
+            Some(5.0),
+            "the bucket's is the last recorded"
+        );
+        // Without a timestamp an exemplar counts as the oldest.
+        slot.place(5, place(None), Exemplar::new(&[], 6.0).unwrap().with_timestamp(None));
+        slot.place(5, place(None), at(60, 7.0));
+        assert!(slot.copy(&mut out));
+        let mut kept: Vec<f64> = out[..3].iter().map(|e| e.as_ref().unwrap().value()).collect();
+        kept.sort_by(f64::total_cmp);
+        assert_eq!(kept, [4.0, 5.0, 7.0]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::exemplar::{Exemplar, store};
 use crate::expose::{Kind, Sink};
 use crate::histogram::HistogramCell;
+use crate::native::NativeHistogramCell;
 
 use super::{Cell, Child, Family};
 
@@ -108,6 +109,38 @@ impl Child<HistogramCell> {
         self.observe(v);
         let (buckets, bucket) = HistogramCell::bucket_of(self, v);
         store::set_series(&self.cells, self.slot, buckets, bucket, Exemplar::new(labels, v)?);
+        Ok(())
+    }
+}
+
+impl Child<NativeHistogramCell> {
+    /// Records one observation and an exemplar of value `v` for this
+    /// series, as
+    /// [`NativeHistogram::observe_with_exemplar`](crate::NativeHistogram::observe_with_exemplar):
+    /// the series keeps its 10 latest exemplars (protobuf's
+    /// `Histogram.exemplars`) and, with classic buckets alongside, one per
+    /// classic bucket (`OpenMetrics` and protobuf buckets). NaN is not
+    /// observed and records nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`]; `v` is observed all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static RPC: bareprom::NativeHistogramVec<1> = bareprom::NativeHistogramVec::new("rpc_seconds", "RPC latency.", ["method"]);
+    /// RPC.with(["get"]).observe_with_exemplar(0.03, &[("trace_id", "4bf92f35")])?;
+    /// assert_eq!(RPC.with(["get"]).count(), 1);
+    /// # Ok::<(), bareprom::Error>(())
+    /// ```
+    pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), Error> {
+        self.observe(v);
+        let exemplar = Exemplar::new(labels, v)?;
+        if !v.is_nan() {
+            let (len, place) = NativeHistogramCell::exemplar_place(self, v);
+            store::place_series(&self.cells, self.slot, len, place, exemplar);
+        }
         Ok(())
     }
 }

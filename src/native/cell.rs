@@ -3,13 +3,15 @@
 //! bucket, the sum, and the optional classic buckets alongside.
 
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 
 use super::classic::Classic;
+use super::exemplar::NATIVE_EXEMPLARS;
 use super::timer::NativeTimer;
 use super::{NATIVE_BUCKETS, key};
 use crate::counter::add_f64;
+use crate::exemplar::Exemplar;
 use crate::expose::{Kind, NativePoint, SeriesLabels, Sink};
 use crate::layout::{Layout, NativeShape};
 use crate::metric::seal;
@@ -103,6 +105,11 @@ impl NativeHistogramCell {
         self.shape
     }
 
+    /// The classic buckets alongside, if any.
+    pub(super) const fn classic(&self) -> &Classic {
+        &self.classic
+    }
+
     /// The classic buckets, for the static form's builders.
     pub(super) const fn classic_mut(&mut self) -> &mut Classic {
         &mut self.classic
@@ -194,8 +201,9 @@ impl NativeHistogramCell {
 
     /// Reads the classic buckets (first, see `Classic::observe`) and then
     /// every native bucket once, and hands the point to the sink: the count
-    /// is the native buckets' total.
-    pub(super) fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
+    /// is the native buckets' total. `exemplars` are the series' recorded
+    /// ones, laid out as `exemplar.rs` places them (none: empty).
+    pub(super) fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>, exemplars: &[Option<Arc<Exemplar>>]) {
         let mut counts = sink.take_counts();
         counts.clear();
         self.classic.read_cumulative(&mut counts);
@@ -218,7 +226,12 @@ impl NativeHistogramCell {
             sum,
             classic: self.classic.point(classic, sum),
         };
-        sink.native_histogram(labels, &point);
+        if exemplars.is_empty() {
+            sink.native_histogram(labels, &point);
+        } else {
+            let (recent, classic) = exemplars.split_at(NATIVE_EXEMPLARS.min(exemplars.len()));
+            sink.native_histogram_with_exemplars(labels, &point, recent, classic);
+        }
         sink.put_counts(counts);
     }
 }
@@ -247,7 +260,15 @@ impl seal::Series for NativeHistogramCell {
         NativeHistogramCell::new(layout.native_shape(), classic)
     }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
-        NativeHistogramCell::expose(self, sink, labels);
+        NativeHistogramCell::expose(self, sink, labels, &[]);
+    }
+    fn expose_with_exemplars(
+        &self,
+        sink: &mut dyn Sink,
+        labels: SeriesLabels<'_>,
+        exemplars: &[Option<Arc<Exemplar>>],
+    ) {
+        NativeHistogramCell::expose(self, sink, labels, exemplars);
     }
 }
 

@@ -24,7 +24,7 @@ fn openmetrics(registry: &Registry) -> String {
     String::from_utf8(body).expect("utf-8")
 }
 
-fn now() -> Duration {
+pub(crate) fn now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
 }
 
@@ -49,7 +49,7 @@ fn parse_timestamp(ts: &str) -> Duration {
 /// Python parser reading the exemplars the oracle reads; and that the
 /// 0.0.4 text means the same without any exemplar.
 #[track_caller]
-fn check(registry: &Registry, expected: &str, (from, to): (Duration, Duration)) -> Vec<oracle_om::Exemplar> {
+pub(crate) fn check(registry: &Registry, expected: &str, (from, to): (Duration, Duration)) -> Vec<oracle_om::Exemplar> {
     let text = openmetrics(registry);
     let exemplars = oracle_om::exemplars(&text).unwrap_or_else(|e| panic!("oracle rejects: {e}\n{text}"));
     let mut want = expected.to_owned();

@@ -71,12 +71,23 @@ pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
     }
     let native = Arc::new(native);
     let (mut count, mut sum) = (0u64, 0.0);
-    for _ in 0..64 {
+    // `(index, value)` of the observations made with an exemplar (one in
+    // four, chosen by the value's bits so that the input reads as before).
+    let mut recorded = Vec::new();
+    for i in 0..64 {
         if input.is_empty() {
             break;
         }
         let v = input.f64();
-        native.observe(v);
+        if v.to_bits() % 4 == 0 {
+            let result = native.observe_with_exemplar(v, &[("i", &i.to_string())]);
+            assert!(result.is_ok(), "a valid exemplar refused: {result:?}");
+            if !v.is_nan() {
+                recorded.push((i.to_string(), v));
+            }
+        } else {
+            native.observe(v);
+        }
         if !v.is_nan() {
             count += 1;
             sum += v;
@@ -93,7 +104,7 @@ pub(crate) fn check_protobuf_roundtrip(data: &[u8]) {
         native.sum()
     );
     if registry.register_arc(Arc::clone(&native)).is_ok() {
-        check_native_parts(&registry, &native);
+        check_native_parts(&registry, &native, &recorded);
     }
     compare_formats(&registry);
     let parent = Registry::new();
@@ -264,8 +275,11 @@ fn flatten(family: &PbFamily) -> Vec<Flat> {
 }
 
 /// The protobuf of `native` in `registry`: schema, threshold and count as
-/// the histogram says, and count = zero bucket + every bucket.
-fn check_native_parts(registry: &Registry, native: &NativeHistogram) {
+/// the histogram says, and count = zero bucket + every bucket; its
+/// `Histogram.exemplars` (field 16) are `min(recorded, 10)` of the
+/// `recorded` ones, value bit for bit, the last recorded among them,
+/// oldest first, each with a timestamp.
+fn check_native_parts(registry: &Registry, native: &NativeHistogram, recorded: &[(String, f64)]) {
     let mut body = Vec::new();
     registry.encode_protobuf(&mut body);
     let families = decode(&body).unwrap_or_else(|e| panic!("the decoder rejects the protobuf exposition: {e}"));
@@ -302,6 +316,34 @@ fn check_native_parts(registry: &Registry, native: &NativeHistogram) {
             "classic bucket {bound} above the count"
         );
         previous = cumulative;
+    }
+    assert!(
+        h.exemplars.len() == recorded.len().min(10),
+        "{} native exemplars for {} recorded",
+        h.exemplars.len(),
+        recorded.len()
+    );
+    for e in &h.exemplars {
+        let [(name, index)] = &e.labels[..] else {
+            panic!("exemplar labels {:?}", e.labels)
+        };
+        let value = recorded.iter().find(|(i, _)| i == index).map(|(_, v)| v.to_bits());
+        assert!(
+            name == "i" && value.is_some() && value == e.value.map(f64::to_bits),
+            "exemplar {e:?} was not recorded"
+        );
+        assert!(e.timestamp.is_some(), "a native exemplar without a timestamp");
+    }
+    assert!(
+        h.exemplars.windows(2).all(|w| w[0].timestamp <= w[1].timestamp),
+        "native exemplars not oldest first"
+    );
+    if let Some((last, _)) = recorded.last() {
+        let kept = h
+            .exemplars
+            .iter()
+            .any(|e| e.labels.first().is_some_and(|(_, i)| i == last));
+        assert!(kept, "the latest exemplar was not kept");
     }
     let spans_or_zero = !h.positive_spans.is_empty() || !h.negative_spans.is_empty();
     assert!(spans_or_zero, "no span, not even the no-op one");

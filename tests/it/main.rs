@@ -27,6 +27,7 @@ mod hyper_adapter;
 mod inflate;
 mod json;
 mod native;
+mod native_exemplars;
 mod native_vec;
 mod negotiate;
 mod openmetrics;

@@ -114,6 +114,35 @@ def single_value(data, what):
     return value
 
 
+def exemplar(data):
+    """An Exemplar as `labels value seconds.nanos` (the timestamp `None`
+    when absent)."""
+    labels, value, ts = [], None, None
+    for number, wire, v in fields(data):
+        if number == 1:
+            expect(wire, LEN, "exemplar label")
+            labels.append(label(v))
+        elif number == 2:
+            expect(wire, FIXED64, "exemplar value")
+            value = double(v)
+        elif number == 3:
+            expect(wire, LEN, "exemplar timestamp")
+            seconds = nanos = 0
+            for n, w, tv in fields(v):
+                expect(w, VARINT, "timestamp field")
+                if n == 1:
+                    seconds = tv
+                elif n == 2:
+                    nanos = tv
+                else:
+                    raise Bad(f"Timestamp field {n}")
+            ts = f"{seconds}.{nanos:09d}"
+        else:
+            raise Bad(f"Exemplar field {number}")
+    rendered = ",".join(f"{n}={v!r}" for n, v in labels)
+    return f"{{{rendered}}}:{value!r}@{ts}"
+
+
 def span(data):
     offset = length = 0
     for number, wire, v in fields(data):
@@ -145,7 +174,7 @@ def buckets(spans, deltas):
 
 
 def histogram(data):
-    h = {"classic": [], "pspans": [], "pdeltas": [], "nspans": [], "ndeltas": []}
+    h = {"classic": [], "pspans": [], "pdeltas": [], "nspans": [], "ndeltas": [], "exemplars": []}
     for number, wire, v in fields(data):
         if number == 1:
             expect(wire, VARINT, "sample_count")
@@ -165,6 +194,7 @@ def histogram(data):
                     bound = double(bv)
                 elif n == 3:
                     expect(w, LEN, "bucket exemplar")
+                    h.setdefault("bucket_exemplars", []).append((bound, exemplar(bv)))
                 else:
                     raise Bad(f"Bucket field {n}")
             h["classic"].append((bound, count))
@@ -182,11 +212,21 @@ def histogram(data):
             h["nspans" if number == 9 else "pspans"].append(span(v))
         elif number in (10, 13):
             packed_sint64(wire, v, h["ndeltas" if number == 10 else "pdeltas"], "deltas")
+        elif number == 16:
+            # Histogram.exemplars, native histograms only: "These exemplars
+            # MUST have a timestamp."
+            expect(wire, LEN, "histogram exemplar")
+            e = exemplar(v)
+            if e.endswith("@None"):
+                raise Bad("a native histogram exemplar without a timestamp")
+            h["exemplars"].append(e)
         else:
             raise Bad(f"Histogram field {number}")
     parts = [f"count={h.get('count')}", f"sum={h.get('sum')!r}"]
     if h["classic"]:
         parts.append("classic=" + ",".join(f"{b!r}:{c}" for b, c in h["classic"]))
+    if "bucket_exemplars" in h:
+        parts.append("bucket_exemplars=" + ";".join(f"{b!r}={e}" for b, e in h["bucket_exemplars"]))
     if "schema" in h:
         positive = buckets(h["pspans"], h["pdeltas"])
         negative = buckets(h["nspans"], h["ndeltas"])
@@ -200,6 +240,10 @@ def histogram(data):
         ]
         if sum(c for _, c in positive + negative) + h.get("zero_count", 0) != h.get("count"):
             raise Bad("count is not the zero bucket plus the buckets")
+    if h["exemplars"]:
+        if "schema" not in h:
+            raise Bad("Histogram.exemplars on a histogram that is not native")
+        parts.append("exemplars=" + ";".join(h["exemplars"]))
     return " ".join(parts)
 
 

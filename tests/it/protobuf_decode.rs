@@ -55,6 +55,8 @@ pub(crate) struct PbHistogram {
     pub(crate) positive_deltas: Vec<i64>,
     pub(crate) negative_spans: Vec<(i64, u64)>,
     pub(crate) negative_deltas: Vec<i64>,
+    /// `Histogram.exemplars` (field 16, native histograms only), in order.
+    pub(crate) exemplars: Vec<PbExemplar>,
 }
 
 /// A field's payload by wire type.
@@ -322,6 +324,7 @@ fn histogram(message: &[u8]) -> Result<PbHistogram, String> {
             10 => varints(wire, &mut neg, "negative_delta")?,
             12 => h.positive_spans.push(span(bytes(wire, "positive_span")?)?),
             13 => varints(wire, &mut pos, "positive_delta")?,
+            16 => h.exemplars.push(exemplar(bytes(wire, "histogram exemplar")?)?),
             _ => {}
         }
     }

@@ -14,7 +14,7 @@ use bareprom::{
 /// What `pb_decode.py` prints of `body`; `None` when Python cannot run (a
 /// failure under CI, else a visible skip).
 #[track_caller]
-fn python_decode(body: &[u8]) -> Option<Result<String, String>> {
+pub(crate) fn python_decode(body: &[u8]) -> Option<Result<String, String>> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/pb_decode.py");
     let child = Command::new("python3")
         .arg(script)
