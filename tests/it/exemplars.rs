@@ -6,8 +6,6 @@
 //! and a real Prometheus with `--enable-feature=exemplar-storage` storing
 //! them.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bareprom::{
@@ -109,31 +107,8 @@ for f in text_string_to_metric_families(sys.stdin.read()):
             v = repr(int(v)) if v == int(v) else repr(v)
         print(labels, v, ts)
 "#;
-    let Ok(mut child) = Command::new("python3")
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    else {
-        crate::missing_program("python3");
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") {
-        crate::missing_program("python3 -m pip install prometheus_client==0.26.0");
-        return None;
-    }
-    assert!(output.status.success(), "the Python parser refuses:\n{stderr}\n{text}");
-    Some(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-    )
+    let lines = crate::python::run_parser_script(SCRIPT, text)?;
+    Some(lines.unwrap_or_else(|stderr| panic!("the Python parser refuses:\n{stderr}\n{text}")))
 }
 
 #[test]

@@ -43,6 +43,7 @@ mod protobuf;
 mod protobuf_decode;
 mod protobuf_python;
 mod push;
+mod python;
 mod readme_servers;
 mod registry;
 mod replay;

@@ -2,8 +2,6 @@
 //! `OpenMetrics` oracle (and what it must reject), the Python client's
 //! `OpenMetrics` parser on every rendering, and negotiation by the handler.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use bareprom::{
@@ -53,33 +51,7 @@ fn python_parse(text: &str) -> Option<Result<(), String>> {
         from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
         n = sum(len(f.samples) for f in text_string_to_metric_families(sys.stdin.read()))\n\
         print(n)\n";
-    let child = Command::new("python3")
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        crate::missing_program("python3");
-        return None;
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") {
-        crate::missing_program("python3 -m pip install prometheus_client==0.26.0");
-        return None;
-    }
-    Some(if output.status.success() {
-        Ok(())
-    } else {
-        Err(stderr.into_owned())
-    })
+    crate::python::run_parser_script(SCRIPT, text).map(|result| result.map(drop))
 }
 
 #[test]

@@ -2,9 +2,6 @@
 //! text and OpenMetrics), and the OpenMetrics pieces around a quoted name:
 //! units, constant labels, collectors and exemplars.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use bareprom::{CounterVec, Escaping, Gauge, Registry};
 
 use super::utf8::{ESCAPED, OM, Queues, TEXT, check, encode, registry};
@@ -24,31 +21,8 @@ fn python_names(text: &str, openmetrics: bool) -> Option<Vec<String>> {
          \x20   for s in f.samples:\n\
          \x20       print(f.name + '|' + s.name + '|' + ','.join(k for k in s.labels))\n"
     );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        crate::missing_program("python3");
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("No module named 'prometheus_client'") {
-        crate::missing_program("python3 -m pip install prometheus_client==0.26.0");
-        return None;
-    }
-    assert!(output.status.success(), "the Python parser refuses:\n{stderr}\n{text}");
-    Some(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-    )
+    let lines = crate::python::run_parser_script(&script, text)?;
+    Some(lines.unwrap_or_else(|stderr| panic!("the Python parser refuses:\n{stderr}\n{text}")))
 }
 
 #[test]
