@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exemplar::Exemplar;
-use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
 use crate::text::{LineShape, Out, escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
@@ -373,6 +373,18 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
         write_value(out, value);
         out.push(b'\n');
+    }
+
+    fn plain_series(&mut self, batch: &[Plain<'_>]) {
+        for series in batch {
+            if !(self.shape.fits(series.ends.len())
+                && self
+                    .shape
+                    .write(&mut self.out, series.text, series.start, series.ends, series.value))
+            {
+                self.series(series.labels(), series.value);
+            }
+        }
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {

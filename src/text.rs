@@ -21,7 +21,7 @@ pub(crate) use line::{LineShape, Out};
 pub(crate) use names::{NameEscaper, write_label_name, write_quoted};
 pub(crate) use number::{Put, write_f64, write_u64};
 
-use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
 
 /// The `Content-Type` of what [`Registry::encode`](crate::Registry::encode)
 /// writes: the Prometheus text format, version 0.0.4.
@@ -285,6 +285,18 @@ impl Sink for TextEncoder<'_> {
         self.label_block(&mut block, labels);
         self.line("", &block, None, value);
         self.block = block;
+    }
+
+    fn plain_series(&mut self, batch: &[Plain<'_>]) {
+        for series in batch {
+            if !(self.shape.fits(series.ends.len())
+                && self
+                    .shape
+                    .write(&mut self.out, series.text, series.start, series.ends, series.value))
+            {
+                self.series(series.labels(), series.value);
+            }
+        }
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {

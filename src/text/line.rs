@@ -137,7 +137,11 @@ impl LineShape {
     /// from `start`, each ending at its entry of `ends` (as many as the
     /// shape has glue pieces); false (and nothing written) if the values do
     /// not lie in `text`, for the caller to write the line the slow way.
-    #[inline]
+    // Measured: left to the compiler, the two callers (a batch and a
+    // single series) make it an out-of-line call whose chunk copies turn
+    // into `memcpy` calls (378 instructions per series instead of 311).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub(crate) fn write(&self, out: &mut Out<'_>, text: &str, start: usize, ends: &[u32], value: Value) -> bool {
         let text = text.as_bytes();
         let Some(&last) = ends.last() else { return false };
@@ -154,7 +158,8 @@ impl LineShape {
         }
     }
 
-    #[inline]
+    #[allow(clippy::inline_always)] // see `write`
+    #[inline(always)]
     fn fill(&self, buf: &mut [u8], at: usize, text: &[u8], start: usize, ends: &[u32], value: Value) -> Option<usize> {
         let head_len = self.head.len() - OVERSHOOT;
         let mut at = copy_piece(buf, at, &self.head, 0, head_len)?;
@@ -179,7 +184,8 @@ impl LineShape {
 /// one 16- or 32-byte chunk when it is at most that long and `src` has
 /// those bytes (the excess lands in the room and is overwritten by the
 /// next piece), else exactly.
-#[inline]
+#[allow(clippy::inline_always)] // see `LineShape::write`
+#[inline(always)]
 fn copy_piece(buf: &mut [u8], at: usize, src: &[u8], from: usize, to: usize) -> Option<usize> {
     let len = to - from;
     if len <= 16
