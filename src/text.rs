@@ -107,13 +107,17 @@ impl<'a> TextEncoder<'a> {
         }
     }
 
+    /// Makes the line shape of the open family and scope: everything up to
+    /// the first label value, then the glue after each label value.
     fn make_head(&mut self) {
         self.head.clear();
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        let consts = !self.const_labels.is_empty();
         let Some(&(start, len)) = self.glue_at.first() else {
+            // Without labels a line is short: see `series`.
             self.shape.clear();
             return;
         };
-        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
         if self.quoted {
             self.head.extend_from_slice(b"{\"");
             self.head.extend_from_slice(name);
@@ -122,7 +126,7 @@ impl<'a> TextEncoder<'a> {
             self.head.extend_from_slice(name);
             self.head.push(b'{');
         }
-        if !self.const_labels.is_empty() {
+        if consts {
             self.head.extend_from_slice(&self.const_labels);
             self.head.push(b',');
         }
@@ -275,10 +279,23 @@ impl Sink for TextEncoder<'_> {
     }
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
-        if let SeriesLabels::Escaped { text, start, ends } = labels
-            && self.shape.fits(ends.len())
-            && self.shape.write(&mut self.out, text, start, ends, value)
-        {
+        let written = match labels {
+            SeriesLabels::Escaped { text, start, ends } => {
+                self.shape.fits(ends.len()) && self.shape.write(&mut self.out, text, start, ends, value)
+            }
+            SeriesLabels::None if !self.quoted && self.const_labels.is_empty() => {
+                // `name value`: three pieces, not worth a label block.
+                let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+                let out = self.out.vec();
+                out.extend_from_slice(name);
+                out.push(b' ');
+                write_value(out, value);
+                out.push(b'\n');
+                true
+            }
+            SeriesLabels::None | SeriesLabels::Raw(_) => false,
+        };
+        if written {
             return;
         }
         let mut block = std::mem::take(&mut self.block);
@@ -377,18 +394,45 @@ pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
 pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let replacement: &[u8] = match b {
+    while let Some(at) = next_special(bytes, start, quote) {
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(match bytes[at] {
             b'\\' => b"\\\\",
             b'\n' => b"\\n",
-            b'"' if quote => b"\\\"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(replacement);
-        start = i + 1;
+            _ => b"\\\"",
+        });
+        start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// Where the first byte from `from` on that [`escape`] replaces is: eight
+/// bytes at a time (a help text or value mostly has none, and a byte loop
+/// cost more than the copy).
+fn next_special(bytes: &[u8], from: usize, quote: bool) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `x` is set, and any set bit at or
+    // below the lowest zero byte's is exact (the borrow only runs upward).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let tail = bytes.get(from..)?;
+    let mut chunks = tail.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let mut hits = zero_bytes(word ^ (ONES * u64::from(b'\\'))) | zero_bytes(word ^ (ONES * u64::from(b'\n')));
+        if quote {
+            hits |= zero_bytes(word ^ (ONES * u64::from(b'"')));
+        }
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
+        .map(|i| at + i)
 }
 
 pub(crate) fn write_value(out: &mut impl Put, value: Value) {
@@ -417,5 +461,39 @@ mod tests {
         let mut out = Vec::new();
         escape(&mut out, "a\\b\"c\nd", false);
         assert_eq!(out, b"a\\\\b\"c\\nd");
+    }
+
+    /// The word-at-a-time scan finds every special byte wherever it sits
+    /// (each offset in and around a word, runs of them, bytes next to
+    /// them in value), as a byte-by-byte escape does.
+    #[test]
+    fn escape_matches_a_byte_loop() {
+        fn naive(s: &str, quote: bool) -> Vec<u8> {
+            let mut out = Vec::new();
+            for &b in s.as_bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'"' if quote => out.extend_from_slice(b"\\\""),
+                    _ => out.push(b),
+                }
+            }
+            out
+        }
+        let fillers = ["a", "\u{1}", "\u{7f}", "[", "]", "!", "#", "\u{e9}", "\u{1F600}"];
+        for len in 0..20 {
+            for at in 0..len {
+                for special in ["\\", "\n", "\"", "\\\\", "\n\""] {
+                    for filler in fillers {
+                        let s: String = (0..len).map(|i| if i == at { special } else { filler }).collect();
+                        for quote in [false, true] {
+                            let mut out = Vec::new();
+                            escape(&mut out, &s, quote);
+                            assert_eq!(out, naive(&s, quote), "{s:?} {quote}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -63,7 +63,9 @@ impl<'a> Out<'a> {
     fn room(&mut self, need: usize) -> (&mut [u8], usize) {
         let end = *self.end.get_or_insert(self.vec.len());
         if self.vec.len() - end < need {
-            self.vec.resize(end + need.max(CHUNK), 0);
+            // Growing with what was written so far, up to a chunk, keeps
+            // the zeroing small for a small scrape and rare for a big one.
+            self.vec.resize(end + need.max(end.min(CHUNK)), 0);
         }
         (self.vec.as_mut_slice(), end)
     }
@@ -87,8 +89,7 @@ impl Drop for Out<'_> {
 /// can be copied as one chunk.
 #[derive(Default)]
 pub(crate) struct LineShape {
-    /// The head, then [`OVERSHOOT`] padding bytes; empty when the family
-    /// has no labels.
+    /// The head, then [`OVERSHOOT`] padding bytes; empty for no shape.
     head: Vec<u8>,
     /// The glue after each value, padded to a fixed-size chunk, and its
     /// length.
@@ -98,9 +99,9 @@ pub(crate) struct LineShape {
 }
 
 impl LineShape {
-    /// Sets the shape: the head (everything before the first value) and
-    /// the label names' glue (`names_glue[i]` the glue after value `i`,
-    /// the closing `"} ` included as the last).
+    /// Sets the shape: the head (everything before the first label value)
+    /// and the label names' glue (`names_glue[i]` the glue after value `i`, the closing
+    /// `"} ` included as the last).
     pub(crate) fn set<'g>(&mut self, head: &[u8], names_glue: impl Iterator<Item = &'g [u8]>) {
         self.head.clear();
         self.glue.clear();
