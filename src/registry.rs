@@ -494,9 +494,15 @@ impl Registry {
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
                     for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                        let (name, desc) = names.family(desc.name, &desc);
-                        sink.family(name, &desc);
-                        sink.scope(names.scope(scope));
+                        // Legacy names (the usual case) need no escaper:
+                        // no copies of the description and scope.
+                        if desc.utf8 {
+                            let (name, desc) = names.family(desc.name, &desc);
+                            sink.family(name, &desc);
+                        } else {
+                            sink.family(desc.name, &desc);
+                        }
+                        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
                         metric.expose(i, sink);
                     }
                 }

@@ -120,6 +120,7 @@ impl<'r> Tree<'r> {
 
 impl Registry {
     /// The tree under this registry, `entries` standing for its own.
+    #[inline]
     pub(super) fn tree(&self, entries: Vec<Entry>) -> Tree<'_> {
         let mut tree = Tree {
             root: Ctx {
