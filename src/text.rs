@@ -406,6 +406,13 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     out.extend_from_slice(&bytes[start..]);
 }
 
+/// Whether a value kept escaped holds an escape sequence (a raw value
+/// never holds a backslash or newline once escaped, so none means the
+/// bytes are the raw value).
+pub(crate) fn has_escapes(escaped: &[u8]) -> bool {
+    next_special(escaped, 0, false).is_some()
+}
+
 /// Where the first byte from `from` on that [`escape`] replaces is: eight
 /// bytes at a time (a help text or value mostly has none, and a byte loop
 /// cost more than the copy).
