@@ -98,6 +98,7 @@ impl seal::Series for CounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
     fn value(&self) -> Option<Value> {
         Some(Value::U64(self.get()))
     }
@@ -206,6 +207,7 @@ impl seal::Series for FloatCounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
     fn value(&self) -> Option<Value> {
         Some(Value::F64(self.get()))
     }

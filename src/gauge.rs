@@ -134,6 +134,7 @@ impl seal::Series for GaugeCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
     fn value(&self) -> Option<Value> {
         Some(Value::I64(self.get()))
     }
@@ -240,6 +241,7 @@ impl seal::Series for FloatGaugeCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
     fn value(&self) -> Option<Value> {
         Some(Value::F64(self.get()))
     }

@@ -149,6 +149,7 @@ impl seal::Series for ShardedCounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
     fn value(&self) -> Option<Value> {
         Some(Value::U64(self.get()))
     }
