@@ -21,9 +21,10 @@
 //! Two families clash when their claims intersect, whatever the order they
 //! are registered or written in. The registry's plan (`plan.rs`) builds
 //! every claimed name into one lookup table per scrape, so a scrape checks
-//! each family once, not against every other; a registration compares the
-//! new family's claim with each other's pairwise ([`Claim::intersects`]),
-//! building no name.
+//! each family once, not against every other; a registration looks the new
+//! family's claimed names up in the registry's claim index (`index.rs`),
+//! and only when that finds something in the way compares claims pairwise
+//! ([`Claim::intersects`]) to say what.
 //!
 //! A family whose names lie outside the legacy charset claims its names
 //! as every scraper sees them: as they are (quoted, `allow-utf-8`), and
@@ -62,10 +63,16 @@ pub(crate) fn clash(a: (&str, Kind, bool), b: (&str, Kind, bool)) -> bool {
 }
 
 impl<'a> Claim<'a> {
+    /// Whether the base lies in the legacy charset: then the claim is the
+    /// same in every escaping.
+    pub(crate) fn legacy_base(&self) -> bool {
+        name::is_legacy_metric_name(&self.base)
+    }
+
     /// The same claim as a scraper sees it in `scheme`: the base escaped
     /// (unchanged when legacy), the suffixes as they are.
     pub(crate) fn escaped(&self, scheme: Escaping) -> Claim<'a> {
-        if name::is_legacy_metric_name(&self.base) {
+        if self.legacy_base() {
             return self.clone();
         }
         let mut base = String::new();
@@ -92,7 +99,13 @@ impl<'a> Claim<'a> {
 
     /// Every name claimed, built (for a lookup table of claims).
     pub(crate) fn built(&self) -> impl Iterator<Item = String> + '_ {
-        self.suffixes.iter().map(move |s| format!("{}{s}", self.base))
+        self.suffixes.iter().map(move |s| {
+            // Not `format!`: this runs for every family registered.
+            let mut name = String::with_capacity(self.base.len() + s.len());
+            name.push_str(&self.base);
+            name.push_str(s);
+            name
+        })
     }
 
     /// Whether some name is claimed by both.
