@@ -68,8 +68,8 @@ struct Record {
     /// The name as written (prefixes applied).
     name: String,
     context: Arc<Context>,
-    /// The names it is filed under, by tag.
-    keys: Vec<(usize, String)>,
+    /// Its type: with `name`, what gives the names it is filed under.
+    kind: Kind,
 }
 
 /// The families of one included registry's subtree.
@@ -228,6 +228,7 @@ impl ClaimIndex {
                 name.push_str(prefix);
                 name.push_str(desc.name);
                 let keys = keys(&Claim::of(&name, desc.kind));
+                let kind = desc.kind;
                 let record = Record {
                     source: match &source {
                         Source::Static(m) => Source::Static(*m),
@@ -236,12 +237,12 @@ impl ClaimIndex {
                     family,
                     name,
                     context: Arc::clone(&context),
-                    keys,
+                    kind,
                 };
                 if check && !staged.suspect {
-                    staged.suspect = self.refused(&tree, ctx, &record, &desc);
+                    staged.suspect = self.refused(&tree, ctx, &record, &desc, &keys);
                 }
-                staged.records.push(self.insert(record));
+                staged.records.push(self.insert(record, keys));
             }
         }
         for walked in tree.into_sources() {
@@ -310,10 +311,10 @@ impl ClaimIndex {
     }
 
     /// Files `record` under the names it claims; returns its id.
-    fn insert(&mut self, record: Record) -> usize {
+    fn insert(&mut self, record: Record, keys: Vec<(usize, String)>) -> usize {
         let id = self.free.pop().unwrap_or(self.records.len());
-        for (tag, key) in &record.keys {
-            self.names[*tag].entry(key.clone()).or_default().push(id);
+        for (tag, key) in keys {
+            self.names[tag].entry(key).or_default().push(id);
         }
         if id == self.records.len() {
             self.records.push(Some(record));
@@ -327,7 +328,7 @@ impl ClaimIndex {
         let Some(record) = self.records.get_mut(id).and_then(Option::take) else {
             return;
         };
-        for (tag, key) in record.keys {
+        for (tag, key) in keys(&Claim::of(&record.name, record.kind)) {
             if let Some(ids) = self.names[tag].get_mut(&key) {
                 ids.retain(|&i| i != id);
                 if ids.is_empty() {
@@ -341,7 +342,14 @@ impl ClaimIndex {
     /// Whether `new` (of context `ctx` in `tree`) may be refused: a
     /// constant label clash, a health family's name, or a filed family
     /// that the whole-tree check's rule refuses beside it.
-    fn refused(&self, tree: &Tree<'_>, ctx: usize, new: &Record, desc: &FamilyDesc<'_>) -> bool {
+    fn refused(
+        &self,
+        tree: &Tree<'_>,
+        ctx: usize,
+        new: &Record,
+        desc: &FamilyDesc<'_>,
+        keys: &[(usize, String)],
+    ) -> bool {
         let scope = tree.ctx(ctx);
         if scope.repeats || desc.labels.iter().any(|l| scope.has_label(l, desc.utf8)) {
             return true;
@@ -361,8 +369,8 @@ impl ClaimIndex {
         // escaped names (kept when the base is not legacy) meet both the
         // names as written and the escaped names of that scheme. A legacy
         // base is its own escaping: its names meet the escaped names too.
-        let legacy = new.keys.iter().all(|(tag, _)| *tag == 0);
-        for (tag, key) in &new.keys {
+        let legacy = keys.iter().all(|(tag, _)| *tag == 0);
+        for (tag, key) in keys {
             look(0, key);
             if *tag > 0 {
                 look(*tag, key);
