@@ -34,6 +34,7 @@
 //! so that unregistering from a sub-registry drops the metric as before.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as Slot;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 
@@ -89,6 +90,13 @@ pub(super) struct Staged {
     generations: Vec<(Weak<Included>, u64)>,
 }
 
+/// The records filed under one name: almost always one, kept without a
+/// heap block of its own.
+struct Ids {
+    first: usize,
+    more: Vec<usize>,
+}
+
 /// Name tags: names as written, then one per escaping scheme.
 const TAGS: usize = 1 + name::SCHEMES.len();
 
@@ -96,7 +104,7 @@ const TAGS: usize = 1 + name::SCHEMES.len();
 pub(super) struct ClaimIndex {
     records: Vec<Option<Record>>,
     free: Vec<usize>,
-    names: [BTreeMap<String, Vec<usize>>; TAGS],
+    names: [BTreeMap<String, Ids>; TAGS],
     /// The registry's own metrics' records, by the metric's address.
     own: BTreeMap<usize, Vec<usize>>,
     parts: Vec<Part>,
@@ -314,7 +322,15 @@ impl ClaimIndex {
     fn insert(&mut self, record: Record, keys: Vec<(usize, String)>) -> usize {
         let id = self.free.pop().unwrap_or(self.records.len());
         for (tag, key) in keys {
-            self.names[tag].entry(key).or_default().push(id);
+            match self.names[tag].entry(key) {
+                Slot::Vacant(vacant) => {
+                    vacant.insert(Ids {
+                        first: id,
+                        more: Vec::new(),
+                    });
+                }
+                Slot::Occupied(mut ids) => ids.get_mut().more.push(id),
+            }
         }
         if id == self.records.len() {
             self.records.push(Some(record));
@@ -329,11 +345,18 @@ impl ClaimIndex {
             return;
         };
         for (tag, key) in keys(&Claim::of(&record.name, record.kind)) {
-            if let Some(ids) = self.names[tag].get_mut(&key) {
-                ids.retain(|&i| i != id);
-                if ids.is_empty() {
-                    self.names[tag].remove(&key);
+            let Some(ids) = self.names[tag].get_mut(&key) else {
+                continue;
+            };
+            if ids.first == id {
+                match ids.more.pop() {
+                    Some(last) => ids.first = last,
+                    None => {
+                        self.names[tag].remove(&key);
+                    }
                 }
+            } else {
+                ids.more.retain(|&i| i != id);
             }
         }
         self.free.push(id);
@@ -363,7 +386,10 @@ impl ClaimIndex {
         }
         let mut candidates: Vec<usize> = Vec::new();
         let mut look = |tag: usize, name: &str| {
-            candidates.extend(self.names[tag].get(name).into_iter().flatten());
+            if let Some(ids) = self.names[tag].get(name) {
+                candidates.push(ids.first);
+                candidates.extend(&ids.more);
+            }
         };
         // The names as written meet every family's names as written; the
         // escaped names (kept when the base is not legacy) meet both the
