@@ -41,6 +41,11 @@ use crate::expose::Kind;
 use crate::name;
 use crate::negotiate::Escaping;
 
+/// Every suffix a claim of any kind appends to its base (a test holds
+/// [`Claim::of`] to it): a claimed name minus one of these is the base of
+/// every claim that can hold it.
+pub(crate) const SUFFIXES: [&str; 7] = ["", "_total", "_created", "_bucket", "_sum", "_count", "_info"];
+
 /// The names a family claims: `base` followed by each of `suffixes`.
 #[derive(Clone)]
 pub(crate) struct Claim<'a> {
@@ -63,6 +68,11 @@ pub(crate) fn clash(a: (&str, Kind, bool), b: (&str, Kind, bool)) -> bool {
 }
 
 impl<'a> Claim<'a> {
+    /// What every claimed name starts with.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     /// Whether the base lies in the legacy charset: then the claim is the
     /// same in every escaping.
     pub(crate) fn legacy_base(&self) -> bool {
@@ -173,6 +183,15 @@ mod tests {
                         assert_eq!(cb.intersects(&ca), built, "{b} {b_kind:?} / {a} {a_kind:?}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_suffix_claimed_is_listed() {
+        for kind in [Kind::Counter, Kind::Gauge, Kind::Histogram, Kind::Info] {
+            for suffix in Claim::of("x", kind).suffixes {
+                assert!(SUFFIXES.contains(suffix), "{kind:?} {suffix}");
             }
         }
     }

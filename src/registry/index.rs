@@ -20,11 +20,14 @@
 //!   its generation, and the part is walked again at the next check of
 //!   the including registry.
 //!
-//! Each family is filed under the names it claims as written (tag 0) and,
-//! when its base lies outside the legacy charset, under its names escaped
-//! by each scheme of [`name::SCHEMES`] (tag `1 + i`): the two ways two
-//! families can clash ([`claim::clash`]). A candidate found is then
-//! checked by the same rules as the whole-tree check. Collectors declare
+//! Each family is filed under the base of its claim as written (tag 0)
+//! and, when that base lies outside the legacy charset, under the base
+//! escaped by each scheme of [`name::SCHEMES`] (tag `1 + i`): the two ways
+//! two families can clash ([`claim::clash`]). Every claimed name is a base
+//! followed by one of [`claim::SUFFIXES`], so the families that may claim
+//! a name are found by looking up the name minus each suffix it ends with
+//! (one key per family, not one per claimed name). A candidate found is
+//! then checked by the same rules as the whole-tree check. Collectors declare
 //! no families (theirs are known at scrape time only); only their names
 //! are indexed, for the duplicate-name check.
 //!
@@ -69,7 +72,7 @@ struct Record {
     /// The name as written (prefixes applied).
     name: String,
     context: Arc<Context>,
-    /// Its type: with `name`, what gives the names it is filed under.
+    /// Its type: with `name`, what gives the keys it is filed under.
     kind: Kind,
 }
 
@@ -90,7 +93,7 @@ pub(super) struct Staged {
     generations: Vec<(Weak<Included>, u64)>,
 }
 
-/// The records filed under one name: almost always one, kept without a
+/// The records filed under one key: almost always one, kept without a
 /// heap block of its own.
 struct Ids {
     first: usize,
@@ -106,7 +109,7 @@ pub(super) struct ClaimIndex {
     free: Vec<usize>,
     names: [BTreeMap<String, Ids>; TAGS],
     /// The registry's own metrics' records, by the metric's address.
-    own: BTreeMap<usize, Vec<usize>>,
+    own: BTreeMap<usize, Ids>,
     parts: Vec<Part>,
     /// The registry's own collectors' names, with how many (at most one
     /// unless a refused duplicate slipped in, which the check prevents).
@@ -115,13 +118,15 @@ pub(super) struct ClaimIndex {
     root: Option<Arc<Context>>,
 }
 
-/// The names a claim is filed under: as written (tag 0), and escaped by
-/// each scheme (tag `1 + i`) when its base is not legacy.
+/// What a claim is filed under: its base as written (tag 0) and, when
+/// that is not legacy, its base escaped by each scheme (tag `1 + i`). One
+/// key per family: a name claimed by it is found by taking each of
+/// [`claim::SUFFIXES`] off the name.
 fn keys(claim: &Claim<'_>) -> Vec<(usize, String)> {
-    let mut keys: Vec<(usize, String)> = claim.built().map(|n| (0, n)).collect();
+    let mut keys = vec![(0, claim.base().to_owned())];
     if !claim.legacy_base() {
         for (tag, &scheme) in (1..).zip(name::SCHEMES.iter()) {
-            keys.extend(claim.escaped(scheme).built().map(|n| (tag, n)));
+            keys.push((tag, claim.escaped(scheme).base().to_owned()));
         }
     }
     keys
@@ -235,7 +240,6 @@ impl ClaimIndex {
                 let mut name = String::with_capacity(prefix.len() + desc.name.len());
                 name.push_str(prefix);
                 name.push_str(desc.name);
-                let keys = keys(&Claim::of(&name, desc.kind));
                 let kind = desc.kind;
                 let record = Record {
                     source: match &source {
@@ -247,8 +251,10 @@ impl ClaimIndex {
                     context: Arc::clone(&context),
                     kind,
                 };
+                let claim = Claim::of(&record.name, kind);
+                let keys = keys(&claim);
                 if check && !staged.suspect {
-                    staged.suspect = self.refused(&tree, ctx, &record, &desc, &keys);
+                    staged.suspect = self.refused(&tree, ctx, &record, &desc, &claim);
                 }
                 staged.records.push(self.insert(record, keys));
             }
@@ -268,7 +274,18 @@ impl ClaimIndex {
         match entry {
             Entry::Static(_) | Entry::Shared(_) => {
                 if let Some(address) = address(entry) {
-                    self.own.entry(address).or_default().extend(staged.records);
+                    let mut records = staged.records.into_iter();
+                    if let Some(first) = records.next() {
+                        match self.own.entry(address) {
+                            Slot::Vacant(vacant) => {
+                                vacant.insert(Ids {
+                                    first,
+                                    more: records.collect(),
+                                });
+                            }
+                            Slot::Occupied(mut ids) => ids.get_mut().more.extend(std::iter::once(first).chain(records)),
+                        }
+                    }
                 }
             }
             Entry::Include(include) => self.parts.push(Part {
@@ -292,8 +309,10 @@ impl ClaimIndex {
         for entry in removed {
             match entry {
                 Entry::Static(_) | Entry::Shared(_) => {
-                    let records = address(entry).and_then(|a| self.own.remove(&a)).unwrap_or_default();
-                    for id in records {
+                    let Some(ids) = address(entry).and_then(|a| self.own.remove(&a)) else {
+                        continue;
+                    };
+                    for id in std::iter::once(ids.first).chain(ids.more) {
                         self.remove_record(id);
                     }
                 }
@@ -318,7 +337,7 @@ impl ClaimIndex {
         }
     }
 
-    /// Files `record` under the names it claims; returns its id.
+    /// Files `record` under `keys` (see [`keys`]); returns its id.
     fn insert(&mut self, record: Record, keys: Vec<(usize, String)>) -> usize {
         let id = self.free.pop().unwrap_or(self.records.len());
         for (tag, key) in keys {
@@ -362,17 +381,24 @@ impl ClaimIndex {
         self.free.push(id);
     }
 
+    /// Adds to `out` every record filed under tag `tag` whose claim may
+    /// hold `name`: those whose base is `name` minus a suffix.
+    fn find(&self, tag: usize, name: &str, out: &mut Vec<usize>) {
+        if self.names[tag].is_empty() {
+            return;
+        }
+        for suffix in claim::SUFFIXES {
+            if let Some(ids) = name.strip_suffix(suffix).and_then(|base| self.names[tag].get(base)) {
+                out.push(ids.first);
+                out.extend(&ids.more);
+            }
+        }
+    }
+
     /// Whether `new` (of context `ctx` in `tree`) may be refused: a
     /// constant label clash, a health family's name, or a filed family
     /// that the whole-tree check's rule refuses beside it.
-    fn refused(
-        &self,
-        tree: &Tree<'_>,
-        ctx: usize,
-        new: &Record,
-        desc: &FamilyDesc<'_>,
-        keys: &[(usize, String)],
-    ) -> bool {
+    fn refused(&self, tree: &Tree<'_>, ctx: usize, new: &Record, desc: &FamilyDesc<'_>, claim: &Claim<'_>) -> bool {
         let scope = tree.ctx(ctx);
         if scope.repeats || desc.labels.iter().any(|l| scope.has_label(l, desc.utf8)) {
             return true;
@@ -385,26 +411,24 @@ impl ClaimIndex {
             return true;
         }
         let mut candidates: Vec<usize> = Vec::new();
-        let mut look = |tag: usize, name: &str| {
-            if let Some(ids) = self.names[tag].get(name) {
-                candidates.push(ids.first);
-                candidates.extend(&ids.more);
-            }
-        };
         // The names as written meet every family's names as written; the
-        // escaped names (kept when the base is not legacy) meet both the
-        // names as written and the escaped names of that scheme. A legacy
-        // base is its own escaping: its names meet the escaped names too.
-        let legacy = keys.iter().all(|(tag, _)| *tag == 0);
-        for (tag, key) in keys {
-            look(0, key);
-            if *tag > 0 {
-                look(*tag, key);
-            } else if legacy {
-                for other in 1..TAGS {
-                    if !self.names[other].is_empty() {
-                        look(other, key);
-                    }
+        // escaped names (when the base is not legacy) meet both the names
+        // as written and the escaped names of that scheme. A legacy base
+        // is its own escaping: its names meet the escaped names too.
+        let legacy = claim.legacy_base();
+        for n in claim.built() {
+            self.find(0, &n, &mut candidates);
+            if legacy {
+                for tag in 1..TAGS {
+                    self.find(tag, &n, &mut candidates);
+                }
+            }
+        }
+        if !legacy {
+            for (tag, &scheme) in (1..).zip(name::SCHEMES.iter()) {
+                for n in claim.escaped(scheme).built() {
+                    self.find(0, &n, &mut candidates);
+                    self.find(tag, &n, &mut candidates);
                 }
             }
         }
