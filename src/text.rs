@@ -19,7 +19,7 @@ mod number;
 
 pub(crate) use line::{LineShape, Out};
 pub(crate) use names::{NameEscaper, write_label_name, write_quoted};
-pub(crate) use number::{Put, write_f64, write_u64};
+pub(crate) use number::{NumBuf, Put, write_f64, write_u64};
 
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
 
@@ -71,6 +71,8 @@ pub(crate) struct TextEncoder<'a> {
     head: Vec<u8>,
     /// A series' whole label block, for histograms (written on each line).
     block: Vec<u8>,
+    /// A histogram series' bucket lines up to the `le` value.
+    bucket_start: Vec<u8>,
     /// The buffer of [`Sink::take_counts`].
     counts: Vec<u64>,
 }
@@ -91,6 +93,7 @@ impl<'a> TextEncoder<'a> {
             shape: LineShape::default(),
             head: Vec::new(),
             block: Vec::new(),
+            bucket_start: Vec::new(),
             counts: Vec::new(),
         }
     }
@@ -317,24 +320,52 @@ impl Sink for TextEncoder<'_> {
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
-        // Every line repeats the labels: render them once.
+        // Every line repeats the labels: render them once. The bucket lines
+        // differ only from the `le` value on: their start is made once too.
         let mut block = std::mem::take(&mut self.block);
         self.label_block(&mut block, labels);
-        let mut le_text = Vec::new();
+        let mut start = std::mem::take(&mut self.bucket_start);
+        start.clear();
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        if self.quoted {
+            start.extend_from_slice(b"{\"");
+            start.extend_from_slice(name);
+            start.extend_from_slice(b"_bucket\"");
+            if !block.is_empty() {
+                start.push(b',');
+                start.extend_from_slice(&block);
+            }
+            start.extend_from_slice(b",le=\"");
+        } else {
+            start.extend_from_slice(name);
+            start.extend_from_slice(b"_bucket{");
+            if !block.is_empty() {
+                start.extend_from_slice(&block);
+                start.push(b',');
+            }
+            start.extend_from_slice(b"le=\"");
+        }
+        let out = self.out.vec();
+        let mut bucket = |le: &[u8], total: u64| {
+            out.extend_from_slice(&start);
+            out.extend_from_slice(le);
+            out.extend_from_slice(b"\"} ");
+            write_u64(out, total);
+            out.push(b'\n');
+        };
         for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
-            let le = if let Some(le) = point.les.and_then(|les| les.get(i)) {
-                &**le
+            if let Some(le) = point.les.and_then(|les| les.get(i)) {
+                bucket(le.as_bytes(), *total);
             } else {
-                le_text.clear();
-                write_f64(&mut le_text, *bound);
-                std::str::from_utf8(&le_text).unwrap_or_default()
-            };
-            self.line("_bucket", &block, Some(le), Value::U64(*total));
+                let le = NumBuf::of(Value::F64(*bound));
+                bucket(le.chunk().get(..le.len()).unwrap_or_default(), *total);
+            }
         }
         let count = point.count();
-        self.line("_bucket", &block, Some("+Inf"), Value::U64(count));
+        bucket(b"+Inf", count);
         self.line("_sum", &block, None, Value::F64(point.sum));
         self.line("_count", &block, None, Value::U64(count));
+        self.bucket_start = start;
         self.block = block;
     }
 
