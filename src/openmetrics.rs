@@ -80,6 +80,8 @@ pub(crate) struct OpenMetricsEncoder<'a> {
     shape: LineShape,
     /// Bucket bound text.
     le: Vec<u8>,
+    /// A histogram series' bucket lines up to the `le` value.
+    bucket_start: Vec<u8>,
     /// The buffer of [`Sink::take_counts`].
     counts: Vec<u64>,
 }
@@ -98,6 +100,7 @@ impl<'a> OpenMetricsEncoder<'a> {
             block: Vec::new(),
             shape: LineShape::default(),
             le: Vec::new(),
+            bucket_start: Vec::new(),
             counts: Vec::new(),
         }
     }
@@ -412,7 +415,38 @@ impl Sink for OpenMetricsEncoder<'_> {
     ) {
         let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
         self.label_block(labels);
+        // The bucket lines differ only from the `le` value on: their start
+        // is made once per series.
+        let mut start = std::mem::take(&mut self.bucket_start);
+        start.clear();
+        if self.quoted {
+            open_quoted(&mut start, &self.name, "_bucket");
+            if !self.block.is_empty() {
+                start.push(b',');
+                start.extend_from_slice(&self.block);
+            }
+            start.extend_from_slice(b",le=\"");
+        } else {
+            start.extend_from_slice(self.name.as_bytes());
+            start.extend_from_slice(b"_bucket{");
+            if !self.block.is_empty() {
+                start.extend_from_slice(&self.block);
+                start.push(b',');
+            }
+            start.extend_from_slice(b"le=\"");
+        }
         let mut le = std::mem::take(&mut self.le);
+        let out = self.out.vec();
+        let mut bucket = |le: &[u8], total: u64, exemplar: Option<&Exemplar>| {
+            out.extend_from_slice(&start);
+            out.extend_from_slice(le);
+            out.extend_from_slice(b"\"} ");
+            write_u64(out, total);
+            out.push(b'\n');
+            if let Some(exemplar) = exemplar {
+                write_exemplar(out, exemplar);
+            }
+        };
         for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
             le.clear();
             match point.les.and_then(|les| les.get(i)) {
@@ -420,17 +454,12 @@ impl Sink for OpenMetricsEncoder<'_> {
                 None => write_f64(&mut le, *bound),
             }
             canonical_le(&mut le);
-            self.line("_bucket", Some(&le), Value::U64(*total));
-            if let Some(exemplar) = exemplar(i) {
-                write_exemplar(self.out.vec(), exemplar);
-            }
+            bucket(&le, *total, exemplar(i));
         }
-        self.le = le;
         let count = point.count();
-        self.line("_bucket", Some(b"+Inf"), Value::U64(count));
-        if let Some(exemplar) = exemplar(point.bounds.len()) {
-            write_exemplar(self.out.vec(), exemplar);
-        }
+        bucket(b"+Inf", count, exemplar(point.bounds.len()));
+        self.le = le;
+        self.bucket_start = start;
         // `_sum` is counter-like and `_count` needs it (see the module docs).
         let negative_bound = point.bounds.first().is_some_and(|b| *b < 0.0);
         if !negative_bound && point.sum >= 0.0 {
