@@ -376,11 +376,12 @@ fn clash(same_registry: bool) -> ErrorKind {
 
 /// The check of a registration or inclusion: whether a family of the
 /// sources from `mark` on is refused by the rules of [`plan`], checked
-/// pairwise against every family before it, without building names (a
-/// registration costs one pass over the tree, not a plan of it, so
-/// registering `n` metrics stays `O(n²)` comparisons with no allocation,
-/// as before composition; prefixed names are built once per check).
-/// Collectors' families are not known before a scrape.
+/// pairwise against every family before it, without building names (one
+/// pass over the tree, not a plan of it; prefixed names are built once per
+/// check). This is `O(n)` per call, so it decides only what the claim
+/// index (`index.rs`) cannot admit on its own: a registration that the
+/// index finds no possible clash for never comes here. Collectors'
+/// families are not known before a scrape.
 pub(super) fn check_new(tree: &Tree<'_>, mark: usize) -> Result<(), (ErrorKind, String)> {
     struct Family<'t> {
         ctx: usize,
