@@ -50,6 +50,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::LocalKey;
 
+use super::table::same_bytes;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
@@ -86,10 +87,7 @@ pub(crate) type Lookups<C> = RefCell<Cache<C>>;
 
 /// The entries of one thread's cache, allocated on first use.
 pub struct Cache<C> {
-    /// Each entry's mix, apart from the entries so that a miss reads one
-    /// cache line of them, not four entries.
-    mixes: Vec<u64>,
-    entries: Vec<Entry<C>>,
+    sets: Option<Box<Sets<C>>>,
     /// Lookups that missed, to admit one in [`ADMIT`] and to pick the way
     /// it replaces.
     misses: u32,
@@ -107,8 +105,7 @@ pub struct Cache<C> {
 impl<C> Cache<C> {
     /// No entries yet.
     pub const NONE: Self = Cache {
-        mixes: Vec::new(),
-        entries: Vec::new(),
+        sets: None,
         misses: 0,
         looked: 0,
         hits: 0,
@@ -169,11 +166,37 @@ cached!(
     NativeHistogramCell
 );
 
+/// The cache's entries, in arrays of fixed size: a set index from the top
+/// bits of a mix is in bounds, so a hit indexes without checks.
+struct Sets<C> {
+    /// Each entry's mix, apart from the entries so that a miss reads one
+    /// cache line of them, not four entries.
+    mixes: [[u64; WAYS]; SETS],
+    entries: [[Entry<C>; WAYS]; SETS],
+}
+
+impl<C> Sets<C> {
+    /// Out of line: the 16 KiB value must not give the lookup a frame of
+    /// that size.
+    #[cold]
+    #[inline(never)]
+    fn new() -> Box<Self> {
+        Box::new(Sets {
+            mixes: [[0; WAYS]; SETS],
+            entries: [Entry::EMPTY_SET; SETS],
+        })
+    }
+}
+
 /// A cached lookup: the family's epoch, the values, and the series found.
+/// Two cache lines: the first holds the epoch, the lengths and the first
+/// three values' heads, which decide most comparisons.
+#[repr(C, align(64))]
 pub(crate) struct Entry<C> {
     epoch: u64,
+    /// Each value's length; 0 past the family's `N` values.
     lens: [u16; MAX_VALUES],
-    /// Each value's first 16 bytes as [`words_up_to_16`].
+    /// Each value's first 16 bytes as [`words_up_to_16`]; zero past `N`.
     heads: [(u64, u64); MAX_VALUES],
     /// The bytes past the first 16 of each longer value, in order; the
     /// buffer is kept when the entry is replaced, so it grows to the
@@ -192,13 +215,17 @@ impl<C> Entry<C> {
         cells: None,
         slot: 0,
     };
+    const EMPTY_SET: [Self; WAYS] = [Self::EMPTY; WAYS];
 }
 
 /// Label values being looked up, as the cache compares them.
 pub(super) struct Key<'a, const N: usize> {
     values: &'a [&'a str; N],
-    /// Each value's first 16 bytes as [`words_up_to_16`].
-    heads: [(u64, u64); N],
+    /// Each value's length and first 16 bytes as [`words_up_to_16`], laid
+    /// out as an entry holds them (zero past `N`), so that a hit compares
+    /// the lengths as one word.
+    lens: [u16; MAX_VALUES],
+    heads: [(u64, u64); MAX_VALUES],
     /// Bytes past the first 16 of each value, in all; the label set is
     /// cached only if at most [`MAX_TAIL`] and `N <= MAX_VALUES`.
     tail: usize,
@@ -219,7 +246,8 @@ impl<'a, const N: usize> Key<'a, N> {
     pub(super) fn new(values: &'a [&'a str; N]) -> Self {
         Key {
             values,
-            heads: [(0, 0); N],
+            lens: [0; MAX_VALUES],
+            heads: [(0, 0); MAX_VALUES],
             tail: 0,
             mix: 0,
             mixed: false,
@@ -230,9 +258,11 @@ impl<'a, const N: usize> Key<'a, N> {
     #[inline]
     pub(super) fn mix_in(&mut self) {
         let (mut mix, mut tail) = (0u64, 0);
-        for (value, head) in self.values.iter().zip(&mut self.heads) {
+        for ((value, head), len) in self.values.iter().zip(&mut self.heads).zip(&mut self.lens) {
             let bytes = value.as_bytes();
             let n = bytes.len();
+            // A value this long makes the key's tail too long to cache.
+            *len = u16::try_from(n).unwrap_or(u16::MAX);
             let last = if n <= 16 {
                 *head = words_up_to_16(bytes);
                 0
@@ -263,17 +293,17 @@ impl<'a, const N: usize> Key<'a, N> {
     /// 16 bytes.
     #[inline]
     pub(super) fn hash(&self) -> u64 {
-        if self.mixed {
-            hash_with_heads(self.values, &self.heads)
-        } else {
-            hash_values(self.values)
+        match self.heads.get(..N) {
+            // Mixed only when `N <= MAX_VALUES`.
+            Some(heads) if self.mixed => hash_with_heads(self.values, heads),
+            _ => hash_values(self.values),
         }
     }
 
-    /// The first entry of the key's set.
+    /// The key's set.
     fn set(&self) -> usize {
         // The top five bits pick one of the 32 sets.
-        usize::try_from(self.mix >> 59).unwrap_or(0) * WAYS
+        usize::try_from(self.mix >> 59).unwrap_or(0)
     }
 
     /// Whether `entry`, whose mix is the key's, was made for exactly these
@@ -281,14 +311,11 @@ impl<'a, const N: usize> Key<'a, N> {
     /// words, the rest of longer values byte for byte.
     #[inline]
     fn is_in<C>(&self, entry: &Entry<C>, epoch: u64) -> bool {
-        let heads_match = entry.epoch == epoch
-            && self
-                .values
-                .iter()
-                .zip(&self.heads)
-                .zip(entry.lens.iter().zip(&entry.heads))
-                .all(|((value, head), (len, stored))| value.len() == usize::from(*len) && head == stored);
-        if !heads_match || entry.tails.len() != self.tail {
+        // Without a branch per value: the words differ or they do not.
+        let differ = (self.heads.iter().zip(&entry.heads).take(N)).fold(0, |differ, (key, stored)| {
+            differ | (key.0 ^ stored.0) | (key.1 ^ stored.1)
+        });
+        if entry.epoch != epoch || entry.lens != self.lens || differ != 0 || entry.tails.len() != self.tail {
             return false;
         }
         if self.tail == 0 {
@@ -300,7 +327,7 @@ impl<'a, const N: usize> Key<'a, N> {
                 let Some((stored, tail)) = rest.split_at_checked(past.len()) else {
                     return false;
                 };
-                if stored != past {
+                if !same_bytes(stored, past) {
                     return false;
                 }
                 rest = tail;
@@ -337,13 +364,13 @@ pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> 
         if !key.cacheable() {
             return Err(false);
         }
-        let set = key.set();
-        let mixes = cache.mixes.get(set..set + WAYS).unwrap_or_default();
-        let found = (set..)
-            .zip(mixes)
-            .filter(|(_, mix)| **mix == key.mix)
-            .find_map(|(at, _)| cache.entries.get(at).filter(|e| key.is_in(e, epoch)));
-        let child = found.and_then(|entry| Some(Child::new(entry.cells.as_ref()?, entry.slot)));
+        let child = cache.sets.as_deref().and_then(|sets| {
+            let set = key.set();
+            let (mixes, entries) = (sets.mixes.get(set)?, sets.entries.get(set)?);
+            let (_, entry) =
+                (mixes.iter().zip(entries)).find(|(mix, entry)| **mix == key.mix && key.is_in(entry, epoch))?;
+            Some(Child::new(entry.cells.as_ref()?, entry.slot))
+        });
         cache.count(child.is_some(), epoch);
         child.ok_or_else(|| {
             cache.misses = cache.misses.wrapping_add(1);
@@ -366,31 +393,23 @@ pub(super) fn put<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>, child: 
         return;
     }
     with_lookups::<C, _>(|cache| {
-        if cache.entries.is_empty() {
-            cache.entries.resize_with(SETS * WAYS, || Entry::EMPTY);
-            cache.mixes.resize(SETS * WAYS, 0);
-        }
+        let sets = cache.sets.get_or_insert_with(Sets::new);
         // Ways are replaced in turn across sets: close enough to the least
         // recently added, without moving entries.
         let way = (cache.misses / ADMIT) as usize % WAYS;
-        let at = key.set() + way;
-        let (Some(mix), Some(entry)) = (cache.mixes.get_mut(at), cache.entries.get_mut(at)) else {
+        let set = key.set();
+        let (Some(mix), Some(entry)) = (
+            sets.mixes.get_mut(set).and_then(|m| m.get_mut(way)),
+            sets.entries.get_mut(set).and_then(|e| e.get_mut(way)),
+        ) else {
             return;
         };
         *mix = key.mix;
         entry.epoch = epoch;
-        entry.lens = [0; MAX_VALUES];
-        entry.heads = [(0, 0); MAX_VALUES];
+        // Zero past `N`, as the key has them.
+        (entry.lens, entry.heads) = (key.lens, key.heads);
         entry.tails.clear();
-        for ((value, head), (len, stored)) in key
-            .values
-            .iter()
-            .zip(&key.heads)
-            .zip(entry.lens.iter_mut().zip(&mut entry.heads))
-        {
-            // At most 16 + MAX_TAIL: the key is cacheable.
-            *len = u16::try_from(value.len()).unwrap_or(u16::MAX);
-            *stored = *head;
+        for value in key.values {
             if let Some(past) = value.as_bytes().get(16..) {
                 entry.tails.extend_from_slice(past);
             }

@@ -473,7 +473,15 @@ pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         0 => true,
         1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
         4..=7 => read_u32(a) == read_u32(b) && read_u32(&a[n - 4..]) == read_u32(&b[n - 4..]),
-        8..=16 => read_u64(a) == read_u64(b) && read_u64(&a[n - 8..]) == read_u64(&b[n - 8..]),
+        8..=16 => (read_u64(a) ^ read_u64(b)) | (read_u64(&a[n - 8..]) ^ read_u64(&b[n - 8..])) == 0,
+        // Route patterns are mostly 17-64 bytes: four overlapping words up
+        // to 32, no call.
+        17..=32 => {
+            let head = (read_u64(a) ^ read_u64(b)) | (read_u64(&a[8..]) ^ read_u64(&b[8..]));
+            let last =
+                (read_u64(&a[n - 16..]) ^ read_u64(&b[n - 16..])) | (read_u64(&a[n - 8..]) ^ read_u64(&b[n - 8..]));
+            head | last == 0
+        }
         _ => a == b,
     }
 }
