@@ -54,7 +54,7 @@ use super::table::same_bytes;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::hash::{hash_values, hash_with_heads, read_u64, words_up_to_16};
+use crate::hash::{hash_values, hash_with_heads, read_last_16, read_u64, words_up_to_16};
 use crate::histogram::HistogramCell;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
@@ -269,7 +269,8 @@ impl<'a, const N: usize> Key<'a, N> {
             } else {
                 *head = (read_u64(bytes), read_u64(&bytes[8..]));
                 tail += n - 16;
-                read_u64(&bytes[n - 8..]) ^ read_u64(&bytes[n - 16..]).rotate_left(17)
+                let (before, last) = read_last_16(bytes);
+                last ^ before.rotate_left(17)
             };
             // Not a hash anyone relies on: a poor mix only costs misses.
             mix = (mix ^ head.0 ^ head.1.rotate_left(29) ^ last.rotate_left(43) ^ n as u64)
