@@ -54,7 +54,7 @@ use super::table::same_bytes;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::hash::{hash_values, hash_with_heads, read_last_16, read_u64, words_up_to_16};
+use crate::hash::{hash_values, hash_with_heads, read_last_16, read_last_u64, read_u64, words_up_to_16};
 use crate::histogram::HistogramCell;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
@@ -261,13 +261,19 @@ impl<'a, const N: usize> Key<'a, N> {
         for ((value, head), len) in self.values.iter().zip(&mut self.heads).zip(&mut self.lens) {
             let bytes = value.as_bytes();
             let n = bytes.len();
-            // A value this long makes the key's tail too long to cache.
-            *len = u16::try_from(n).unwrap_or(u16::MAX);
+            // Truncation is harmless: a value of 2^16 bytes or more makes the
+            // key's tail too long to cache, so its lengths are never compared.
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                *len = n as u16;
+            }
             let last = if n <= 16 {
                 *head = words_up_to_16(bytes);
                 0
             } else {
-                *head = (read_u64(bytes), read_u64(&bytes[8..]));
+                *head = bytes
+                    .first_chunk::<16>()
+                    .map_or((0, 0), |w| (read_u64(w), read_last_u64(w)));
                 tail += n - 16;
                 let (before, last) = read_last_16(bytes);
                 last ^ before.rotate_left(17)
