@@ -246,6 +246,19 @@ fn heap_per_series<F: Fn(&str)>(create: F) -> f64 {
     (after as f64 - before as f64) / SERIES as f64
 }
 
+/// Registers `counters` into a fresh registry, `n` times.
+fn register_job(counters: &[Arc<Counter>]) -> Job<'_> {
+    Box::new(move |n| {
+        for _ in 0..n {
+            let registry = Registry::new();
+            for counter in counters {
+                registry.register_arc(Arc::clone(counter)).expect("distinct names");
+            }
+            black_box(&registry);
+        }
+    })
+}
+
 /// `n` alloc+free pairs of a 64-byte block through `alloc`.
 #[allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; each block is allocated and freed with one layout.
 fn alloc_free<A: GlobalAlloc>(alloc: &A, n: u64) {
@@ -351,6 +364,11 @@ fn main() {
     let sharded_base_overlaps = Rc::new(RefCell::new(Vec::new()));
     let alloc_overlaps = Rc::new(RefCell::new(Vec::new()));
     let system_overlaps = Rc::new(RefCell::new(Vec::new()));
+
+    // Registered afresh by the registration row's every run.
+    let registered: Vec<Arc<Counter>> = (0..2000)
+        .map(|i| Arc::new(Counter::try_new(format!("app_metric_{i}_total"), "Help.").expect("valid")))
+        .collect();
 
     let mut rows: Vec<Row<'_>> = vec![
         Row::new(
@@ -576,6 +594,13 @@ fn main() {
             }),
         )
         .derive(|ns| format!("{:.1} µs per scrape", ns / 1e3)),
+        Row::new(
+            "register 2000 `Counter`s into a fresh registry (reference: 500; linear is 4×, quadratic 16×)",
+            Target::None,
+            register_job(&registered[..2000]),
+        )
+        .reference("500 `Counter`s", register_job(&registered[..500]))
+        .derive(|ns| format!("{:.0} ns per registration", ns / 2000.0)),
         Row::new(
             "`CountingAlloc` alloc+free, 64 B",
             Target::None,

@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::expose::Sink;
 use crate::metric::Metric;
 use crate::negotiate::Escaping;
@@ -24,13 +24,16 @@ mod claim;
 mod collect;
 mod health;
 mod include;
+mod index;
 mod plan;
+mod register;
 mod utf8;
 
 pub use collect::{Collect, FamilyWriter, HistogramWriter, Scrape};
 
 use collect::Collected;
 use include::{Included, check_const_labels};
+use index::ClaimIndex;
 use plan::{Source, Tree};
 
 /// A registered collector and its own health counters.
@@ -124,6 +127,11 @@ pub struct Registry {
     /// Whether constant label names and collectors' names may lie outside
     /// the legacy charset ([`Registry::with_utf8_names`]).
     utf8: bool,
+    /// Bumped at every change of `entries`: how a registry that includes
+    /// this one sees that its claim index's part for it is stale.
+    generation: AtomicU64,
+    /// Every name the tree's families claim (`index.rs`).
+    claims: Mutex<ClaimIndex>,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -145,6 +153,8 @@ impl Registry {
             clashes: Mutex::new(Vec::new()),
             clashed: AtomicBool::new(false),
             utf8: false,
+            generation: AtomicU64::new(0),
+            claims: Mutex::new(ClaimIndex::new()),
         }
     }
 
@@ -153,10 +163,11 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidLabelName`], [`ErrorKind::ReservedLabelName`]
+    /// [`ErrorKind::InvalidLabelName`](crate::ErrorKind::InvalidLabelName),
+    /// [`ErrorKind::ReservedLabelName`](crate::ErrorKind::ReservedLabelName)
     /// (`__` prefixes, and `le`, `family` and `collector`, which the
     /// registry's histograms and health families use) or
-    /// [`ErrorKind::DuplicateLabelName`].
+    /// [`ErrorKind::DuplicateLabelName`](crate::ErrorKind::DuplicateLabelName).
     ///
     /// # Examples
     ///
@@ -225,175 +236,6 @@ impl Registry {
     /// ```
     pub fn health(&self) -> bool {
         self.health.load(Relaxed)
-    }
-
-    /// Registers a metric that lives in a `static`.
-    ///
-    /// Families must not clash, so that no parser can mistake one for
-    /// another. A family claims every name that a parser we serve maps back
-    /// to it: its own name; for a histogram `x` also `x_bucket`, `x_sum`
-    /// and `x_count` (text format 0.0.4, whose Go `expfmt` parser folds
-    /// those samples and their `# HELP` and `# TYPE` lines into `x`) and
-    /// `x_created` (`OpenMetrics` 1.0); for a counter `x_total`, or `x`, also
-    /// `x`, `x_total` and `x_created` (`OpenMetrics` 1.0 names that counter's
-    /// family `x`). A gauge claims its own name only. Two families clash
-    /// when their claims intersect, whatever the order they are registered
-    /// in; the registry's own health families (`bareprom_series_dropped_total`,
-    /// `bareprom_collector_panics_total`, `bareprom_collector_rejected_total`,
-    /// `bareprom_families_rejected_total`) take part as counters. So
-    /// histogram `hsp` clashes with `hsp_count` of any kind, gauge `jobs`
-    /// with counter `jobs_total`; gauges `jobs` and `jobs_total` do not
-    /// clash. The check covers every registry this one includes, with
-    /// their prefixes (see [`include`](Registry::include)).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::DuplicateMetric`] if one of its families clashes with a
-    /// family of this registry or a health family;
-    /// [`ErrorKind::FamilyClash`] if it clashes with a family of an
-    /// included registry; [`ErrorKind::LabelClash`] if one of its labels is
-    /// also a constant label of this registry.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use bareprom::{ErrorKind, Gauge, Histogram, Registry};
-    ///
-    /// static UP: Gauge = Gauge::new("app_up", "Whether the app is up.");
-    /// static LATENCY: Histogram = Histogram::new("rpc_seconds", "Latency.");
-    /// static CHILD: Gauge = Gauge::new("rpc_seconds_count", "Read as LATENCY's count.");
-    /// let registry = Registry::new();
-    /// registry.register(&UP)?;
-    /// registry.register(&LATENCY)?;
-    /// assert_eq!(registry.register(&CHILD).unwrap_err().kind(), ErrorKind::DuplicateMetric);
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn register<M: Metric + 'static>(&self, metric: &'static M) -> Result<(), Error> {
-        self.add(Entry::Static(metric))
-    }
-
-    /// Registers a metric shared through an `Arc`, such as one built at run
-    /// time by a library for this registry.
-    ///
-    /// # Errors
-    ///
-    /// As [`Registry::register`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let hits = Arc::new(bareprom::Counter::try_new("cache_hits_total", "Hits.")?);
-    /// let registry = bareprom::Registry::new();
-    /// registry.register_arc(Arc::clone(&hits))?;
-    /// hits.inc();
-    /// assert!(registry.render().contains("cache_hits_total 1\n"));
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn register_arc<M: Metric + 'static>(&self, metric: Arc<M>) -> Result<(), Error> {
-        self.add(Entry::Shared(metric))
-    }
-
-    /// Registers a collector under `name` (the `collector` label of its
-    /// health counters).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::DuplicateMetric`] if a collector of that name is
-    /// registered already.
-    ///
-    /// # Examples
-    ///
-    /// See [`Collect`].
-    pub fn register_collector(&self, name: &str, collector: impl Collect + 'static) -> Result<(), Error> {
-        self.add(Entry::Collector(Arc::new(CollectorEntry {
-            name: name.to_owned(),
-            panics: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
-            collector: Box::new(collector),
-        })))
-    }
-
-    fn add(&self, entry: Entry) -> Result<(), Error> {
-        self.change(entry, |entry, graveyard| {
-            let entries = self.snapshot();
-            let taken = matches!(entry, Entry::Collector(new)
-                if entries.iter().any(|e| matches!(e, Entry::Collector(old) if old.name == new.name)));
-            graveyard.extend(entries);
-            match entry {
-                Entry::Collector(new) if taken => Err(Error::new(ErrorKind::DuplicateMetric, &new.name)),
-                _ => Ok(()),
-            }
-        })
-    }
-
-    /// Adds `entry` if `check` and the family checks against the whole tree
-    /// pass, with [`CHANGES`] held. Whatever the checks copied out, and
-    /// `entry` if it is refused, is dropped after [`CHANGES`] is released:
-    /// it may hold the last reference to a collector, whose `Drop` is user
-    /// code.
-    fn change(
-        &self,
-        entry: Entry,
-        check: impl FnOnce(&Entry, &mut Vec<Entry>) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let mut graveyard = Vec::new();
-        let result = {
-            let _changes = CHANGES.lock().unwrap_or_else(PoisonError::into_inner);
-            let result = check(&entry, &mut graveyard).and_then(|()| self.check_families(&entry, &mut graveyard));
-            if result.is_ok() {
-                self.entries.write().unwrap_or_else(PoisonError::into_inner).push(entry);
-            } else {
-                graveyard.push(entry);
-            }
-            result
-        };
-        drop(graveyard);
-        result
-    }
-
-    /// Checks the families `entry` adds against the tree (collectors' are
-    /// not known before a scrape); the entries read go to `graveyard`.
-    fn check_families(&self, entry: &Entry, graveyard: &mut Vec<Entry>) -> Result<(), Error> {
-        let mut entries = self.snapshot();
-        entries.push(entry.clone());
-        let tree = self.tree(entries);
-        let checked = plan::check_new(&tree, tree.last_start()).map_err(|(kind, name)| Error::new(kind, &name));
-        graveyard.extend(tree.into_sources());
-        checked
-    }
-
-    /// A copy of the entry list, taken under the read lock.
-    fn snapshot(&self) -> Vec<Entry> {
-        self.entries.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// Removes the metric or collector registered under `name`; returns
-    /// whether there was one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static UP: bareprom::Gauge = bareprom::Gauge::new("app_up", "Up.");
-    /// let registry = bareprom::Registry::new();
-    /// registry.register(&UP)?;
-    /// assert!(registry.unregister("app_up"));
-    /// assert_eq!(registry.render(), "");
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn unregister(&self, name: &str) -> bool {
-        self.remove_where(|e| e.is_named(name))
-    }
-
-    fn remove_where(&self, gone: impl Fn(&Entry) -> bool) -> bool {
-        let removed: Vec<Entry> = {
-            let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-            let (removed, kept) = entries.drain(..).partition(gone);
-            *entries = kept;
-            removed
-        };
-        // Dropped here, after the lock: a collector's `Drop` is user code.
-        !removed.is_empty()
     }
 
     /// Appends the text exposition (format 0.0.4, see [`CONTENT_TYPE`](crate::CONTENT_TYPE))

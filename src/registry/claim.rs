@@ -21,9 +21,10 @@
 //! Two families clash when their claims intersect, whatever the order they
 //! are registered or written in. The registry's plan (`plan.rs`) builds
 //! every claimed name into one lookup table per scrape, so a scrape checks
-//! each family once, not against every other; a registration compares the
-//! new family's claim with each other's pairwise ([`Claim::intersects`]),
-//! building no name.
+//! each family once, not against every other; a registration looks the new
+//! family's claimed names up in the registry's claim index (`index.rs`),
+//! and only when that finds something in the way compares claims pairwise
+//! ([`Claim::intersects`]) to say what.
 //!
 //! A family whose names lie outside the legacy charset claims its names
 //! as every scraper sees them: as they are (quoted, `allow-utf-8`), and
@@ -39,6 +40,11 @@ use std::borrow::Cow;
 use crate::expose::Kind;
 use crate::name;
 use crate::negotiate::Escaping;
+
+/// Every suffix a claim of any kind appends to its base (a test holds
+/// [`Claim::of`] to it): a claimed name minus one of these is the base of
+/// every claim that can hold it.
+pub(crate) const SUFFIXES: [&str; 7] = ["", "_total", "_created", "_bucket", "_sum", "_count", "_info"];
 
 /// The names a family claims: `base` followed by each of `suffixes`.
 #[derive(Clone)]
@@ -62,10 +68,21 @@ pub(crate) fn clash(a: (&str, Kind, bool), b: (&str, Kind, bool)) -> bool {
 }
 
 impl<'a> Claim<'a> {
+    /// What every claimed name starts with.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether the base lies in the legacy charset: then the claim is the
+    /// same in every escaping.
+    pub(crate) fn legacy_base(&self) -> bool {
+        name::is_legacy_metric_name(&self.base)
+    }
+
     /// The same claim as a scraper sees it in `scheme`: the base escaped
     /// (unchanged when legacy), the suffixes as they are.
     pub(crate) fn escaped(&self, scheme: Escaping) -> Claim<'a> {
-        if name::is_legacy_metric_name(&self.base) {
+        if self.legacy_base() {
             return self.clone();
         }
         let mut base = String::new();
@@ -92,7 +109,13 @@ impl<'a> Claim<'a> {
 
     /// Every name claimed, built (for a lookup table of claims).
     pub(crate) fn built(&self) -> impl Iterator<Item = String> + '_ {
-        self.suffixes.iter().map(move |s| format!("{}{s}", self.base))
+        self.suffixes.iter().map(move |s| {
+            // Not `format!`: this runs for every family registered.
+            let mut name = String::with_capacity(self.base.len() + s.len());
+            name.push_str(&self.base);
+            name.push_str(s);
+            name
+        })
     }
 
     /// Whether some name is claimed by both.
@@ -160,6 +183,15 @@ mod tests {
                         assert_eq!(cb.intersects(&ca), built, "{b} {b_kind:?} / {a} {a_kind:?}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_suffix_claimed_is_listed() {
+        for kind in [Kind::Counter, Kind::Gauge, Kind::Histogram, Kind::Info] {
+            for suffix in Claim::of("x", kind).suffixes {
+                assert!(SUFFIXES.contains(suffix), "{kind:?} {suffix}");
             }
         }
     }
