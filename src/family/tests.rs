@@ -466,10 +466,9 @@ fn cached_lookups_compare_values_when_every_hash_collides() {
     assert_eq!(F.len(), sets.len());
 }
 
-/// `same_bytes`, which decides a table hit and a cached value's tail, is
-/// byte equality at every length its word paths cover (1-3, 4-7, 8-16,
-/// 17-32) and past them: one changed byte anywhere, or one byte more, is
-/// told apart.
+/// `same_bytes`, which decides a table hit, is byte equality at every
+/// length its word paths cover (1-3, 4-7, 8-16) and past them: one changed
+/// byte anywhere, or one byte more, is told apart.
 #[test]
 fn same_bytes_is_equality_at_every_length() {
     let text: Vec<u8> = (0..80u8).map(|i| i.wrapping_mul(37) | 1).collect();
