@@ -98,6 +98,10 @@ impl seal::Series for CounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
+    fn value(&self) -> Option<Value> {
+        Some(Value::U64(self.get()))
+    }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::U64(self.get()));
     }
@@ -202,6 +206,10 @@ impl seal::Series for FloatCounterCell {
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
+    }
+    #[inline]
+    fn value(&self) -> Option<Value> {
+        Some(Value::F64(self.get()))
     }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::F64(self.get()));

@@ -172,6 +172,40 @@ impl<'a> SeriesLabels<'a> {
     }
 }
 
+/// A counter or gauge series with its values kept escaped (see
+/// [`SeriesLabels::Escaped`]), one of a batch handed to
+/// [`Sink::plain_series`].
+#[derive(Clone, Copy, Debug)]
+pub struct Plain<'a> {
+    /// The page text the values are in.
+    pub text: &'a str,
+    /// Where the first value starts.
+    pub start: usize,
+    /// Where each value ends, one per label name.
+    pub ends: &'a [u32],
+    /// The value.
+    pub value: Value,
+}
+
+impl<'a> Plain<'a> {
+    /// A placeholder, to fill a batch's array with.
+    pub const EMPTY: Plain<'static> = Plain {
+        text: "",
+        start: 0,
+        ends: &[],
+        value: Value::U64(0),
+    };
+
+    /// The series' labels.
+    pub fn labels(&self) -> SeriesLabels<'a> {
+        SeriesLabels::Escaped {
+            text: self.text,
+            start: self.start,
+            ends: self.ends,
+        }
+    }
+}
+
 /// Appends the raw form of a value escaped for the text formats (`\\`,
 /// `\"`, `\n`), for a sink that needs raw label values. A value without a
 /// backslash is appended as it is.
@@ -262,6 +296,15 @@ pub trait Sink {
     fn scope(&mut self, scope: Scope<'_>);
     /// A counter or gauge series.
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value);
+    /// Counter or gauge series with escaped labels, several at a time: what
+    /// a labelled family hands over, so that a text sink writes a batch in
+    /// one call (one dynamic call per batch, not per series). The default
+    /// hands each to [`series`](Sink::series).
+    fn plain_series(&mut self, batch: &[Plain<'_>]) {
+        for series in batch {
+            self.series(series.labels(), series.value);
+        }
+    }
     /// A histogram series.
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>);
     /// A native histogram series. A format without native histograms (the

@@ -19,7 +19,7 @@ use std::sync::{PoisonError, RwLock};
 
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
-use crate::expose::{FamilyDesc, Kind, Names, SeriesLabels, Sink};
+use crate::expose::{FamilyDesc, Kind, Names, Plain, SeriesLabels, Sink};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::hash::hash_values;
 use crate::histogram::HistogramCell;
@@ -583,6 +583,43 @@ impl<C: Cell, const N: usize> Family<C, N> {
     }
 }
 
+/// Series handed to a sink per [`Sink::plain_series`] call: a batch lives
+/// on the stack, and one call per batch costs next to nothing per series.
+const BATCH: usize = 16;
+
+impl<C: Cell, const N: usize> Family<C, N> {
+    /// [`for_each_series`](Family::for_each_series) for counters and
+    /// gauges: the series go to the sink in batches.
+    fn expose_plain(&self, sink: &mut dyn Sink) {
+        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let mut batch = [Plain::EMPTY; BATCH];
+        let mut len = 0;
+        snapshot.for_each(|text, start, ends, cell| {
+            let Some(value) = cell.value() else {
+                // Not a counter or gauge after all: in order, the slow way.
+                sink.plain_series(batch.get(..len).unwrap_or_default());
+                len = 0;
+                cell.expose(sink, SeriesLabels::Escaped { text, start, ends });
+                return;
+            };
+            if let Some(slot) = batch.get_mut(len) {
+                *slot = Plain {
+                    text,
+                    start,
+                    ends,
+                    value,
+                };
+                len += 1;
+            }
+            if len == BATCH {
+                sink.plain_series(&batch);
+                len = 0;
+            }
+        });
+        sink.plain_series(batch.get(..len).unwrap_or_default());
+    }
+}
+
 impl<const N: usize> Family<HistogramCell, N> {
     /// A histogram family with the given bucket bounds (ascending; a
     /// trailing `+Inf` is optional).
@@ -654,7 +691,12 @@ impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
     }
 
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        if !self.expose_with_exemplars(sink) {
+        if self.expose_with_exemplars(sink) {
+            return;
+        }
+        if N > 0 && matches!(C::KIND, Kind::Counter | Kind::Gauge) {
+            self.expose_plain(sink);
+        } else {
             self.for_each_series(|labels, cell| cell.expose(sink, labels));
         }
     }

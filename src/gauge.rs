@@ -134,6 +134,10 @@ impl seal::Series for GaugeCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
+    fn value(&self) -> Option<Value> {
+        Some(Value::I64(self.get()))
+    }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::I64(self.get()));
     }
@@ -236,6 +240,10 @@ impl seal::Series for FloatGaugeCell {
     const ZERO: Self = Self::new();
     fn create(_: &Layout) -> Self {
         Self::new()
+    }
+    #[inline]
+    fn value(&self) -> Option<Value> {
+        Some(Value::F64(self.get()))
     }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::F64(self.get()));

@@ -50,6 +50,12 @@ pub(crate) mod seal {
         fn create(layout: &Layout) -> Self;
         /// Hands this series' value to the sink.
         fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>);
+        /// The one value a counter or gauge series writes (what `expose`
+        /// hands the sink), for families that hand their series over in
+        /// batches; `None` for the other types.
+        fn value(&self) -> Option<crate::expose::Value> {
+            None
+        }
         /// Hands this series' value to the sink with its recorded
         /// exemplars (see `exemplar/store.rs`); a type without exemplars
         /// ignores them.

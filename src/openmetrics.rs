@@ -31,8 +31,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exemplar::Exemplar;
-use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
-use crate::text::{escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
+use crate::text::{LineShape, Out, escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
 ///
@@ -58,7 +58,7 @@ fn kind_str(kind: Kind) -> &'static str {
 /// The `OpenMetrics` 1.0 sink: appends the exposition to a byte buffer;
 /// [`finish`](OpenMetricsEncoder::finish) writes the closing `# EOF`.
 pub(crate) struct OpenMetricsEncoder<'a> {
-    out: &'a mut Vec<u8>,
+    out: Out<'a>,
     /// The open family's name as `OpenMetrics` names it.
     name: String,
     /// What every sample of a counter or info family appends to `name`.
@@ -76,8 +76,12 @@ pub(crate) struct OpenMetricsEncoder<'a> {
     const_labels: Vec<u8>,
     /// A series' whole label block.
     block: Vec<u8>,
+    /// The sample line of the open family and scope (see `text/line.rs`).
+    shape: LineShape,
     /// Bucket bound text.
     le: Vec<u8>,
+    /// A histogram series' bucket lines up to the `le` value.
+    bucket_start: Vec<u8>,
     /// The buffer of [`Sink::take_counts`].
     counts: Vec<u64>,
 }
@@ -86,7 +90,7 @@ impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`.
     pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         OpenMetricsEncoder {
-            out,
+            out: Out::new(out),
             name: String::new(),
             suffix: "",
             quoted: false,
@@ -94,14 +98,16 @@ impl<'a> OpenMetricsEncoder<'a> {
             glue_at: Vec::new(),
             const_labels: Vec::new(),
             block: Vec::new(),
+            shape: LineShape::default(),
             le: Vec::new(),
+            bucket_start: Vec::new(),
             counts: Vec::new(),
         }
     }
 
     /// Writes the closing `# EOF` line.
-    pub(crate) fn finish(self) {
-        self.out.extend_from_slice(b"# EOF\n");
+    pub(crate) fn finish(mut self) {
+        self.out.vec().extend_from_slice(b"# EOF\n");
     }
 
     /// Renders a series' label block into `self.block` (for histograms,
@@ -113,7 +119,7 @@ impl<'a> OpenMetricsEncoder<'a> {
 
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
     fn line(&mut self, suffix: &str, le: Option<&[u8]>, value: Value) {
-        let out = &mut *self.out;
+        let out = self.out.vec();
         let mut open = false;
         if self.quoted {
             open_quoted(out, &self.name, suffix);
@@ -140,6 +146,40 @@ impl<'a> OpenMetricsEncoder<'a> {
         out.extend_from_slice(if open { b"} " } else { b" " });
         write_value(out, value);
         out.push(b'\n');
+    }
+}
+
+impl OpenMetricsEncoder<'_> {
+    /// Makes the line shape of the open family and scope: the sample line
+    /// up to the first label value, then the glue after each value.
+    fn make_shape(&mut self) {
+        let Some(&first) = self.glue_at.first() else {
+            self.shape.clear();
+            return;
+        };
+        // The label block's buffer is free between series.
+        let mut head = std::mem::take(&mut self.block);
+        head.clear();
+        if self.quoted {
+            open_quoted(&mut head, &self.name, self.suffix);
+            head.push(b',');
+        } else {
+            head.extend_from_slice(self.name.as_bytes());
+            head.extend_from_slice(self.suffix.as_bytes());
+            head.push(b'{');
+        }
+        if !self.const_labels.is_empty() {
+            head.extend_from_slice(&self.const_labels);
+            head.push(b',');
+        }
+        head.extend_from_slice(self.glue.get(..first).unwrap_or_default());
+        let glue = &self.glue;
+        let after = self
+            .glue_at
+            .windows(2)
+            .map(|w| glue.get(w[0]..w[1]).unwrap_or_default());
+        self.shape.set(&head, after.chain([&b"\"} "[..]]));
+        self.block = head;
     }
 }
 
@@ -267,7 +307,7 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
         self.suffix = suffix;
         let quoted = self.quoted;
-        let out = &mut *self.out;
+        let out = self.out.vec();
         out.extend_from_slice(b"# HELP ");
         header_name(out, base, quoted);
         out.push(b' ');
@@ -295,16 +335,24 @@ impl Sink for OpenMetricsEncoder<'_> {
             self.glue_at.push(self.glue.len());
         }
         self.const_labels.clear();
+        self.make_shape();
     }
 
     fn scope(&mut self, scope: Scope<'_>) {
         self.const_labels.clear();
         self.const_labels.extend_from_slice(scope.escaped.as_bytes());
+        self.make_shape();
     }
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
+        if let SeriesLabels::Escaped { text, start, ends } = labels
+            && self.shape.fits(ends.len())
+            && self.shape.write(&mut self.out, text, start, ends, value)
+        {
+            return;
+        }
         // Written straight to the output: one copy of each label value.
-        let out = &mut *self.out;
+        let out = self.out.vec();
         let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
         if self.quoted {
             open_quoted(out, &self.name, self.suffix);
@@ -330,6 +378,18 @@ impl Sink for OpenMetricsEncoder<'_> {
         out.push(b'\n');
     }
 
+    fn plain_series(&mut self, batch: &[Plain<'_>]) {
+        for series in batch {
+            if !(self.shape.fits(series.ends.len())
+                && self
+                    .shape
+                    .write(&mut self.out, series.text, series.start, series.ends, series.value))
+            {
+                self.series(series.labels(), series.value);
+            }
+        }
+    }
+
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
         self.histogram_with_exemplars(labels, point, &[]);
     }
@@ -343,7 +403,7 @@ impl Sink for OpenMetricsEncoder<'_> {
         // Only counters carry exemplars (the specification allows them on
         // counters and histogram buckets, not on gauges).
         if self.suffix == "_total" {
-            write_exemplar(self.out, exemplar);
+            write_exemplar(self.out.vec(), exemplar);
         }
     }
 
@@ -355,7 +415,38 @@ impl Sink for OpenMetricsEncoder<'_> {
     ) {
         let exemplar = |i: usize| exemplars.get(i).and_then(Option::as_deref);
         self.label_block(labels);
+        // The bucket lines differ only from the `le` value on: their start
+        // is made once per series.
+        let mut start = std::mem::take(&mut self.bucket_start);
+        start.clear();
+        if self.quoted {
+            open_quoted(&mut start, &self.name, "_bucket");
+            if !self.block.is_empty() {
+                start.push(b',');
+                start.extend_from_slice(&self.block);
+            }
+            start.extend_from_slice(b",le=\"");
+        } else {
+            start.extend_from_slice(self.name.as_bytes());
+            start.extend_from_slice(b"_bucket{");
+            if !self.block.is_empty() {
+                start.extend_from_slice(&self.block);
+                start.push(b',');
+            }
+            start.extend_from_slice(b"le=\"");
+        }
         let mut le = std::mem::take(&mut self.le);
+        let out = self.out.vec();
+        let mut bucket = |le: &[u8], total: u64, exemplar: Option<&Exemplar>| {
+            out.extend_from_slice(&start);
+            out.extend_from_slice(le);
+            out.extend_from_slice(b"\"} ");
+            write_u64(out, total);
+            out.push(b'\n');
+            if let Some(exemplar) = exemplar {
+                write_exemplar(out, exemplar);
+            }
+        };
         for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
             le.clear();
             match point.les.and_then(|les| les.get(i)) {
@@ -363,17 +454,12 @@ impl Sink for OpenMetricsEncoder<'_> {
                 None => write_f64(&mut le, *bound),
             }
             canonical_le(&mut le);
-            self.line("_bucket", Some(&le), Value::U64(*total));
-            if let Some(exemplar) = exemplar(i) {
-                write_exemplar(self.out, exemplar);
-            }
+            bucket(&le, *total, exemplar(i));
         }
-        self.le = le;
         let count = point.count();
-        self.line("_bucket", Some(b"+Inf"), Value::U64(count));
-        if let Some(exemplar) = exemplar(point.bounds.len()) {
-            write_exemplar(self.out, exemplar);
-        }
+        bucket(b"+Inf", count, exemplar(point.bounds.len()));
+        self.le = le;
+        self.bucket_start = start;
         // `_sum` is counter-like and `_count` needs it (see the module docs).
         let negative_bound = point.bounds.first().is_some_and(|b| *b < 0.0);
         if !negative_bound && point.sum >= 0.0 {

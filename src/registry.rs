@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::error::Error;
-use crate::expose::Sink;
+use crate::expose::{Scope, Sink};
 use crate::metric::Metric;
 use crate::negotiate::Escaping;
 use crate::openmetrics::OpenMetricsEncoder;
@@ -327,7 +327,14 @@ impl Registry {
     /// the sink to quote).
     pub(crate) fn expose(&self, sink: &mut dyn Sink, escaping: Escaping) {
         let mut names = NameEscaper::new(escaping);
-        let tree = self.tree(self.snapshot());
+        let entries = self.snapshot();
+        if self.expose_flat(sink, &mut names, &entries) {
+            // Dropped here, with no lock held (a collector's `Drop` is user
+            // code; a flat list has none, but an `Arc` may be the last).
+            drop(entries);
+            return;
+        }
+        let tree = self.tree(entries);
         let has_collectors = tree.sources().any(|(_, e)| matches!(e, Entry::Collector(_)));
         if !tree.is_nested() && !has_collectors {
             // One registry, no collectors: every family is unique by
@@ -336,9 +343,15 @@ impl Registry {
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
                     for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                        let (name, desc) = names.family(desc.name, &desc);
-                        sink.family(name, &desc);
-                        sink.scope(names.scope(scope));
+                        // Legacy names (the usual case) need no escaper:
+                        // no copies of the description and scope.
+                        if desc.utf8 {
+                            let (name, desc) = names.family(desc.name, &desc);
+                            sink.family(name, &desc);
+                        } else {
+                            sink.family(desc.name, &desc);
+                        }
+                        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
                         metric.expose(i, sink);
                     }
                 }
@@ -368,6 +381,38 @@ impl Registry {
             };
             health::expose(sink, names.scope(tree.ctx(0).scope()), &tree, &clashes);
         }
+    }
+
+    /// [`expose`](Registry::expose) of one registry that includes nothing
+    /// and has no collectors, whose health families (if on) have nothing
+    /// to say: the usual small registry, written without building a tree.
+    /// False (and nothing written) for any other.
+    fn expose_flat(&self, sink: &mut dyn Sink, names: &mut NameEscaper, entries: &[Entry]) -> bool {
+        let plain = entries.iter().all(|e| match e {
+            Entry::Include(_) | Entry::Collector(_) => false,
+            Entry::Static(_) | Entry::Shared(_) => !self.health() || e.metric().is_none_or(|m| m.dropped().is_none()),
+        });
+        if !plain || (self.health() && self.clashed.load(Relaxed)) {
+            return false;
+        }
+        let scope = Scope {
+            pairs: &self.const_labels,
+            escaped: &self.const_escaped,
+            utf8: self.utf8 && plan::utf8_pairs(&self.const_labels),
+        };
+        for metric in entries.iter().filter_map(Entry::metric) {
+            for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                if desc.utf8 {
+                    let (name, desc) = names.family(desc.name, &desc);
+                    sink.family(name, &desc);
+                } else {
+                    sink.family(desc.name, &desc);
+                }
+                sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
+                metric.expose(i, sink);
+            }
+        }
+        true
     }
 
     fn count_rejections(&self, tree: &Tree<'_>, rejections: &[plan::Rejection]) {

@@ -149,6 +149,10 @@ impl seal::Series for ShardedCounterCell {
     fn create(_: &Layout) -> Self {
         Self::new()
     }
+    #[inline]
+    fn value(&self) -> Option<Value> {
+        Some(Value::U64(self.get()))
+    }
     fn expose(&self, sink: &mut dyn Sink, labels: SeriesLabels<'_>) {
         sink.series(labels, Value::U64(self.get()));
     }

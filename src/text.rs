@@ -9,17 +9,19 @@
 //! Two habits keep it fast. A labelled family's sample lines all start with
 //! the same bytes up to the first label value (`name{`, the constant
 //! labels, the first label name, `="`): that line head is made once per
-//! family and scope and written as one piece (about a fifth fewer
-//! instructions per line). And short pieces (label values, glue) are copied
-//! as fixed-size chunks out of padded buffers (see [`put`]).
+//! family and scope and written as one piece. And a line with escaped
+//! values is written in one pass into room reserved past the output's end,
+//! its short pieces copied as fixed-size chunks (see `text/line.rs`).
 
+mod line;
 mod names;
 mod number;
 
+pub(crate) use line::{LineShape, Out};
 pub(crate) use names::{NameEscaper, write_label_name, write_quoted};
-pub(crate) use number::{write_f64, write_u64};
+pub(crate) use number::{NumBuf, Put, write_f64, write_u64};
 
-use crate::expose::{FamilyDesc, HistogramPoint, Kind, Scope, SeriesLabels, Sink, Value};
+use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
 
 /// The `Content-Type` of what [`Registry::encode`](crate::Registry::encode)
 /// writes: the Prometheus text format, version 0.0.4.
@@ -39,45 +41,12 @@ fn kind_str(kind: Kind) -> &'static str {
     }
 }
 
-/// Bytes after each glue text, so that glue of up to 16 bytes is copied as
-/// one fixed-size chunk (see [`put`]).
-const GLUE_PAD: usize = 16;
-
-/// Bytes after a line head, so that a head of up to 32 bytes is copied as
-/// one fixed-size chunk (see [`put`]).
-const HEAD_PAD: usize = 32;
-
-/// Appends `text[from..to]`. When that is at most 16 (or 32) bytes and
-/// `text` has 16 (or 32) bytes from `from`, those are appended as one
-/// fixed-size chunk and the excess cut off again: a couple of moves instead
-/// of a `memcpy` call, which costs more than the copy at these sizes (label
-/// values and glue are mostly short; measured: encoding 10k three-label
-/// series about 15 % faster).
-#[inline]
-fn put(out: &mut Vec<u8>, text: &[u8], from: usize, to: usize) {
-    let len = to - from;
-    let end = out.len() + len;
-    if len <= 16
-        && let Some(chunk) = text.get(from..from + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok())
-    {
-        out.extend_from_slice(chunk);
-        out.truncate(end);
-    } else if len <= 32
-        && let Some(chunk) = text.get(from..from + 32).and_then(|c| <&[u8; 32]>::try_from(c).ok())
-    {
-        out.extend_from_slice(chunk);
-        out.truncate(end);
-    } else {
-        out.extend_from_slice(text.get(from..to).unwrap_or_default());
-    }
-}
-
 /// Family names up to this long are kept without an allocation.
 const SHORT_NAME: usize = 128;
 
 /// The text 0.0.4 sink: appends the exposition to a byte buffer.
 pub(crate) struct TextEncoder<'a> {
-    out: &'a mut Vec<u8>,
+    out: Out<'a>,
     /// The open family's name (prefix applied), in `short` when it fits
     /// (no allocation per scrape for the usual name), else in `long`.
     short: [u8; SHORT_NAME],
@@ -89,17 +58,21 @@ pub(crate) struct TextEncoder<'a> {
     quoted: bool,
     kind: Kind,
     /// The glue before each label value of the open family (`a="`, then
-    /// `",b="`, ...), each followed by [`GLUE_PAD`] bytes, one after the
-    /// other; `glue_at` holds where each starts and its unpadded length.
+    /// `",b="`, ...), one after the other; `glue_at` holds where each
+    /// starts and its length.
     glue: Vec<u8>,
     glue_at: Vec<(usize, usize)>,
     /// The open scope's constant labels, escaped.
     const_labels: Vec<u8>,
-    /// The line head of the open family and scope, followed by
-    /// [`HEAD_PAD`] bytes; empty when the family has no labels.
+    /// The sample line of the open family and scope (see `text/line.rs`);
+    /// empty when the family has no labels.
+    shape: LineShape,
+    /// Scratch for building the shape's head.
     head: Vec<u8>,
     /// A series' whole label block, for histograms (written on each line).
     block: Vec<u8>,
+    /// A histogram series' bucket lines up to the `le` value.
+    bucket_start: Vec<u8>,
     /// The buffer of [`Sink::take_counts`].
     counts: Vec<u64>,
 }
@@ -108,7 +81,7 @@ impl<'a> TextEncoder<'a> {
     /// An encoder appending to `out`.
     pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         TextEncoder {
-            out,
+            out: Out::new(out),
             short: [0; SHORT_NAME],
             short_len: 0,
             long: Vec::new(),
@@ -117,8 +90,10 @@ impl<'a> TextEncoder<'a> {
             glue: Vec::new(),
             glue_at: Vec::new(),
             const_labels: Vec::new(),
+            shape: LineShape::default(),
             head: Vec::new(),
             block: Vec::new(),
+            bucket_start: Vec::new(),
             counts: Vec::new(),
         }
     }
@@ -135,12 +110,17 @@ impl<'a> TextEncoder<'a> {
         }
     }
 
+    /// Makes the line shape of the open family and scope: everything up to
+    /// the first label value, then the glue after each label value.
     fn make_head(&mut self) {
         self.head.clear();
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        let consts = !self.const_labels.is_empty();
         let Some(&(start, len)) = self.glue_at.first() else {
+            // Without labels a line is short: see `series`.
+            self.shape.clear();
             return;
         };
-        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
         if self.quoted {
             self.head.extend_from_slice(b"{\"");
             self.head.extend_from_slice(name);
@@ -149,12 +129,14 @@ impl<'a> TextEncoder<'a> {
             self.head.extend_from_slice(name);
             self.head.push(b'{');
         }
-        if !self.const_labels.is_empty() {
+        if consts {
             self.head.extend_from_slice(&self.const_labels);
             self.head.push(b',');
         }
         self.head.extend_from_slice(&self.glue[start..start + len]);
-        self.head.extend_from_slice(&[b' '; HEAD_PAD]);
+        let glue = &self.glue;
+        let after = self.glue_at.iter().skip(1).map(|&(at, len)| &glue[at..at + len]);
+        self.shape.set(&self.head, after.chain([&b"\"} "[..]]));
     }
 
     /// Writes `const,a="x",b="y"` (whichever parts exist), without braces.
@@ -198,7 +180,7 @@ impl<'a> TextEncoder<'a> {
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
     fn line(&mut self, suffix: &str, block: &[u8], le: Option<&str>, value: Value) {
         let name = self.short.get(..self.short_len).unwrap_or(&self.long);
-        let out = &mut *self.out;
+        let out = self.out.vec();
         let mut open = false;
         if self.quoted {
             out.extend_from_slice(b"{\"");
@@ -243,7 +225,6 @@ impl<'a> TextEncoder<'a> {
             write_label_name(&mut self.glue, label, family.utf8);
             self.glue.extend_from_slice(b"=\"");
             self.glue_at.push((start, self.glue.len() - start));
-            self.glue.extend_from_slice(&[b' '; GLUE_PAD]);
         }
         self.const_labels.clear();
         self.make_head();
@@ -251,7 +232,7 @@ impl<'a> TextEncoder<'a> {
 
     /// [`Sink::family`] for a name written quoted (`# HELP "a.b" …`).
     fn quoted_family(&mut self, name: &str, family: &FamilyDesc<'_>) {
-        let out = &mut *self.out;
+        let out = self.out.vec();
         out.extend_from_slice(b"# HELP ");
         write_quoted(out, name);
         out.push(b' ');
@@ -275,7 +256,7 @@ impl Sink for TextEncoder<'_> {
         if self.quoted {
             return self.quoted_family(name, family);
         }
-        let out = &mut *self.out;
+        let out = self.out.vec();
         out.extend_from_slice(b"# HELP ");
         out.extend_from_slice(name.as_bytes());
         out.push(b' ');
@@ -301,26 +282,23 @@ impl Sink for TextEncoder<'_> {
     }
 
     fn series(&mut self, labels: SeriesLabels<'_>, value: Value) {
-        if let SeriesLabels::Escaped { text, start, ends } = labels
-            && !self.head.is_empty()
-            && ends.len() == self.glue_at.len()
-        {
-            // The head holds everything up to the first value.
-            let out = &mut *self.out;
-            put(out, &self.head, 0, self.head.len() - HEAD_PAD);
-            let mut from = start;
-            for (i, &end) in ends.iter().enumerate() {
-                if i > 0
-                    && let Some(&(at, len)) = self.glue_at.get(i)
-                {
-                    put(out, &self.glue, at, at + len);
-                }
-                put(out, text.as_bytes(), from, end as usize);
-                from = end as usize;
+        let written = match labels {
+            SeriesLabels::Escaped { text, start, ends } => {
+                self.shape.fits(ends.len()) && self.shape.write(&mut self.out, text, start, ends, value)
             }
-            out.extend_from_slice(b"\"} ");
-            write_value(out, value);
-            out.push(b'\n');
+            SeriesLabels::None if !self.quoted && self.const_labels.is_empty() => {
+                // `name value`: three pieces, not worth a label block.
+                let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+                let out = self.out.vec();
+                out.extend_from_slice(name);
+                out.push(b' ');
+                write_value(out, value);
+                out.push(b'\n');
+                true
+            }
+            SeriesLabels::None | SeriesLabels::Raw(_) => false,
+        };
+        if written {
             return;
         }
         let mut block = std::mem::take(&mut self.block);
@@ -329,25 +307,65 @@ impl Sink for TextEncoder<'_> {
         self.block = block;
     }
 
+    fn plain_series(&mut self, batch: &[Plain<'_>]) {
+        for series in batch {
+            if !(self.shape.fits(series.ends.len())
+                && self
+                    .shape
+                    .write(&mut self.out, series.text, series.start, series.ends, series.value))
+            {
+                self.series(series.labels(), series.value);
+            }
+        }
+    }
+
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
-        // Every line repeats the labels: render them once.
+        // Every line repeats the labels: render them once. The bucket lines
+        // differ only from the `le` value on: their start is made once too.
         let mut block = std::mem::take(&mut self.block);
         self.label_block(&mut block, labels);
-        let mut le_text = Vec::new();
+        let mut start = std::mem::take(&mut self.bucket_start);
+        start.clear();
+        let name = self.short.get(..self.short_len).unwrap_or(&self.long);
+        if self.quoted {
+            start.extend_from_slice(b"{\"");
+            start.extend_from_slice(name);
+            start.extend_from_slice(b"_bucket\"");
+            if !block.is_empty() {
+                start.push(b',');
+                start.extend_from_slice(&block);
+            }
+            start.extend_from_slice(b",le=\"");
+        } else {
+            start.extend_from_slice(name);
+            start.extend_from_slice(b"_bucket{");
+            if !block.is_empty() {
+                start.extend_from_slice(&block);
+                start.push(b',');
+            }
+            start.extend_from_slice(b"le=\"");
+        }
+        let out = self.out.vec();
+        let mut bucket = |le: &[u8], total: u64| {
+            out.extend_from_slice(&start);
+            out.extend_from_slice(le);
+            out.extend_from_slice(b"\"} ");
+            write_u64(out, total);
+            out.push(b'\n');
+        };
         for (i, (bound, total)) in point.bounds.iter().zip(point.cumulative).enumerate() {
-            let le = if let Some(le) = point.les.and_then(|les| les.get(i)) {
-                &**le
+            if let Some(le) = point.les.and_then(|les| les.get(i)) {
+                bucket(le.as_bytes(), *total);
             } else {
-                le_text.clear();
-                write_f64(&mut le_text, *bound);
-                std::str::from_utf8(&le_text).unwrap_or_default()
-            };
-            self.line("_bucket", &block, Some(le), Value::U64(*total));
+                let le = NumBuf::of(Value::F64(*bound));
+                bucket(le.chunk().get(..le.len()).unwrap_or_default(), *total);
+            }
         }
         let count = point.count();
-        self.line("_bucket", &block, Some("+Inf"), Value::U64(count));
+        bucket(b"+Inf", count);
         self.line("_sum", &block, None, Value::F64(point.sum));
         self.line("_count", &block, None, Value::U64(count));
+        self.bucket_start = start;
         self.block = block;
     }
 
@@ -407,26 +425,60 @@ pub(crate) fn push_escaped_label_value(out: &mut String, value: &str) {
 pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let replacement: &[u8] = match b {
+    while let Some(at) = next_special(bytes, start, quote) {
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(match bytes[at] {
             b'\\' => b"\\\\",
             b'\n' => b"\\n",
-            b'"' if quote => b"\\\"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(replacement);
-        start = i + 1;
+            _ => b"\\\"",
+        });
+        start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
 }
 
-pub(crate) fn write_value(out: &mut Vec<u8>, value: Value) {
+/// Whether a value kept escaped holds an escape sequence (a raw value
+/// never holds a backslash or newline once escaped, so none means the
+/// bytes are the raw value).
+pub(crate) fn has_escapes(escaped: &[u8]) -> bool {
+    next_special(escaped, 0, false).is_some()
+}
+
+/// Where the first byte from `from` on that [`escape`] replaces is: eight
+/// bytes at a time (a help text or value mostly has none, and a byte loop
+/// cost more than the copy).
+fn next_special(bytes: &[u8], from: usize, quote: bool) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each zero byte of `x` is set, and any set bit at or
+    // below the lowest zero byte's is exact (the borrow only runs upward).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let tail = bytes.get(from..)?;
+    let mut chunks = tail.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let mut hits = zero_bytes(word ^ (ONES * u64::from(b'\\'))) | zero_bytes(word ^ (ONES * u64::from(b'\n')));
+        if quote {
+            hits |= zero_bytes(word ^ (ONES * u64::from(b'"')));
+        }
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
+        .map(|i| at + i)
+}
+
+pub(crate) fn write_value(out: &mut impl Put, value: Value) {
     match value {
         Value::U64(v) => write_u64(out, v),
         Value::I64(v) => {
             if v < 0 {
-                out.push(b'-');
+                out.put(b"-");
             }
             write_u64(out, v.unsigned_abs());
         }
@@ -447,5 +499,39 @@ mod tests {
         let mut out = Vec::new();
         escape(&mut out, "a\\b\"c\nd", false);
         assert_eq!(out, b"a\\\\b\"c\\nd");
+    }
+
+    /// The word-at-a-time scan finds every special byte wherever it sits
+    /// (each offset in and around a word, runs of them, bytes next to
+    /// them in value), as a byte-by-byte escape does.
+    #[test]
+    fn escape_matches_a_byte_loop() {
+        fn naive(s: &str, quote: bool) -> Vec<u8> {
+            let mut out = Vec::new();
+            for &b in s.as_bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'"' if quote => out.extend_from_slice(b"\\\""),
+                    _ => out.push(b),
+                }
+            }
+            out
+        }
+        let fillers = ["a", "\u{1}", "\u{7f}", "[", "]", "!", "#", "\u{e9}", "\u{1F600}"];
+        for len in 0..20 {
+            for at in 0..len {
+                for special in ["\\", "\n", "\"", "\\\\", "\n\""] {
+                    for filler in fillers {
+                        let s: String = (0..len).map(|i| if i == at { special } else { filler }).collect();
+                        for quote in [false, true] {
+                            let mut out = Vec::new();
+                            escape(&mut out, &s, quote);
+                            assert_eq!(out, naive(&s, quote), "{s:?} {quote}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -448,7 +448,7 @@ impl<C, const N: usize> Snapshot<C, N> {
     /// Calls `f` with each live series' escaped values (the page text,
     /// where the series' first value starts in it, where each value ends)
     /// and cell, in first-seen order.
-    pub(super) fn for_each(&self, mut f: impl FnMut(&str, usize, &[u32], &C)) {
+    pub(super) fn for_each<'s>(&'s self, mut f: impl FnMut(&'s str, usize, &'s [u32], &'s C)) {
         for (cells, sealed, live) in &self.pages {
             let (text, ends) = match sealed {
                 Some(sealed) => sealed.labels(),

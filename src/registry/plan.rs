@@ -120,6 +120,7 @@ impl<'r> Tree<'r> {
 
 impl Registry {
     /// The tree under this registry, `entries` standing for its own.
+    #[inline]
     pub(super) fn tree(&self, entries: Vec<Entry>) -> Tree<'_> {
         let mut tree = Tree {
             root: Ctx {
@@ -147,7 +148,7 @@ impl Registry {
 }
 
 /// Whether a label name of `pairs` lies outside the legacy charset.
-fn utf8_pairs(pairs: &[(String, String)]) -> bool {
+pub(super) fn utf8_pairs(pairs: &[(String, String)]) -> bool {
     pairs.iter().any(|(n, _)| !crate::name::is_legacy_label_name(n))
 }
 

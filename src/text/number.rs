@@ -27,24 +27,97 @@ fn eight_digits(v: u32) -> u64 {
     tens | (pairs - tens * 10) << 8
 }
 
-/// Writes `v` (below 10^8) without leading zeros: eight digits appended as
-/// one word, the leading zeros shifted out and the excess cut off.
+/// The ASCII digits of `v` (below 10^8) without leading zeros, at the
+/// start of a word, and how many there are (0 itself keeps one).
 #[inline]
-fn write_up_to_8(out: &mut Vec<u8>, v: u32) {
+pub(crate) fn eight_digits_ascii(v: u32) -> ([u8; 8], usize) {
     let digits = eight_digits(v);
-    // Leading zero digits are the zero low bytes; 0 itself keeps one.
+    // Leading zero digits are the zero low bytes.
     let zeros = (digits.trailing_zeros() / 8).min(7);
-    let end = out.len() + 8 - zeros as usize;
-    out.extend_from_slice(&((digits | ASCII_ZEROS) >> (8 * zeros)).to_le_bytes());
-    out.truncate(end);
+    (
+        ((digits | ASCII_ZEROS) >> (8 * zeros)).to_le_bytes(),
+        8 - zeros as usize,
+    )
+}
+
+/// Where the formatters append: a `Vec`, or a [`NumBuf`].
+pub(crate) trait Put {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+    /// Appends the first `len` bytes of `word` (a fixed-size copy where
+    /// that is cheaper).
+    fn put8(&mut self, word: [u8; 8], len: usize);
+}
+
+impl Put for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    #[inline]
+    fn put8(&mut self, word: [u8; 8], len: usize) {
+        let end = self.len() + len;
+        self.extend_from_slice(&word);
+        self.truncate(end);
+    }
+}
+
+/// A formatted value on the stack: every value text fits in
+/// [`NumBuf::CAP`] bytes, and the whole buffer can be copied as one chunk.
+pub(crate) struct NumBuf {
+    bytes: [u8; NumBuf::CAP],
+    len: usize,
+}
+
+impl NumBuf {
+    /// The buffer's size: more than the longest value text (24 bytes).
+    pub(crate) const CAP: usize = 32;
+
+    /// `value` formatted as [`write_value`](super::write_value) does.
+    pub(crate) fn of(value: crate::expose::Value) -> Self {
+        let mut buf = NumBuf {
+            bytes: [0; NumBuf::CAP],
+            len: 0,
+        };
+        super::write_value(&mut buf, value);
+        buf
+    }
+
+    /// The whole buffer, the text first.
+    pub(crate) fn chunk(&self) -> &[u8; NumBuf::CAP] {
+        &self.bytes
+    }
+
+    /// The text's length.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Put for NumBuf {
+    fn put(&mut self, bytes: &[u8]) {
+        // Value texts fit (see `CAP`); a longer one could not arise, and
+        // is cut rather than a panic.
+        let end = (self.len + bytes.len()).min(NumBuf::CAP);
+        if let (Some(dst), Some(src)) = (self.bytes.get_mut(self.len..end), bytes.get(..end - self.len)) {
+            dst.copy_from_slice(src);
+        }
+        self.len = end;
+    }
+
+    fn put8(&mut self, word: [u8; 8], len: usize) {
+        self.put(word.get(..len).unwrap_or(&word));
+    }
 }
 
 /// Writes every digit of `v`: eight at a time (see [`eight_digits`]).
 #[inline]
 #[allow(clippy::cast_possible_truncation)] // a value below 10^8
-pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
+pub(crate) fn write_u64(out: &mut impl Put, v: u64) {
     if v < E8 {
-        write_up_to_8(out, v as u32);
+        let (word, len) = eight_digits_ascii(v as u32);
+        out.put8(word, len);
     } else {
         write_large(out, v);
     }
@@ -54,15 +127,17 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
 /// registers.
 #[inline(never)]
 #[allow(clippy::cast_possible_truncation)] // every cast is of a value below 10^8
-fn write_large(out: &mut Vec<u8>, v: u64) {
+fn write_large(out: &mut impl Put, v: u64) {
     let (high, low) = (v / E8, (v % E8) as u32);
     if high < E8 {
-        write_up_to_8(out, high as u32);
+        let (word, len) = eight_digits_ascii(high as u32);
+        out.put8(word, len);
     } else {
-        write_up_to_8(out, (high / E8) as u32);
-        out.extend_from_slice(&(eight_digits((high % E8) as u32) | ASCII_ZEROS).to_le_bytes());
+        let (word, len) = eight_digits_ascii((high / E8) as u32);
+        out.put8(word, len);
+        out.put(&(eight_digits((high % E8) as u32) | ASCII_ZEROS).to_le_bytes());
     }
-    out.extend_from_slice(&(eight_digits(low) | ASCII_ZEROS).to_le_bytes());
+    out.put(&(eight_digits(low) | ASCII_ZEROS).to_le_bytes());
 }
 
 /// Writes `v` as the shortest digits that parse back to the same bits.
@@ -72,23 +147,26 @@ fn write_large(out: &mut Vec<u8>, v: u64) {
 /// every integer below 2^53 prints as an integer and bucket bounds such as
 /// `1000` print as users write them), exponent notation (`1e21`, `5e-324`)
 /// otherwise.
-pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_f64(out: &mut impl Put, v: f64) {
     if v.is_nan() {
-        out.extend_from_slice(b"NaN");
+        out.put(b"NaN");
     } else if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+        out.put(if v > 0.0 { b"+Inf" } else { b"-Inf" });
     } else {
         write_finite(out, v);
     }
 }
 
-fn write_finite(out: &mut Vec<u8>, v: f64) {
+/// Zeros to pad positional notation with (at most 16 are needed).
+const ZEROS: [u8; 16] = [b'0'; 16];
+
+fn write_finite(out: &mut impl Put, v: f64) {
     // Integers that f64 holds exactly take the integer formatter: the common
     // case for gauges and bucket counts, and much cheaper than `fmt`.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::float_cmp)] // |v| < 2^53, integral
     if v.abs() < 9_007_199_254_740_992.0 && v == (v as i64) as f64 {
         if v.is_sign_negative() {
-            out.push(b'-');
+            out.put(b"-");
         }
         write_u64(out, v.abs() as u64);
         return;
@@ -104,7 +182,7 @@ fn write_finite(out: &mut Vec<u8>, v: f64) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     if !(-4..16).contains(&exp) {
-        out.extend_from_slice(text);
+        out.put(text);
         return;
     }
     let (sign, mantissa) = match text[..e_at].split_first() {
@@ -112,23 +190,30 @@ fn write_finite(out: &mut Vec<u8>, v: f64) {
         _ => (false, &text[..e_at]),
     };
     if sign {
-        out.push(b'-');
+        out.put(b"-");
     }
-    // The mantissa is `d` or `d.ddd`: collect its digits without the point.
-    let digits: Vec<u8> = mantissa.iter().copied().filter(u8::is_ascii_digit).collect();
+    // The mantissa is `d` or `d.ddd` (at most 17 digits): collect its
+    // digits without the point, on the stack.
+    let mut digit_buf = [0_u8; 32];
+    let mut n = 0;
+    for (slot, &d) in digit_buf.iter_mut().zip(mantissa.iter().filter(|b| b.is_ascii_digit())) {
+        *slot = d;
+        n += 1;
+    }
+    let digits = &digit_buf[..n];
     if exp < 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', exp.unsigned_abs() as usize - 1));
-        out.extend_from_slice(&digits);
+        out.put(b"0.");
+        out.put(&ZEROS[..exp.unsigned_abs() as usize - 1]);
+        out.put(digits);
     } else {
         let int_len = exp.unsigned_abs() as usize + 1; // exp >= 0 here
         if digits.len() <= int_len {
-            out.extend_from_slice(&digits);
-            out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
+            out.put(digits);
+            out.put(&ZEROS[..int_len - digits.len()]);
         } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
+            out.put(&digits[..int_len]);
+            out.put(b".");
+            out.put(&digits[int_len..]);
         }
     }
 }
