@@ -64,13 +64,12 @@ pub(crate) fn hash_with_heads(values: &[&str], heads: &[(u64, u64)]) -> u64 {
 /// wyhash does) as the two words to fold with the length.
 #[inline]
 fn long_words(h: &mut u64, bytes: &[u8]) -> (u64, u64) {
-    let n = bytes.len();
     let mut rest = bytes;
     while rest.len() > 16 {
         *h = folded_multiply(read_u64(rest) ^ K1, read_u64(&rest[8..]) ^ *h);
         rest = &rest[16..];
     }
-    (read_u64(&bytes[n - 16..]), read_u64(&bytes[n - 8..]))
+    read_last_16(bytes)
 }
 
 const K0: u64 = 0x243f_6a88_85a3_08d3;
@@ -97,9 +96,9 @@ fn fold_value(h: u64, (lo, hi): (u64, u64), n: usize) -> u64 {
 pub(crate) fn words_up_to_16(bytes: &[u8]) -> (u64, u64) {
     let n = bytes.len();
     if n >= 8 {
-        (read_u64(bytes), read_u64(&bytes[n - 8..]))
+        (read_u64(bytes), read_last_u64(bytes))
     } else if n >= 4 {
-        (u64::from(read_u32(bytes)), u64::from(read_u32(&bytes[n - 4..])))
+        (u64::from(read_u32(bytes)), u64::from(read_last_u32(bytes)))
     } else if n > 0 {
         (
             u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16,
@@ -122,6 +121,25 @@ fn folded_multiply(x: u64, y: u64) -> u64 {
 #[inline]
 pub(crate) fn read_u64(b: &[u8]) -> u64 {
     b.first_chunk().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+/// The last 8 bytes as a word (0 if fewer): `last_chunk` keeps the
+/// slice's bounds in view, where `read_u64(&b[n - 8..])` leaves a check.
+#[inline]
+pub(crate) fn read_last_u64(b: &[u8]) -> u64 {
+    b.last_chunk().map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+/// The last 16 bytes as two words (0 if fewer).
+#[inline]
+pub(crate) fn read_last_16(b: &[u8]) -> (u64, u64) {
+    b.last_chunk::<16>().map_or((0, 0), |w| (read_u64(w), read_last_u64(w)))
+}
+
+/// The last 4 bytes as a word (0 if fewer).
+#[inline]
+pub(crate) fn read_last_u32(b: &[u8]) -> u32 {
+    b.last_chunk().map_or(0, |w| u32::from_le_bytes(*w))
 }
 
 #[inline]

@@ -53,7 +53,7 @@ use std::thread::LocalKey;
 use super::{Cell, Child};
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
-use crate::hash::{hash_values, hash_with_heads, read_u64, words_up_to_16};
+use crate::hash::{hash_values, hash_with_heads, read_last_16, read_last_u64, read_u64, words_up_to_16};
 use crate::histogram::HistogramCell;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
@@ -86,10 +86,7 @@ pub(crate) type Lookups<C> = RefCell<Cache<C>>;
 
 /// The entries of one thread's cache, allocated on first use.
 pub struct Cache<C> {
-    /// Each entry's mix, apart from the entries so that a miss reads one
-    /// cache line of them, not four entries.
-    mixes: Vec<u64>,
-    entries: Vec<Entry<C>>,
+    sets: Option<Box<Sets<C>>>,
     /// Lookups that missed, to admit one in [`ADMIT`] and to pick the way
     /// it replaces.
     misses: u32,
@@ -107,8 +104,7 @@ pub struct Cache<C> {
 impl<C> Cache<C> {
     /// No entries yet.
     pub const NONE: Self = Cache {
-        mixes: Vec::new(),
-        entries: Vec::new(),
+        sets: None,
         misses: 0,
         looked: 0,
         hits: 0,
@@ -169,11 +165,38 @@ cached!(
     NativeHistogramCell
 );
 
+/// The cache's entries, in arrays of fixed size: a set index from the top
+/// bits of a mix is in bounds, so a hit indexes without checks.
+struct Sets<C> {
+    /// Each entry's mix, apart from the entries so that a miss reads one
+    /// cache line of them, not four entries.
+    mixes: [[u64; WAYS]; SETS],
+    entries: [[Entry<C>; WAYS]; SETS],
+}
+
+impl<C> Sets<C> {
+    /// Out of line: the 16 KiB value must not give the lookup a frame of
+    /// that size.
+    #[cold]
+    #[inline(never)]
+    fn new() -> Box<Self> {
+        Box::new(Sets {
+            mixes: [[0; WAYS]; SETS],
+            entries: [Entry::EMPTY_SET; SETS],
+        })
+    }
+}
+
 /// A cached lookup: the family's epoch, the values, and the series found.
+/// Two cache lines: the first holds the epoch, the lengths and the first
+/// three values' heads, which decide most comparisons.
+#[repr(C, align(64))]
 pub(crate) struct Entry<C> {
     epoch: u64,
-    lens: [u16; MAX_VALUES],
-    /// Each value's first 16 bytes as [`words_up_to_16`].
+    /// Each value's length in 16 bits, value `i` at bit `16 * i`; 0 past
+    /// the family's `N` values.
+    lens: u64,
+    /// Each value's first 16 bytes as [`words_up_to_16`]; zero past `N`.
     heads: [(u64, u64); MAX_VALUES],
     /// The bytes past the first 16 of each longer value, in order; the
     /// buffer is kept when the entry is replaced, so it grows to the
@@ -186,19 +209,25 @@ pub(crate) struct Entry<C> {
 impl<C> Entry<C> {
     const EMPTY: Self = Entry {
         epoch: 0,
-        lens: [0; MAX_VALUES],
+        lens: 0,
         heads: [(0, 0); MAX_VALUES],
         tails: Vec::new(),
         cells: None,
         slot: 0,
     };
+    const EMPTY_SET: [Self; WAYS] = [Self::EMPTY; WAYS];
 }
 
 /// Label values being looked up, as the cache compares them.
 pub(super) struct Key<'a, const N: usize> {
     values: &'a [&'a str; N],
-    /// Each value's first 16 bytes as [`words_up_to_16`].
-    heads: [(u64, u64); N],
+    /// Each value's length and first 16 bytes as [`words_up_to_16`], laid
+    /// out as an entry holds them (zero past `N`). The lengths are packed
+    /// into one word in a register and stored once: stored as four `u16`s
+    /// and compared as one word, the load could not be forwarded from the
+    /// stores, which cost a hit more time than the instructions saved.
+    lens: u64,
+    heads: [(u64, u64); MAX_VALUES],
     /// Bytes past the first 16 of each value, in all; the label set is
     /// cached only if at most [`MAX_TAIL`] and `N <= MAX_VALUES`.
     tail: usize,
@@ -219,7 +248,8 @@ impl<'a, const N: usize> Key<'a, N> {
     pub(super) fn new(values: &'a [&'a str; N]) -> Self {
         Key {
             values,
-            heads: [(0, 0); N],
+            lens: 0,
+            heads: [(0, 0); MAX_VALUES],
             tail: 0,
             mix: 0,
             mixed: false,
@@ -229,17 +259,23 @@ impl<'a, const N: usize> Key<'a, N> {
     /// Computes the heads, the tail length and the mix.
     #[inline]
     pub(super) fn mix_in(&mut self) {
-        let (mut mix, mut tail) = (0u64, 0);
-        for (value, head) in self.values.iter().zip(&mut self.heads) {
+        let (mut mix, mut tail, mut lens) = (0u64, 0, 0u64);
+        for ((value, head), shift) in self.values.iter().zip(&mut self.heads).zip((0..).step_by(16)) {
             let bytes = value.as_bytes();
             let n = bytes.len();
+            // Cut to 16 bits: a value of 2^16 bytes or more makes the key's
+            // tail too long to cache, so its lengths are never compared.
+            lens |= (n as u64 & 0xffff) << shift;
             let last = if n <= 16 {
                 *head = words_up_to_16(bytes);
                 0
             } else {
-                *head = (read_u64(bytes), read_u64(&bytes[8..]));
+                *head = bytes
+                    .first_chunk::<16>()
+                    .map_or((0, 0), |w| (read_u64(w), read_last_u64(w)));
                 tail += n - 16;
-                read_u64(&bytes[n - 8..]) ^ read_u64(&bytes[n - 16..]).rotate_left(17)
+                let (before, last) = read_last_16(bytes);
+                last ^ before.rotate_left(17)
             };
             // Not a hash anyone relies on: a poor mix only costs misses.
             mix = (mix ^ head.0 ^ head.1.rotate_left(29) ^ last.rotate_left(43) ^ n as u64)
@@ -249,7 +285,7 @@ impl<'a, const N: usize> Key<'a, N> {
         if crate::hash::collide::on() {
             mix = crate::hash::collide::HASH;
         }
-        (self.mix, self.tail, self.mixed) = (mix, tail, true);
+        (self.mix, self.tail, self.lens, self.mixed) = (mix, tail, lens, true);
     }
 
     /// Whether this label set can be cached (known once mixed).
@@ -263,17 +299,17 @@ impl<'a, const N: usize> Key<'a, N> {
     /// 16 bytes.
     #[inline]
     pub(super) fn hash(&self) -> u64 {
-        if self.mixed {
-            hash_with_heads(self.values, &self.heads)
-        } else {
-            hash_values(self.values)
+        match self.heads.get(..N) {
+            // Mixed only when `N <= MAX_VALUES`.
+            Some(heads) if self.mixed => hash_with_heads(self.values, heads),
+            _ => hash_values(self.values),
         }
     }
 
-    /// The first entry of the key's set.
+    /// The key's set.
     fn set(&self) -> usize {
         // The top five bits pick one of the 32 sets.
-        usize::try_from(self.mix >> 59).unwrap_or(0) * WAYS
+        usize::try_from(self.mix >> 59).unwrap_or(0)
     }
 
     /// Whether `entry`, whose mix is the key's, was made for exactly these
@@ -281,14 +317,11 @@ impl<'a, const N: usize> Key<'a, N> {
     /// words, the rest of longer values byte for byte.
     #[inline]
     fn is_in<C>(&self, entry: &Entry<C>, epoch: u64) -> bool {
-        let heads_match = entry.epoch == epoch
-            && self
-                .values
-                .iter()
-                .zip(&self.heads)
-                .zip(entry.lens.iter().zip(&entry.heads))
-                .all(|((value, head), (len, stored))| value.len() == usize::from(*len) && head == stored);
-        if !heads_match || entry.tails.len() != self.tail {
+        // Without a branch per value: the words differ or they do not.
+        let differ = (self.heads.iter().zip(&entry.heads).take(N)).fold(0, |differ, (key, stored)| {
+            differ | (key.0 ^ stored.0) | (key.1 ^ stored.1)
+        });
+        if entry.epoch != epoch || entry.lens != self.lens || differ != 0 || entry.tails.len() != self.tail {
             return false;
         }
         if self.tail == 0 {
@@ -337,13 +370,13 @@ pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> 
         if !key.cacheable() {
             return Err(false);
         }
-        let set = key.set();
-        let mixes = cache.mixes.get(set..set + WAYS).unwrap_or_default();
-        let found = (set..)
-            .zip(mixes)
-            .filter(|(_, mix)| **mix == key.mix)
-            .find_map(|(at, _)| cache.entries.get(at).filter(|e| key.is_in(e, epoch)));
-        let child = found.and_then(|entry| Some(Child::new(entry.cells.as_ref()?, entry.slot)));
+        let child = cache.sets.as_deref().and_then(|sets| {
+            let set = key.set();
+            let (mixes, entries) = (sets.mixes.get(set)?, sets.entries.get(set)?);
+            let (_, entry) =
+                (mixes.iter().zip(entries)).find(|(mix, entry)| **mix == key.mix && key.is_in(entry, epoch))?;
+            Some(Child::new(entry.cells.as_ref()?, entry.slot))
+        });
         cache.count(child.is_some(), epoch);
         child.ok_or_else(|| {
             cache.misses = cache.misses.wrapping_add(1);
@@ -366,31 +399,23 @@ pub(super) fn put<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>, child: 
         return;
     }
     with_lookups::<C, _>(|cache| {
-        if cache.entries.is_empty() {
-            cache.entries.resize_with(SETS * WAYS, || Entry::EMPTY);
-            cache.mixes.resize(SETS * WAYS, 0);
-        }
+        let sets = cache.sets.get_or_insert_with(Sets::new);
         // Ways are replaced in turn across sets: close enough to the least
         // recently added, without moving entries.
         let way = (cache.misses / ADMIT) as usize % WAYS;
-        let at = key.set() + way;
-        let (Some(mix), Some(entry)) = (cache.mixes.get_mut(at), cache.entries.get_mut(at)) else {
+        let set = key.set();
+        let (Some(mix), Some(entry)) = (
+            sets.mixes.get_mut(set).and_then(|m| m.get_mut(way)),
+            sets.entries.get_mut(set).and_then(|e| e.get_mut(way)),
+        ) else {
             return;
         };
         *mix = key.mix;
         entry.epoch = epoch;
-        entry.lens = [0; MAX_VALUES];
-        entry.heads = [(0, 0); MAX_VALUES];
+        // Zero past `N`, as the key has them.
+        (entry.lens, entry.heads) = (key.lens, key.heads);
         entry.tails.clear();
-        for ((value, head), (len, stored)) in key
-            .values
-            .iter()
-            .zip(&key.heads)
-            .zip(entry.lens.iter_mut().zip(&mut entry.heads))
-        {
-            // At most 16 + MAX_TAIL: the key is cacheable.
-            *len = u16::try_from(value.len()).unwrap_or(u16::MAX);
-            *stored = *head;
+        for value in key.values {
             if let Some(past) = value.as_bytes().get(16..) {
                 entry.tails.extend_from_slice(past);
             }

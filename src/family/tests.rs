@@ -465,3 +465,22 @@ fn cached_lookups_compare_values_when_every_hash_collides() {
     }
     assert_eq!(F.len(), sets.len());
 }
+
+/// `same_bytes`, which decides a table hit, is byte equality at every
+/// length its word paths cover (1-3, 4-7, 8-16) and past them: one changed
+/// byte anywhere, or one byte more, is told apart.
+#[test]
+fn same_bytes_is_equality_at_every_length() {
+    let text: Vec<u8> = (0..80u8).map(|i| i.wrapping_mul(37) | 1).collect();
+    for n in 0..=text.len() {
+        let a = &text[..n];
+        let mut b = a.to_vec();
+        assert!(table::same_bytes(a, &b), "{n} bytes");
+        assert!(!table::same_bytes(a, &text[..n.saturating_sub(1)]) || n == 0);
+        for i in 0..n {
+            b[i] ^= 0x80;
+            assert!(!table::same_bytes(a, &b), "{n} bytes, byte {i} changed");
+            b[i] ^= 0x80;
+        }
+    }
+}
