@@ -39,6 +39,8 @@ mod encode_jobs;
 mod figures;
 #[path = "support/realistic.rs"]
 mod realistic;
+#[path = "support/registries.rs"]
+mod registries;
 #[path = "support/service.rs"]
 mod service;
 #[path = "support/threads.rs"]
@@ -50,9 +52,10 @@ mod under_scrape;
 
 use encode_jobs::{encode_job, encode_openmetrics_job, memcpy_job, protobuf_job};
 use figures::{fmt_ns, fmt_ratio};
+use registries::{combined_registry, counters_registry, histograms_registry};
 use service::service_registry;
 use threads::{overlap_note, threaded_job};
-use timing::{Job, METHODS, STATUSES, Timed, label_sets, many_label_sets, median, observations, run_rounds};
+use timing::{Job, Timed, label_sets, many_label_sets, median, observations, run_rounds};
 
 use bareprom::{
     Counter, CounterVec, CountingAlloc, Histogram, HistogramVec, ProcessCollector, Registry, ShardedCounter,
@@ -174,66 +177,6 @@ static CONTENDED: Counter = Counter::new("bench_contended_total", "Contended.");
 static CONTENDED_BASE: AtomicU64 = AtomicU64::new(0);
 static SHARDED: ShardedCounter = ShardedCounter::new("bench_sharded_total", "Sharded.");
 static SHARDED_BASE: AtomicU64 = AtomicU64::new(0);
-
-/// A registry with one `CounterVec<3>` of `SERIES` series.
-fn counters_registry() -> Registry {
-    let registry = Registry::new();
-    let family = Arc::new(
-        CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
-            .expect("valid names"),
-    );
-    for i in 0..SERIES {
-        let route = format!("/api/v1/items/{i}");
-        family
-            .with([METHODS[i % 5], &route, STATUSES[i % 2]])
-            .inc_by(i as u64 * 7 + 1);
-    }
-    registry.register_arc(family).expect("registers");
-    registry
-}
-
-/// A registry with one `HistogramVec<1>` (default buckets) of 100 series.
-fn histograms_registry() -> Registry {
-    let registry = Registry::new();
-    let family =
-        Arc::new(HistogramVec::<1>::try_new("rpc_duration_seconds", "RPC latency.", ["method"]).expect("valid names"));
-    let values = observations();
-    for i in 0..100 {
-        let child = family.with([&format!("Service/Method{i}")]);
-        for v in values.iter().skip(i % 7).step_by(3) {
-            child.observe(*v);
-        }
-    }
-    registry.register_arc(family).expect("registers");
-    registry
-}
-
-/// The 10 000 counters and the 100 histograms in one registry.
-fn combined_registry() -> Registry {
-    let registry = Registry::new();
-    let counters = Arc::new(
-        CounterVec::<3>::try_new("http_requests_total", "Requests served.", ["method", "route", "status"])
-            .expect("valid names"),
-    );
-    for i in 0..SERIES {
-        let route = format!("/api/v1/items/{i}");
-        counters
-            .with([METHODS[i % 5], &route, STATUSES[i % 2]])
-            .inc_by(i as u64 * 7 + 1);
-    }
-    let histograms =
-        Arc::new(HistogramVec::<1>::try_new("rpc_duration_seconds", "RPC latency.", ["method"]).expect("valid names"));
-    let values = observations();
-    for i in 0..100 {
-        let child = histograms.with([&format!("Service/Method{i}")]);
-        for v in values.iter().skip(i % 7).step_by(3) {
-            child.observe(*v);
-        }
-    }
-    registry.register_arc(counters).expect("registers");
-    registry.register_arc(histograms).expect("registers");
-    registry
-}
 
 /// Live heap bytes a family adds per series, for `SERIES` new series.
 fn heap_per_series<F: Fn(&str)>(create: F) -> f64 {
