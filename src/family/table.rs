@@ -5,9 +5,16 @@
 //! of heap per series). A series owns no allocation of its own: its cell
 //! lives in its page's one `Arc<[C]>` of cells, its escaped label values in
 //! its page's one text, with four bytes per value for where the value ends,
-//! and the index holds one 8-byte word per series at a load factor between
-//! 3/8 and 3/4. Pages grow 1, 2, 4, ... up to 64 cells, so a small family
-//! allocates little.
+//! and the index holds one 4-byte word per series at a load factor between
+//! 3/8 and 3/4 (5.3 to 10.7 bytes per series). Pages grow 1, 2, 4, ... up
+//! to 64 cells, so a small family allocates little.
+//!
+//! An index word is a 7-bit tag of the hash and the series' position plus
+//! one (25 bits); the probe starts from other bits of the hash. The word
+//! does not keep enough of the hash to find its probe start again, so
+//! growing the index and shifting words back after a removal hash the
+//! stored values again (both rare next to lookups; issue 19 halved the
+//! index, from 8-byte words, for heap and cache lines per lookup).
 //!
 //! A [`Child`](super::Child) handle holds its page's cells, so cells outlive
 //! the table's interest in them. A removed series' slot is therefore never
@@ -17,7 +24,8 @@
 //! `remove` does not grow the table.
 //!
 //! Identity is exact whatever the hash: the index only narrows a lookup to
-//! the series whose 32-bit tag matches, and `holds` compares the values.
+//! the series whose 7-bit tag matches (one probed word in 128 compares
+//! values needlessly), and `holds` compares the values.
 //! Each page keeps a mask of the series whose values needed escaping; the
 //! others' stored text is their raw text, so a plain comparison decides,
 //! and only a series with a `\`, `"` or newline in some value compares the
@@ -30,15 +38,26 @@
 
 use std::sync::Arc;
 
-use crate::hash::{read_last_u32, read_last_u64, read_u32, read_u64};
+use crate::hash::{hash_values, read_last_u32, read_last_u64, read_u32, read_u64};
 use crate::text;
 
 /// Most series per page: the live mask is one `u64`.
 const PAGE: usize = 64;
 const PAGE_AT: At = 64;
-/// Most series a family holds, overflow series included, so that a page
-/// number and slot fit the index's 32 bits even before compaction.
+/// Most series a family holds, overflow series included. Dense, their
+/// positions stay below [`AT_LIMIT`]; a table whose removals left its
+/// series spread thinly over pages may refuse a series sooner (see
+/// [`Table::insert`]).
 pub(super) const MAX_SERIES: usize = 1 << 24;
+/// The bits of an index word that hold a position plus one; the others
+/// hold the hash's tag.
+pub(super) const AT_MASK: u32 = (1 << 25) - 1;
+/// Positions (`page * 64 + slot`) the index can hold: `at + 1` fits
+/// [`AT_MASK`], 0 being the empty word.
+const AT_LIMIT: usize = AT_MASK as usize;
+// MAX_SERIES series in full pages, after the small first pages (1, 2, 4,
+// ... 32 cells, each one page number), fit the positions.
+const _: () = assert!((MAX_SERIES / PAGE + 8) * PAGE <= AT_LIMIT);
 
 /// The escaped label values of a page's series: `N` per series, in slot
 /// order, and where each value ends in `text`.
@@ -138,9 +157,9 @@ pub(super) struct Table<C, const N: usize> {
     /// The labels of the last page while it still has free slots; shared
     /// with scrapes' snapshots, copied on write only if one still holds it.
     open: Option<Arc<PageLabels>>,
-    /// Words `hash >> 32 << 32 | (at + 1)`; 0 is an empty slot. The length
-    /// is 0 or a power of two; linear probing from `(hash >> 32) & mask`.
-    index: Vec<u64>,
+    /// Words `tag(hash) | (at + 1)`; 0 is an empty slot. The length is 0
+    /// or a power of two; linear probing from `home(hash) & mask`.
+    index: Vec<u32>,
     /// Live series.
     len: usize,
 }
@@ -168,15 +187,19 @@ impl<C, const N: usize> Table<C, N> {
     }
 
     /// Adds a series for `values`, which must not be in the table, with
-    /// cells made by `create` if a new page is needed. `None` when the
-    /// values cannot be stored (over 4 GiB of text in one page, or
-    /// [`MAX_SERIES`] reached).
+    /// cells made by `create` if a new page is needed; `hash` is
+    /// [`hash_values`] of `values` (growth and removal hash stored values
+    /// again). `None` when the values cannot be stored: over 4 GiB of text
+    /// in one page, [`MAX_SERIES`] reached, or no position left below
+    /// [`AT_LIMIT`] even after compaction (2^19 pages each holding a
+    /// series, only after removals left most slots empty).
     pub(super) fn insert(
         &mut self,
         hash: u64,
         values: &[&str; N],
         create: impl Fn() -> C,
     ) -> Option<(&Arc<[C]>, usize)> {
+        debug_assert_eq!(hash, hash_values(values), "the table's hash");
         if self.len >= MAX_SERIES {
             return None;
         }
@@ -187,6 +210,12 @@ impl<C, const N: usize> Table<C, N> {
             .is_none_or(|last| last.as_ref().is_none_or(|p| used >= p.cells.len()));
         if full {
             self.seal_last();
+            if (self.pages.len() + 1) * PAGE > AT_LIMIT && self.dead_pages > 0 {
+                self.compact();
+            }
+            if (self.pages.len() + 1) * PAGE > AT_LIMIT {
+                return None;
+            }
             let size = (self.len + 1).next_power_of_two().min(PAGE);
             let cells: Arc<[C]> = (0..size).map(|_| create()).collect();
             self.pages.push(Some(Page {
@@ -214,9 +243,11 @@ impl<C, const N: usize> Table<C, N> {
         page.escaped |= u64::from(escaped) << slot;
         self.len += 1;
         if self.len * 4 > self.index.len() * 3 {
+            // Indexes every live series, this one included.
             self.grow_index();
+        } else {
+            self.put(hash, at);
         }
-        self.put(hash, at);
         let page = self.page(at)?;
         Some((&page.cells, slot))
     }
@@ -275,7 +306,7 @@ impl<C, const N: usize> Table<C, N> {
     /// The index position and location of the series with these values.
     fn position(&self, hash: u64, values: &[&str; N]) -> Option<(usize, At, &Page<C>)> {
         let mask = self.index.len().checked_sub(1)?;
-        let tag = hash >> 32;
+        let tag = tag(hash);
         let mut i = home(hash) & mask;
         loop {
             // The index is never more than 3/4 full, so an empty word ends
@@ -284,7 +315,7 @@ impl<C, const N: usize> Table<C, N> {
             if word == 0 {
                 return None;
             }
-            if word >> 32 == tag {
+            if word & !AT_MASK == tag {
                 let at = at_of(word);
                 if let Some(page) = self.page(at)
                     && self.holds(page, at, values)
@@ -333,8 +364,36 @@ impl<C, const N: usize> Table<C, N> {
         true
     }
 
+    /// The hash the series at `at` was inserted with, from its stored
+    /// values (unescaped if they needed escaping).
+    fn hash_at(&self, at: At) -> u64 {
+        let Some(page) = self.page(at) else {
+            return 0;
+        };
+        let (text, all_ends) = match &page.sealed {
+            Some(sealed) => sealed.labels(),
+            None => self.open().labels(),
+        };
+        let slot = at as usize % PAGE;
+        let Some((mut start, ends)) = record(all_ends, slot, N) else {
+            return 0;
+        };
+        let mut values = [""; N];
+        for (value, end) in values.iter_mut().zip(ends) {
+            *value = text.get(start..*end as usize).unwrap_or_default();
+            start = *end as usize;
+        }
+        if page.escaped >> slot & 1 == 0 {
+            return hash_values(&values);
+        }
+        let raw: Vec<String> = values.iter().map(|v| unescape(v)).collect();
+        let raw: Vec<&str> = raw.iter().map(String::as_str).collect();
+        hash_values(&raw)
+    }
+
     fn put(&mut self, hash: u64, at: At) {
-        let word = (hash >> 32 << 32) | u64::from(at + 1);
+        debug_assert!((at as usize) < AT_LIMIT, "position {at} fits a word");
+        let word = tag(hash) | (at + 1);
         let mask = self.index.len() - 1;
         let mut i = home(hash) & mask;
         while self.index[i] != 0 {
@@ -355,7 +414,7 @@ impl<C, const N: usize> Table<C, N> {
             if word == 0 {
                 return;
             }
-            let start = home(word) & mask;
+            let start = home(self.hash_at(at_of(word))) & mask;
             // The word may move to the hole unless its probe starts
             // cyclically in (hole, i].
             let stays = if hole <= i {
@@ -371,16 +430,25 @@ impl<C, const N: usize> Table<C, N> {
         }
     }
 
+    /// Doubles the index and puts every live series in it, from the pages
+    /// (a word does not hold its probe start).
     fn grow_index(&mut self) {
         let size = (self.index.len() * 2).max(8);
-        let old = std::mem::replace(&mut self.index, vec![0; size]);
-        for word in old.into_iter().filter(|w| *w != 0) {
-            let mask = size - 1;
-            let mut i = home(word) & mask;
-            while self.index[i] != 0 {
-                i = (i + 1) & mask;
+        self.index = vec![0; size];
+        for page_no in 0..self.pages.len() {
+            let Some(Some(page)) = self.pages.get(page_no) else {
+                continue;
+            };
+            let mut live = page.live;
+            while live != 0 {
+                let slot = live.trailing_zeros() as usize;
+                live &= live - 1;
+                let Ok(at) = At::try_from(page_no * PAGE + slot) else {
+                    continue;
+                };
+                let hash = self.hash_at(at);
+                self.put(hash, at);
             }
-            self.index[i] = word;
         }
     }
 
@@ -419,20 +487,46 @@ impl<C, const N: usize> Table<C, N> {
             let at = at_of(*word);
             let page = renumber.get(at as usize / PAGE).copied().unwrap_or(0);
             let moved = page * PAGE_AT + at % PAGE_AT;
-            *word = (*word >> 32 << 32) | u64::from(moved + 1);
+            *word = (*word & !AT_MASK) | (moved + 1);
         }
     }
 }
 
-/// Where an index word's probe starts before masking: the hash's high half,
-/// which the word keeps.
-fn home(hash_or_word: u64) -> usize {
-    usize::try_from(hash_or_word >> 32).unwrap_or(usize::MAX)
+/// Where a hash's probe starts before masking: its high half (an index of
+/// at most 2^25 words uses bits 32 to 56).
+pub(super) fn home(hash: u64) -> usize {
+    usize::try_from(hash >> 32).unwrap_or(usize::MAX)
+}
+
+/// A hash's tag as an index word holds it: bits 25 to 31, apart from the
+/// bits [`home`] uses, so that words in one probe run still differ by tag.
+pub(super) fn tag(hash: u64) -> u32 {
+    u32::try_from(hash & u64::from(!AT_MASK)).unwrap_or(0)
 }
 
 /// The location an index word holds.
-fn at_of(word: u64) -> At {
-    At::try_from(word & 0xffff_ffff).unwrap_or(0).wrapping_sub(1)
+pub(super) fn at_of(word: u32) -> At {
+    (word & AT_MASK).wrapping_sub(1)
+}
+
+/// A stored value as it was given: the encoder's escapes undone.
+fn unescape(stored: &str) -> String {
+    let mut out = String::with_capacity(stored.len());
+    let mut chars = stored.chars();
+    while let Some(c) = chars.next() {
+        out.push(match (c, chars.clone().next()) {
+            ('\\', Some(next @ ('\\' | '"'))) => {
+                chars.next();
+                next
+            }
+            ('\\', Some('n')) => {
+                chars.next();
+                '\n'
+            }
+            _ => c,
+        });
+    }
+    out
 }
 
 /// The live series of a family at one moment, readable without the lock.

@@ -1,5 +1,6 @@
 //! Unit tests of families and their series table.
 
+use super::table::{AT_MASK, at_of, home, tag};
 use super::*;
 
 #[test]
@@ -30,26 +31,94 @@ fn scraped<const N: usize>(table: &Table<CounterCell, N>) -> Vec<(String, u64)> 
 
 #[test]
 fn colliding_hashes_still_compare_values() {
-    let mut table: Table<CounterCell, 1> = Table::new();
-    // Every series has hash 7: one probe run, told apart by value only.
-    for v in ["1", "2", "3", "4"] {
-        let (cells, slot) = table.insert(7, &[v], CounterCell::new).expect("stored");
-        cells[slot].inc_by(v.parse().expect("digit"));
+    collide::during(|| {
+        let mut table: Table<CounterCell, 1> = Table::new();
+        // Every series has one hash: one probe run, told apart by value only.
+        let hash = hash_values(&["any"]);
+        for v in ["1", "2", "3", "4"] {
+            let (cells, slot) = table.insert(hash, &[v], CounterCell::new).expect("stored");
+            cells[slot].inc_by(v.parse().expect("digit"));
+        }
+        assert!(
+            table
+                .find(hash, &["2"])
+                .is_some_and(|(cells, slot)| cells[slot].get() == 2)
+        );
+        assert!(table.remove(hash, &["1"]));
+        assert!(!table.remove(hash, &["1"]));
+        // The words after the removed one were shifted back, not lost.
+        for v in ["2", "3", "4"] {
+            assert!(table.find(hash, &[v]).is_some(), "{v}");
+        }
+        assert!(table.find(hash, &["1"]).is_none());
+        assert_eq!(table.len(), 3);
+        assert_eq!(scraped(&table), [("2".into(), 2), ("3".into(), 3), ("4".into(), 4)]);
+    });
+}
+
+/// Index words keep 7 bits of the hash: series whose hashes agree in those
+/// bits but not in the probe start, and series with the same probe start
+/// but other tags, are all found, removed and re-indexed as the table
+/// grows, escaped values included (growth and removal hash stored values
+/// again, unescaped).
+#[test]
+fn short_tags_and_rehashed_words_keep_every_series() {
+    let mut table: Table<CounterCell, 2> = Table::new();
+    let names: Vec<[String; 2]> = (0..3000)
+        .map(|i| {
+            [
+                format!("k{i}"),
+                if i % 3 == 0 {
+                    format!("a\\\"b\n{i}")
+                } else {
+                    format!("v{i}")
+                },
+            ]
+        })
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let values = [name[0].as_str(), name[1].as_str()];
+        let (cells, slot) = table
+            .insert(hash_values(&values), &values, CounterCell::new)
+            .expect("stored");
+        cells[slot].inc_by(i as u64);
     }
-    assert!(
-        table
-            .find(7, &["2"])
-            .is_some_and(|(cells, slot)| cells[slot].get() == 2)
-    );
-    assert!(table.remove(7, &["1"]));
-    assert!(!table.remove(7, &["1"]));
-    // The words after the removed one were shifted back, not lost.
-    for v in ["2", "3", "4"] {
-        assert!(table.find(7, &[v]).is_some(), "{v}");
+    // Remove every other series: removals shift words whose homes come
+    // from hashing stored values again.
+    for name in names.iter().step_by(2) {
+        let values = [name[0].as_str(), name[1].as_str()];
+        assert!(table.remove(hash_values(&values), &values), "{values:?}");
     }
-    assert!(table.find(7, &["1"]).is_none());
-    assert_eq!(table.len(), 3);
-    assert_eq!(scraped(&table), [("2".into(), 2), ("3".into(), 3), ("4".into(), 4)]);
+    for (i, name) in names.iter().enumerate() {
+        let values = [name[0].as_str(), name[1].as_str()];
+        let found = table.find(hash_values(&values), &values);
+        if i % 2 == 0 {
+            assert!(found.is_none(), "{values:?}");
+        } else {
+            assert_eq!(
+                found.map(|(cells, slot)| cells[slot].get()),
+                Some(i as u64),
+                "{values:?}"
+            );
+        }
+    }
+    assert_eq!(table.len(), 1500);
+}
+
+/// An index word is a 7-bit tag and a position plus one, never 0.
+#[test]
+fn index_words_hold_the_last_position_and_every_tag() {
+    for hash in [0, u64::MAX, 1 << 25, (1 << 32) - 1, 0x5bd1_e995_0000_0000] {
+        for at in [0, 1, 64, AT_MASK - 1] {
+            let word = tag(hash) | (at + 1);
+            assert_ne!(word, 0);
+            assert_eq!(at_of(word), at, "{hash:#x} {at}");
+            assert_eq!(word & !AT_MASK, tag(hash));
+        }
+    }
+    // The tag is apart from the probe start's bits.
+    assert_eq!(tag(u64::MAX << 32), 0);
+    assert_eq!(home(u64::from(u32::MAX)), 0);
 }
 
 #[test]
@@ -279,14 +348,17 @@ fn colliding_hashes_tell_escapes_from_raw_text() {
     ];
     for (raw, escape) in pairs {
         for (first, second) in [(raw, escape), (escape, raw)] {
-            let mut table: Table<CounterCell, 1> = Table::new();
-            table.insert(7, &[first], CounterCell::new).expect("stored");
-            assert!(table.find(7, &[first]).is_some(), "{first:?}");
-            assert!(table.find(7, &[second]).is_none(), "{second:?} found as {first:?}");
-            assert!(!table.remove(7, &[second]), "{second:?} removed as {first:?}");
-            table.insert(7, &[second], CounterCell::new).expect("stored");
-            assert_eq!(table.len(), 2);
-            assert!(table.remove(7, &[first]) && table.remove(7, &[second]));
+            collide::during(|| {
+                let mut table: Table<CounterCell, 1> = Table::new();
+                let hash = hash_values(&[first]);
+                table.insert(hash, &[first], CounterCell::new).expect("stored");
+                assert!(table.find(hash, &[first]).is_some(), "{first:?}");
+                assert!(table.find(hash, &[second]).is_none(), "{second:?} found as {first:?}");
+                assert!(!table.remove(hash, &[second]), "{second:?} removed as {first:?}");
+                table.insert(hash, &[second], CounterCell::new).expect("stored");
+                assert_eq!(table.len(), 2);
+                assert!(table.remove(hash, &[first]) && table.remove(hash, &[second]));
+            });
         }
     }
 }
