@@ -19,20 +19,20 @@ use std::sync::{PoisonError, RwLock};
 
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
-use crate::expose::{Kind, Names};
+use crate::expose::{FamilyDesc, Kind, Names, Plain, SeriesLabels, Sink};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::hash::hash_values;
 use crate::histogram::HistogramCell;
-use crate::layout::{self, Layout};
-use crate::metric::{Meta, seal};
+use crate::layout::Layout;
+use crate::metric::{Meta, Metric, seal};
 use crate::name;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
-mod emit;
 mod exemplar;
+mod histogram;
 mod native;
 mod table;
 mod utf8;
@@ -565,59 +565,65 @@ impl<C: Cell, const N: usize> Family<C, N> {
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Relaxed)
     }
+
+    /// Calls `f` with every series' labels (its escaped values in its
+    /// page's text) and value, in first-seen order. The table's page
+    /// handles are copied out and the lock released first (see
+    /// `Table::snapshot`), so a scrape never blocks a writer for longer than
+    /// that copy, and `f` runs with no lock held.
+    pub(crate) fn for_each_series(&self, mut f: impl FnMut(SeriesLabels<'_>, &C)) {
+        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        snapshot.for_each(|text, start, ends, cell| {
+            let labels = if N == 0 {
+                SeriesLabels::None
+            } else {
+                SeriesLabels::Escaped { text, start, ends }
+            };
+            f(labels, cell);
+        });
+    }
 }
 
-impl<const N: usize> Family<HistogramCell, N> {
-    /// A histogram family with the given bucket bounds (ascending; a
-    /// trailing `+Inf` is optional).
-    ///
-    /// # Panics
-    ///
-    /// As [`Family::new`], and if the bounds are empty, unsorted or contain
-    /// NaN; in a `static` that is a compile error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static DB: bareprom::HistogramVec<1> =
-    ///     bareprom::HistogramVec::with_buckets("db_seconds", "Query time.", ["table"], &[0.01, 0.1, 1.0]);
-    /// DB.with(["users"]).observe(0.05);
-    /// assert_eq!(DB.with(["users"]).count(), 1);
-    /// ```
-    pub const fn with_buckets(
-        name: &'static str,
-        help: &'static str,
-        labels: [&'static str; N],
-        bounds: &'static [f64],
-    ) -> Self {
-        name::unwrap(name::buckets(bounds));
-        Self::build(name, help, labels, bounds.split_at(name::finite_len(bounds)).0)
-    }
+/// Series handed to a sink per [`Sink::plain_series`] call: a batch lives
+/// on the stack, and one call per batch costs next to nothing per series.
+const BATCH: usize = 16;
 
-    /// A histogram family for names or bounds built at run time.
-    ///
-    /// # Errors
-    ///
-    /// As [`Family::try_new`], and
-    /// [`ErrorKind::InvalidBuckets`](crate::ErrorKind::InvalidBuckets).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let bounds = bareprom::linear_buckets(10.0, 10.0, 5)?;
-    /// let h = bareprom::HistogramVec::try_with_buckets("batch_size", "Batch sizes.", ["queue"], bounds)?;
-    /// h.with(["q1"]).observe(25.0);
-    /// assert_eq!(h.with(["q1"]).count(), 1);
-    /// # Ok::<(), bareprom::Error>(())
-    /// ```
-    pub fn try_with_buckets(
-        name: impl Into<Cow<'static, str>>,
-        help: impl Into<Cow<'static, str>>,
-        labels: [&str; N],
-        bounds: impl Into<Cow<'static, [f64]>>,
-    ) -> Result<Self, Error> {
-        let bounds = layout::validated(bounds.into())?;
-        Self::try_build(name.into(), help.into(), labels, bounds)
+// The scrape code below stays in this file on purpose: moved to a
+// submodule (`family/emit.rs`, same code), the full hot_paths run timed
+// the 1000-series realistic encode at 211-252 ns per series instead of
+// 21 (the 10 000-series row and every row run alone were unchanged). Not
+// diagnosed; the code's placement in codegen units is the suspect.
+
+impl<C: Cell, const N: usize> Family<C, N> {
+    /// [`for_each_series`](Family::for_each_series) for counters and
+    /// gauges: the series go to the sink in batches.
+    fn expose_plain(&self, sink: &mut dyn Sink) {
+        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let mut batch = [Plain::EMPTY; BATCH];
+        let mut len = 0;
+        snapshot.for_each(|text, start, ends, cell| {
+            let Some(value) = cell.value() else {
+                // Not a counter or gauge after all: in order, the slow way.
+                sink.plain_series(batch.get(..len).unwrap_or_default());
+                len = 0;
+                cell.expose(sink, SeriesLabels::Escaped { text, start, ends });
+                return;
+            };
+            if let Some(slot) = batch.get_mut(len) {
+                *slot = Plain {
+                    text,
+                    start,
+                    ends,
+                    value,
+                };
+                len += 1;
+            }
+            if len == BATCH {
+                sink.plain_series(&batch);
+                len = 0;
+            }
+        });
+        sink.plain_series(batch.get(..len).unwrap_or_default());
     }
 }
 
@@ -628,6 +634,28 @@ impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
             .field("labels", &self.labels.names().iter().collect::<Vec<_>>())
             .field("series", &self.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl<C: Cell, const N: usize> Metric for Family<C, N> {}
+impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
+    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
+        (i == 0).then(|| self.meta.desc(C::KIND, self.labels.names()))
+    }
+
+    fn expose(&self, _: usize, sink: &mut dyn Sink) {
+        if self.expose_with_exemplars(sink) {
+            return;
+        }
+        if N > 0 && matches!(C::KIND, Kind::Counter | Kind::Gauge) {
+            self.expose_plain(sink);
+        } else {
+            self.for_each_series(|labels, cell| cell.expose(sink, labels));
+        }
+    }
+
+    fn dropped(&self) -> Option<u64> {
+        (N > 0).then(|| self.dropped())
     }
 }
 
