@@ -342,7 +342,18 @@ impl Registry {
             let scope = tree.ctx(0).scope();
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
-                    expose_metric(metric, scope, &mut names, sink);
+                    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                        // Legacy names (the usual case) need no escaper:
+                        // no copies of the description and scope.
+                        if desc.utf8 {
+                            let (name, desc) = names.family(desc.name, &desc);
+                            sink.family(name, &desc);
+                        } else {
+                            sink.family(desc.name, &desc);
+                        }
+                        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
+                        metric.expose(i, sink);
+                    }
                 }
             }
         } else {
@@ -390,7 +401,16 @@ impl Registry {
             utf8: self.utf8 && plan::utf8_pairs(&self.const_labels),
         };
         for metric in entries.iter().filter_map(Entry::metric) {
-            expose_metric(metric, scope, names, sink);
+            for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+                if desc.utf8 {
+                    let (name, desc) = names.family(desc.name, &desc);
+                    sink.family(name, &desc);
+                } else {
+                    sink.family(desc.name, &desc);
+                }
+                sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
+                metric.expose(i, sink);
+            }
         }
         true
     }
@@ -455,22 +475,6 @@ impl Registry {
 }
 
 /// Runs every collector of the tree, with no lock held; `None` for the
-/// Hands each family of `metric` to `sink` under `scope`. Legacy names
-/// (the usual case) need no escaper: no copies of the description and
-/// scope.
-fn expose_metric(metric: &dyn Metric, scope: Scope<'_>, names: &mut NameEscaper, sink: &mut dyn Sink) {
-    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-        if desc.utf8 {
-            let (name, desc) = names.family(desc.name, &desc);
-            sink.family(name, &desc);
-        } else {
-            sink.family(desc.name, &desc);
-        }
-        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
-        metric.expose(i, sink);
-    }
-}
-
 /// other sources and for a collector that panicked (counted).
 fn run_collectors(tree: &Tree<'_>) -> Vec<Option<Vec<Collected>>> {
     tree.sources()
