@@ -588,11 +588,12 @@ impl<C: Cell, const N: usize> Family<C, N> {
 /// on the stack, and one call per batch costs next to nothing per series.
 const BATCH: usize = 16;
 
-// The scrape code below stays in this file on purpose: moved to a
-// submodule (`family/emit.rs`, same code), the full hot_paths run timed
-// the 1000-series realistic encode at 211-252 ns per series instead of
-// 21 (the 10 000-series row and every row run alone were unchanged). Not
-// diagnosed; the code's placement in codegen units is the suspect.
+// The scrape code below stays in this file: moved to a submodule
+// (`family/emit.rs`, same code), the full hot_paths run timed the
+// 1000-series realistic encode at 211-252 ns per series instead of 21.
+// The same slowdown also follows data placement alone (one binary, only
+// glibc's `mmap_threshold` changed), so the move is not its cause, but
+// it is kept out until the cause is known.
 
 impl<C: Cell, const N: usize> Family<C, N> {
     /// [`for_each_series`](Family::for_each_series) for counters and
