@@ -41,7 +41,7 @@ pub use child::Child;
 pub use native::NativeHistogramVec;
 
 use cache::Key;
-use table::{MAX_SERIES, Table};
+use table::{MAX_SERIES, SnapshotBuffer, Table};
 
 /// A series value type a metric holds: [`CounterCell`],
 /// [`FloatCounterCell`], [`GaugeCell`], [`FloatGaugeCell`],
@@ -177,6 +177,8 @@ pub struct Family<C: Cell, const N: usize> {
     limit: AtomicUsize,
     dropped: AtomicU64,
     table: RwLock<Table<C, N>>,
+    /// What scrapes take the table's snapshot into.
+    snapshots: SnapshotBuffer<C>,
     /// 0 until the first cached lookup; a new number after every removal.
     epoch: AtomicU64,
 }
@@ -228,6 +230,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            snapshots: SnapshotBuffer::new(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -279,6 +282,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            snapshots: SnapshotBuffer::new(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -572,7 +576,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// `Table::snapshot`), so a scrape never blocks a writer for longer than
     /// that copy, and `f` runs with no lock held.
     pub(crate) fn for_each_series(&self, mut f: impl FnMut(SeriesLabels<'_>, &C)) {
-        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let snapshot = self.snapshots.snapshot(&self.table);
         snapshot.for_each(|text, start, ends, cell| {
             let labels = if N == 0 {
                 SeriesLabels::None
@@ -581,6 +585,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             };
             f(labels, cell);
         });
+        self.snapshots.keep(snapshot);
     }
 }
 
@@ -588,18 +593,11 @@ impl<C: Cell, const N: usize> Family<C, N> {
 /// on the stack, and one call per batch costs next to nothing per series.
 const BATCH: usize = 16;
 
-// The scrape code below stays in this file: moved to a submodule
-// (`family/emit.rs`, same code), the full hot_paths run timed the
-// 1000-series realistic encode at 211-252 ns per series instead of 21.
-// The same slowdown also follows data placement alone (one binary, only
-// glibc's `mmap_threshold` changed), so the move is not its cause, but
-// it is kept out until the cause is known.
-
 impl<C: Cell, const N: usize> Family<C, N> {
     /// [`for_each_series`](Family::for_each_series) for counters and
     /// gauges: the series go to the sink in batches.
     fn expose_plain(&self, sink: &mut dyn Sink) {
-        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
+        let snapshot = self.snapshots.snapshot(&self.table);
         let mut batch = [Plain::EMPTY; BATCH];
         let mut len = 0;
         snapshot.for_each(|text, start, ends, cell| {
@@ -625,6 +623,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             }
         });
         sink.plain_series(batch.get(..len).unwrap_or_default());
+        self.snapshots.keep(snapshot);
     }
 }
 
