@@ -132,6 +132,9 @@ pub struct Registry {
     generation: AtomicU64,
     /// Every name the tree's families claim (`index.rs`).
     claims: Mutex<ClaimIndex>,
+    /// What a scrape copies the entry list into, kept between scrapes (a
+    /// scrape allocates nothing once it has run; see `text/kept.rs`).
+    scrape_entries: Mutex<Vec<Entry>>,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -155,6 +158,7 @@ impl Registry {
             utf8: false,
             generation: AtomicU64::new(0),
             claims: Mutex::new(ClaimIndex::new()),
+            scrape_entries: Mutex::new(Vec::new()),
         }
     }
 
@@ -327,11 +331,9 @@ impl Registry {
     /// the sink to quote).
     pub(crate) fn expose(&self, sink: &mut dyn Sink, escaping: Escaping) {
         let mut names = NameEscaper::new(escaping);
-        let entries = self.snapshot();
+        let entries = self.scrape_snapshot();
         if self.expose_flat(sink, &mut names, &entries) {
-            // Dropped here, with no lock held (a collector's `Drop` is user
-            // code; a flat list has none, but an `Arc` may be the last).
-            drop(entries);
+            self.keep_scrape_entries(entries);
             return;
         }
         let tree = self.tree(entries);
@@ -388,11 +390,12 @@ impl Registry {
     /// to say: the usual small registry, written without building a tree.
     /// False (and nothing written) for any other.
     fn expose_flat(&self, sink: &mut dyn Sink, names: &mut NameEscaper, entries: &[Entry]) -> bool {
+        let health = self.health();
         let plain = entries.iter().all(|e| match e {
             Entry::Include(_) | Entry::Collector(_) => false,
-            Entry::Static(_) | Entry::Shared(_) => !self.health() || e.metric().is_none_or(|m| m.dropped().is_none()),
+            Entry::Static(_) | Entry::Shared(_) => !health || e.metric().is_none_or(health::flat_dropped),
         });
-        if !plain || (self.health() && self.clashed.load(Relaxed)) {
+        if !plain || (health && self.clashed.load(Relaxed)) {
             return false;
         }
         let scope = Scope {
@@ -411,6 +414,9 @@ impl Registry {
                 sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
                 metric.expose(i, sink);
             }
+        }
+        if health {
+            health::expose_flat(sink, names.scope(scope), entries);
         }
         true
     }

@@ -178,6 +178,31 @@ impl Registry {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// [`snapshot`](Registry::snapshot) for a scrape: into the kept buffer
+    /// (a new one while another scrape holds it).
+    pub(super) fn scrape_snapshot(&self) -> Vec<Entry> {
+        let mut copy = self
+            .scrape_entries
+            .try_lock()
+            .map(|mut kept| std::mem::take(&mut *kept))
+            .unwrap_or_default();
+        copy.extend_from_slice(&self.entries.read().unwrap_or_else(PoisonError::into_inner));
+        copy
+    }
+
+    /// Keeps the buffer of a [`scrape_snapshot`](Registry::scrape_snapshot)
+    /// for the next scrape.
+    pub(super) fn keep_scrape_entries(&self, mut copy: Vec<Entry>) {
+        // Emptied with no lock held: a handle here may be the last one, and
+        // a collector's `Drop` is user code.
+        copy.clear();
+        if let Ok(mut kept) = self.scrape_entries.try_lock()
+            && kept.capacity() < copy.capacity()
+        {
+            *kept = copy;
+        }
+    }
+
     /// Removes the metric or collector registered under `name`; returns
     /// whether there was one.
     ///

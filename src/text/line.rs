@@ -128,6 +128,11 @@ impl LineShape {
         self.glue.clear();
     }
 
+    /// The bytes its buffers hold room for.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.head.capacity() + self.glue.capacity() * size_of::<([u8; GLUE_MAX], usize)>()
+    }
+
     /// Whether a series with `values` label values fits the shape.
     #[inline]
     pub(crate) fn fits(&self, values: usize) -> bool {
