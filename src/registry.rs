@@ -132,9 +132,6 @@ pub struct Registry {
     generation: AtomicU64,
     /// Every name the tree's families claim (`index.rs`).
     claims: Mutex<ClaimIndex>,
-    /// What a scrape copies the entry list into, kept between scrapes (a
-    /// scrape allocates nothing once it has run; see `text/kept.rs`).
-    scrape_entries: Mutex<Vec<Entry>>,
 }
 
 static DEFAULT: Registry = Registry::new();
@@ -158,7 +155,6 @@ impl Registry {
             utf8: false,
             generation: AtomicU64::new(0),
             claims: Mutex::new(ClaimIndex::new()),
-            scrape_entries: Mutex::new(Vec::new()),
         }
     }
 
@@ -258,7 +254,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        self.expose(&mut TextEncoder::new(out), Escaping::Underscores);
+        TextEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Appends the `OpenMetrics` 1.0 text exposition (see
@@ -290,9 +286,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
-        let mut encoder = OpenMetricsEncoder::new(out);
-        self.expose(&mut encoder, Escaping::Underscores);
-        encoder.finish();
+        OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Appends the protobuf exposition of everything registered to `out`:
@@ -333,7 +327,7 @@ impl Registry {
         let mut names = NameEscaper::new(escaping);
         let entries = self.scrape_snapshot();
         if self.expose_flat(sink, &mut names, &entries) {
-            self.keep_scrape_entries(entries);
+            register::keep_scrape_entries(entries);
             return;
         }
         let tree = self.tree(entries);
@@ -416,7 +410,7 @@ impl Registry {
             }
         }
         if health {
-            health::expose_flat(sink, names.scope(scope), entries);
+            health::expose_flat(sink, || names.scope(scope), entries);
         }
         true
     }

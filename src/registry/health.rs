@@ -75,7 +75,7 @@ pub(super) fn flat_dropped(metric: &dyn Metric) -> bool {
 /// labelled family in registration order, with no allocation (names are
 /// unique in one registry, so there is nothing to sum). The same bytes as
 /// [`expose`] writes for such a registry.
-pub(super) fn expose_flat(sink: &mut dyn Sink, scope: Scope<'_>, entries: &[Entry]) {
+pub(super) fn expose_flat<'s>(sink: &mut dyn Sink, scope: impl FnOnce() -> Scope<'s>, entries: &[Entry]) {
     let mut dropped = entries
         .iter()
         .filter_map(Entry::metric)
@@ -86,7 +86,7 @@ pub(super) fn expose_flat(sink: &mut dyn Sink, scope: Scope<'_>, entries: &[Entr
     }
     let labels = [LABELS[0]];
     sink.family(NAMES[0], &dropped_desc(&labels));
-    sink.scope(scope);
+    sink.scope(scope());
     for (name, n) in dropped {
         let Ok(end) = u32::try_from(name.len()) else { continue };
         sink.series(

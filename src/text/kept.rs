@@ -7,10 +7,10 @@
 //! the benches a scrape whose buffers grew anew each time paid 0.5-1.5 ms
 //! for that after other rows ran, 20-70 times its whole encode (issue 19).
 //!
-//! Each encoder keeps its buffers in a `thread_local!` cell of its own
-//! (`take` at the start of a scrape, `keep` at its end). A scrape inside a
-//! scrape (a collector encoding another registry) finds the cell empty and
-//! starts from new buffers; whichever ends last is kept.
+//! Each encoder keeps its buffers boxed in a `thread_local!` cell of its
+//! own, taken for a scrape and put back after (two pointer moves). A scrape
+//! inside a scrape (a collector encoding another registry) finds the cell
+//! empty and starts from new buffers; whichever ends last is kept.
 
 use std::cell::Cell;
 use std::thread::LocalKey;
@@ -20,18 +20,27 @@ use std::thread::LocalKey;
 /// in every thread that ever scraped.
 pub(crate) const KEPT_MAX: usize = 64 * 1024;
 
-/// The buffers kept in `cell`, or new (empty) ones.
-pub(crate) fn take<T: Default + 'static>(cell: &'static LocalKey<Cell<T>>) -> T {
-    // Fails only while the thread's locals are being destroyed.
-    cell.try_with(Cell::take).unwrap_or_default()
+/// An encoder's buffers.
+pub(crate) trait Buffers: Default {
+    /// Empties every buffer, keeping its capacity.
+    fn clear(&mut self);
+    /// The bytes the buffers hold room for.
+    fn capacity_bytes(&self) -> usize;
 }
 
-/// Keeps `buffers` (of `bytes` capacity in all) in `cell` for the next
-/// scrape on this thread.
-pub(crate) fn keep<T: Default + 'static>(cell: &'static LocalKey<Cell<T>>, buffers: T, bytes: usize) {
-    if bytes <= KEPT_MAX {
-        // Fails only while the thread's locals are being destroyed: then
-        // the buffers are dropped, as they would be with the thread.
-        let _ = cell.try_with(|kept| kept.set(buffers));
+/// The cell an encoder keeps its buffers in.
+pub(crate) type Kept<T> = Cell<Option<Box<T>>>;
+
+/// Runs `f` on the buffers kept in `cell` (emptied), or on new ones, and
+/// keeps them for the next scrape on this thread.
+pub(crate) fn with<T: Buffers + 'static, R>(cell: &'static LocalKey<Kept<T>>, f: impl FnOnce(&mut T) -> R) -> R {
+    // `try_with` fails only while the thread's locals are being destroyed:
+    // then the buffers are new, and dropped after.
+    let mut buffers = cell.try_with(Cell::take).ok().flatten().unwrap_or_default();
+    buffers.clear();
+    let result = f(&mut buffers);
+    if buffers.capacity_bytes() <= KEPT_MAX {
+        let _ = cell.try_with(|kept| kept.set(Some(buffers)));
     }
+    result
 }
