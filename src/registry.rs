@@ -314,9 +314,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
-        let mut encoder = ProtobufEncoder::new(out);
-        self.expose(&mut encoder, Escaping::Underscores);
-        encoder.finish();
+        ProtobufEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Hands everything registered to `sink`, whatever its format: the one

@@ -6,7 +6,7 @@
 use std::alloc::System;
 use std::sync::Arc;
 
-use bareprom::{Counter, CounterVec, CountingAlloc, Gauge, GaugeVec, Histogram, HistogramVec, Registry};
+use bareprom::{Counter, CounterVec, CountingAlloc, Format, Gauge, GaugeVec, Histogram, HistogramVec, Registry};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::new(System);
@@ -63,22 +63,25 @@ type Encode<'a> = dyn Fn(&mut Vec<u8>) + 'a;
 
 fn main() {
     let registry = registry();
-    let formats: [(&str, &Encode); 2] = [
+    let offered = [Format::Text0_0_4, Format::Text1_0_0, Format::OpenMetrics1_0_0];
+    let negotiated = |accept: &str| bareprom::negotiate(Some(accept), &offered);
+    let om = negotiated("application/openmetrics-text;version=1.0.0;escaping=dots");
+    let utf8 = negotiated("text/plain;version=1.0.0;escaping=allow-utf-8");
+    assert_eq!((om.format, utf8.format), (Format::OpenMetrics1_0_0, Format::Text1_0_0));
+    let formats: [(&str, &Encode); 5] = [
         ("text 0.0.4", &|out| registry.encode(out)),
         ("OpenMetrics 1.0", &|out| registry.encode_openmetrics(out)),
+        ("protobuf", &|out| registry.encode_protobuf(out)),
+        ("negotiated OpenMetrics, escaping=dots", &|out| {
+            registry.encode_negotiated(om, out);
+        }),
+        ("negotiated text 1.0.0, allow-utf-8", &|out| {
+            registry.encode_negotiated(utf8, out);
+        }),
     ];
     for (format, encode) in formats {
         let (allocations, first, second) = second_call(encode);
-        let text = String::from_utf8(second.clone()).expect("UTF-8");
         assert_eq!(first, second, "{format}: two scrapes of unchanged metrics differ");
-        for expected in [
-            "bareprom_series_dropped_total{region=\"eu \\\"west\\\"\",family=\"http_requests_total\"} 500\n",
-            "route=\"/api/v2/service1/items/:id\\\\1\"",
-            "queue=\"line\\nbreak\"",
-            "app_size_bytes_bucket{region=\"eu \\\"west\\\"\",kind=\"upload\",tier=\"tier49\",le=\"+Inf\"} 1",
-        ] {
-            assert!(text.contains(expected), "{format}: no {expected:?} in the scrape");
-        }
         assert_eq!(
             allocations, 0,
             "{format}: a second scrape into a reused buffer allocated"
@@ -87,5 +90,18 @@ fn main() {
             "scrape_allocations: {format}: {} bytes, 0 allocations on the second scrape: ok",
             second.len()
         );
+        if format == "protobuf" {
+            assert!(second.len() > 100_000, "protobuf: {} bytes", second.len());
+            continue;
+        }
+        let text = String::from_utf8(second).expect("UTF-8");
+        for expected in [
+            "bareprom_series_dropped_total{region=\"eu \\\"west\\\"\",family=\"http_requests_total\"} 500\n",
+            "route=\"/api/v2/service1/items/:id\\\\1\"",
+            "queue=\"line\\nbreak\"",
+            "app_size_bytes_bucket{region=\"eu \\\"west\\\"\",kind=\"upload\",tier=\"tier49\",le=\"+Inf\"} 1",
+        ] {
+            assert!(text.contains(expected), "{format}: no {expected:?} in the scrape");
+        }
     }
 }

@@ -102,9 +102,7 @@ impl Registry {
                 OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
             }
             Format::ProtobufDelimited => {
-                let mut encoder = ProtobufEncoder::new(out);
-                self.expose(&mut encoder, negotiated.escaping);
-                encoder.finish();
+                ProtobufEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
             }
             Format::Text0_0_4 | Format::Text1_0_0 => {
                 TextEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
