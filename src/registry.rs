@@ -336,18 +336,7 @@ impl Registry {
             let scope = tree.ctx(0).scope();
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
-                    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                        // Legacy names (the usual case) need no escaper:
-                        // no copies of the description and scope.
-                        if desc.utf8 {
-                            let (name, desc) = names.family(desc.name, &desc);
-                            sink.family(name, &desc);
-                        } else {
-                            sink.family(desc.name, &desc);
-                        }
-                        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
-                        metric.expose(i, sink);
-                    }
+                    expose_metric(metric, scope, &mut names, sink);
                 }
             }
         } else {
@@ -396,16 +385,7 @@ impl Registry {
             utf8: self.utf8 && plan::utf8_pairs(&self.const_labels),
         };
         for metric in entries.iter().filter_map(Entry::metric) {
-            for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                if desc.utf8 {
-                    let (name, desc) = names.family(desc.name, &desc);
-                    sink.family(name, &desc);
-                } else {
-                    sink.family(desc.name, &desc);
-                }
-                sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
-                metric.expose(i, sink);
-            }
+            expose_metric(metric, scope, names, sink);
         }
         if health {
             health::expose_flat(sink, || names.scope(scope), entries);
@@ -469,6 +449,22 @@ impl Registry {
         let mut out = Vec::new();
         self.encode(&mut out);
         w.write_all(&out)
+    }
+}
+
+/// Hands each family of `metric` to `sink` under `scope`. Legacy names
+/// (the usual case) need no escaper: no copies of the description and
+/// scope.
+fn expose_metric(metric: &dyn Metric, scope: Scope<'_>, names: &mut NameEscaper, sink: &mut dyn Sink) {
+    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+        if desc.utf8 {
+            let (name, desc) = names.family(desc.name, &desc);
+            sink.family(name, &desc);
+        } else {
+            sink.family(desc.name, &desc);
+        }
+        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
+        metric.expose(i, sink);
     }
 }
 
