@@ -491,6 +491,12 @@ pub(crate) fn escape(out: &mut Vec<u8>, s: &str, quote: bool) {
     out.extend_from_slice(&bytes[start..]);
 }
 
+/// Whether escaping changes `value` as a label value (it holds a `\`,
+/// `"` or newline).
+pub(crate) fn needs_escaping(value: &str) -> bool {
+    next_special(value.as_bytes(), 0, true).is_some()
+}
+
 /// Whether a value kept escaped holds an escape sequence (a raw value
 /// never holds a backslash or newline once escaped, so none means the
 /// bytes are the raw value).

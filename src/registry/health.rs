@@ -12,6 +12,7 @@ use super::Entry;
 use super::plan::Tree;
 use crate::expose::{FamilyDesc, Kind, Names, Scope, SeriesLabels, Sink, Value};
 use crate::metric::Metric;
+use crate::text;
 
 /// The health families, which no other family may take.
 pub(super) const NAMES: [&str; 4] = [
@@ -64,10 +65,7 @@ impl Tally {
 /// is its `family` label value as it stands (no `\\`, `"` or newline to
 /// escape, true of every legacy name).
 pub(super) fn flat_dropped(metric: &dyn Metric) -> bool {
-    metric.dropped().is_none()
-        || metric
-            .describe(0)
-            .is_some_and(|desc| !desc.name.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')))
+    metric.dropped().is_none() || metric.describe(0).is_some_and(|desc| !text::needs_escaping(desc.name))
 }
 
 /// The health families of a flat scrape whose every metric passed

@@ -427,3 +427,23 @@ fn a_flat_registry_writes_what_the_tree_writes_for_it() {
     outer.encode_protobuf(&mut b);
     assert_eq!(a, b);
 }
+
+/// A family whose name would need escaping as a `family` label value (a
+/// UTF-8 name with a quote) is written through the tree, escaped there.
+#[test]
+fn a_flat_registry_with_a_name_to_escape_writes_it_escaped() {
+    let registry = Registry::new().with_utf8_names();
+    let odd = Arc::new(
+        CounterVec::<1>::try_new_utf8("say \"hi\"_total", "Odd.", ["k"])
+            .unwrap()
+            .with_series_limit(1),
+    );
+    odd.with(["a"]).inc();
+    odd.with(["b"]).inc();
+    registry.register_arc(odd).unwrap();
+    let text = registry.render();
+    assert!(
+        text.contains("bareprom_series_dropped_total{family=\"say \\\"hi\\\"_total\"} 1\n"),
+        "{text}"
+    );
+}
