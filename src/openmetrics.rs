@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
+use crate::text::kept::Buffer as _;
 use crate::text::{LineShape, Out, escape, kept, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
@@ -101,37 +102,16 @@ struct Scratch {
 }
 
 impl kept::Buffers for Scratch {
-    fn clear(&mut self) {
-        self.name.clear();
-        for bytes in [
-            &mut self.glue,
-            &mut self.const_labels,
-            &mut self.block,
-            &mut self.le,
-            &mut self.bucket_start,
-        ] {
-            bytes.clear();
-        }
-        self.glue_at.clear();
-        self.shape.clear();
-        self.counts.clear();
-    }
-
-    fn capacity_bytes(&self) -> usize {
-        [
-            &self.glue,
-            &self.const_labels,
-            &self.block,
-            &self.le,
-            &self.bucket_start,
-        ]
-        .iter()
-        .map(|b| b.capacity())
-        .sum::<usize>()
-            + self.name.capacity()
-            + self.glue_at.capacity() * size_of::<usize>()
-            + self.counts.capacity() * size_of::<u64>()
-            + self.shape.capacity_bytes()
+    fn clear(&mut self) -> usize {
+        self.name.clear_kept()
+            + self.glue.clear_kept()
+            + self.glue_at.clear_kept()
+            + self.const_labels.clear_kept()
+            + self.block.clear_kept()
+            + self.shape.clear_kept()
+            + self.le.clear_kept()
+            + self.bucket_start.clear_kept()
+            + self.counts.clear_kept()
     }
 }
 

@@ -67,6 +67,7 @@ use std::sync::Arc;
 use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, NativePoint, Plain, Scope, SeriesLabels, Sink, Value, unescape};
 use crate::text;
+use crate::text::kept::Buffer as _;
 
 /// Wire type of varint fields.
 const VARINT: u8 = 0;
@@ -229,23 +230,14 @@ struct Scratch {
 }
 
 impl text::kept::Buffers for Scratch {
-    fn clear(&mut self) {
-        for bytes in [&mut self.constant, &mut self.metric, &mut self.inner, &mut self.value] {
-            bytes.clear();
-        }
-        self.names.clear();
-        self.name_ends.clear();
-        self.counts.clear();
-    }
-
-    fn capacity_bytes(&self) -> usize {
-        [&self.constant, &self.metric, &self.inner, &self.value]
-            .iter()
-            .map(|b| b.capacity())
-            .sum::<usize>()
-            + self.names.capacity()
-            + self.name_ends.capacity() * size_of::<usize>()
-            + self.counts.capacity() * size_of::<u64>()
+    fn clear(&mut self) -> usize {
+        self.names.clear_kept()
+            + self.name_ends.clear_kept()
+            + self.constant.clear_kept()
+            + self.metric.clear_kept()
+            + self.inner.clear_kept()
+            + self.value.clear_kept()
+            + self.counts.clear_kept()
     }
 }
 

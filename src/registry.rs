@@ -455,6 +455,7 @@ impl Registry {
 /// Hands each family of `metric` to `sink` under `scope`. Legacy names
 /// (the usual case) need no escaper: no copies of the description and
 /// scope.
+#[inline]
 fn expose_metric(metric: &dyn Metric, scope: Scope<'_>, names: &mut NameEscaper, sink: &mut dyn Sink) {
     for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
         if desc.utf8 {

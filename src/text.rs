@@ -24,6 +24,8 @@ pub(crate) use number::{NumBuf, Put, write_f64, write_u64};
 
 use std::cell::Cell;
 
+use kept::Buffer as _;
+
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
 
 /// The `Content-Type` of what [`Registry::encode`](crate::Registry::encode)
@@ -94,37 +96,16 @@ struct Scratch {
 }
 
 impl kept::Buffers for Scratch {
-    fn clear(&mut self) {
-        for bytes in [
-            &mut self.long,
-            &mut self.glue,
-            &mut self.const_labels,
-            &mut self.head,
-            &mut self.block,
-            &mut self.bucket_start,
-        ] {
-            bytes.clear();
-        }
-        self.glue_at.clear();
-        self.shape.clear();
-        self.counts.clear();
-    }
-
-    fn capacity_bytes(&self) -> usize {
-        [
-            &self.long,
-            &self.glue,
-            &self.const_labels,
-            &self.head,
-            &self.block,
-            &self.bucket_start,
-        ]
-        .iter()
-        .map(|b| b.capacity())
-        .sum::<usize>()
-            + self.glue_at.capacity() * size_of::<(usize, usize)>()
-            + self.counts.capacity() * size_of::<u64>()
-            + self.shape.capacity_bytes()
+    fn clear(&mut self) -> usize {
+        self.long.clear_kept()
+            + self.glue.clear_kept()
+            + self.glue_at.clear_kept()
+            + self.const_labels.clear_kept()
+            + self.shape.clear_kept()
+            + self.head.clear_kept()
+            + self.block.clear_kept()
+            + self.bucket_start.clear_kept()
+            + self.counts.clear_kept()
     }
 }
 

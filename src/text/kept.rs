@@ -22,10 +22,30 @@ pub(crate) const KEPT_MAX: usize = 64 * 1024;
 
 /// An encoder's buffers.
 pub(crate) trait Buffers: Default {
-    /// Empties every buffer, keeping its capacity.
-    fn clear(&mut self);
-    /// The bytes the buffers hold room for.
-    fn capacity_bytes(&self) -> usize;
+    /// Empties every buffer, keeping its capacity; returns the bytes they
+    /// hold room for.
+    fn clear(&mut self) -> usize;
+}
+
+/// One buffer of [`Buffers`].
+pub(crate) trait Buffer {
+    /// Empties it, keeping its capacity; returns the bytes it holds room
+    /// for.
+    fn clear_kept(&mut self) -> usize;
+}
+
+impl<T> Buffer for Vec<T> {
+    fn clear_kept(&mut self) -> usize {
+        self.clear();
+        self.capacity() * size_of::<T>()
+    }
+}
+
+impl Buffer for String {
+    fn clear_kept(&mut self) -> usize {
+        self.clear();
+        self.capacity()
+    }
 }
 
 /// The cell an encoder keeps its buffers in.
@@ -34,12 +54,12 @@ pub(crate) type Kept<T> = Cell<Option<Box<T>>>;
 /// Runs `f` on the buffers kept in `cell` (emptied), or on new ones, and
 /// keeps them for the next scrape on this thread.
 pub(crate) fn with<T: Buffers + 'static, R>(cell: &'static LocalKey<Kept<T>>, f: impl FnOnce(&mut T) -> R) -> R {
-    // `try_with` fails only while the thread's locals are being destroyed:
-    // then the buffers are new, and dropped after.
+    // Kept buffers were emptied when they were put back. `try_with` fails
+    // only while the thread's locals are being destroyed: then the buffers
+    // are new, and dropped after.
     let mut buffers = cell.try_with(Cell::take).ok().flatten().unwrap_or_default();
-    buffers.clear();
     let result = f(&mut buffers);
-    if buffers.capacity_bytes() <= KEPT_MAX {
+    if buffers.clear() <= KEPT_MAX {
         let _ = cell.try_with(|kept| kept.set(Some(buffers)));
     }
     result

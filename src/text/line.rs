@@ -128,11 +128,6 @@ impl LineShape {
         self.glue.clear();
     }
 
-    /// The bytes its buffers hold room for.
-    pub(crate) fn capacity_bytes(&self) -> usize {
-        self.head.capacity() + self.glue.capacity() * size_of::<([u8; GLUE_MAX], usize)>()
-    }
-
     /// Whether a series with `values` label values fits the shape.
     #[inline]
     pub(crate) fn fits(&self, values: usize) -> bool {
@@ -183,6 +178,12 @@ impl LineShape {
         at = write_value(buf, at, value)?;
         *buf.get_mut(at)? = b'\n';
         Some(at + 1)
+    }
+}
+
+impl super::kept::Buffer for LineShape {
+    fn clear_kept(&mut self) -> usize {
+        self.head.clear_kept() + self.glue.clear_kept()
     }
 }
 
