@@ -19,18 +19,19 @@ use std::sync::{PoisonError, RwLock};
 
 use crate::counter::{CounterCell, FloatCounterCell};
 use crate::error::Error;
-use crate::expose::{FamilyDesc, Kind, Names, Plain, SeriesLabels, Sink};
+use crate::expose::{Kind, Names};
 use crate::gauge::{FloatGaugeCell, GaugeCell};
 use crate::hash::hash_values;
 use crate::histogram::HistogramCell;
 use crate::layout::Layout;
-use crate::metric::{Meta, Metric, seal};
+use crate::metric::{Meta, seal};
 use crate::name;
 use crate::native::NativeHistogramCell;
 use crate::sharded::ShardedCounterCell;
 
 pub(crate) mod cache;
 mod child;
+mod emit;
 mod exemplar;
 mod histogram;
 mod native;
@@ -41,7 +42,7 @@ pub use child::Child;
 pub use native::NativeHistogramVec;
 
 use cache::Key;
-use table::{MAX_SERIES, Table};
+use table::{MAX_SERIES, SnapshotBuffer, Table};
 
 /// A series value type a metric holds: [`CounterCell`],
 /// [`FloatCounterCell`], [`GaugeCell`], [`FloatGaugeCell`],
@@ -177,6 +178,8 @@ pub struct Family<C: Cell, const N: usize> {
     limit: AtomicUsize,
     dropped: AtomicU64,
     table: RwLock<Table<C, N>>,
+    /// What scrapes take the table's snapshot into.
+    snapshots: SnapshotBuffer<C>,
     /// 0 until the first cached lookup; a new number after every removal.
     epoch: AtomicU64,
 }
@@ -228,6 +231,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            snapshots: SnapshotBuffer::new(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -279,6 +283,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
             limit: AtomicUsize::new(DEFAULT_SERIES_LIMIT),
             dropped: AtomicU64::new(0),
             table: RwLock::new(Table::new()),
+            snapshots: SnapshotBuffer::new(),
             epoch: AtomicU64::new(0),
         }
     }
@@ -565,67 +570,6 @@ impl<C: Cell, const N: usize> Family<C, N> {
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Relaxed)
     }
-
-    /// Calls `f` with every series' labels (its escaped values in its
-    /// page's text) and value, in first-seen order. The table's page
-    /// handles are copied out and the lock released first (see
-    /// `Table::snapshot`), so a scrape never blocks a writer for longer than
-    /// that copy, and `f` runs with no lock held.
-    pub(crate) fn for_each_series(&self, mut f: impl FnMut(SeriesLabels<'_>, &C)) {
-        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
-        snapshot.for_each(|text, start, ends, cell| {
-            let labels = if N == 0 {
-                SeriesLabels::None
-            } else {
-                SeriesLabels::Escaped { text, start, ends }
-            };
-            f(labels, cell);
-        });
-    }
-}
-
-/// Series handed to a sink per [`Sink::plain_series`] call: a batch lives
-/// on the stack, and one call per batch costs next to nothing per series.
-const BATCH: usize = 16;
-
-// The scrape code below stays in this file: moved to a submodule
-// (`family/emit.rs`, same code), the full hot_paths run timed the
-// 1000-series realistic encode at 211-252 ns per series instead of 21.
-// The same slowdown also follows data placement alone (one binary, only
-// glibc's `mmap_threshold` changed), so the move is not its cause, but
-// it is kept out until the cause is known.
-
-impl<C: Cell, const N: usize> Family<C, N> {
-    /// [`for_each_series`](Family::for_each_series) for counters and
-    /// gauges: the series go to the sink in batches.
-    fn expose_plain(&self, sink: &mut dyn Sink) {
-        let snapshot = self.table.read().unwrap_or_else(PoisonError::into_inner).snapshot();
-        let mut batch = [Plain::EMPTY; BATCH];
-        let mut len = 0;
-        snapshot.for_each(|text, start, ends, cell| {
-            let Some(value) = cell.value() else {
-                // Not a counter or gauge after all: in order, the slow way.
-                sink.plain_series(batch.get(..len).unwrap_or_default());
-                len = 0;
-                cell.expose(sink, SeriesLabels::Escaped { text, start, ends });
-                return;
-            };
-            if let Some(slot) = batch.get_mut(len) {
-                *slot = Plain {
-                    text,
-                    start,
-                    ends,
-                    value,
-                };
-                len += 1;
-            }
-            if len == BATCH {
-                sink.plain_series(&batch);
-                len = 0;
-            }
-        });
-        sink.plain_series(batch.get(..len).unwrap_or_default());
-    }
 }
 
 impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
@@ -635,28 +579,6 @@ impl<C: Cell, const N: usize> fmt::Debug for Family<C, N> {
             .field("labels", &self.labels.names().iter().collect::<Vec<_>>())
             .field("series", &self.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl<C: Cell, const N: usize> Metric for Family<C, N> {}
-impl<C: Cell, const N: usize> seal::Encode for Family<C, N> {
-    fn describe(&self, i: usize) -> Option<FamilyDesc<'_>> {
-        (i == 0).then(|| self.meta.desc(C::KIND, self.labels.names()))
-    }
-
-    fn expose(&self, _: usize, sink: &mut dyn Sink) {
-        if self.expose_with_exemplars(sink) {
-            return;
-        }
-        if N > 0 && matches!(C::KIND, Kind::Counter | Kind::Gauge) {
-            self.expose_plain(sink);
-        } else {
-            self.for_each_series(|labels, cell| cell.expose(sink, labels));
-        }
-    }
-
-    fn dropped(&self) -> Option<u64> {
-        (N > 0).then(|| self.dropped())
     }
 }
 

@@ -27,12 +27,14 @@
 //! series, and a made-up one (the registration time, say) would be wrong
 //! for every series created later or reset.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, Plain, Scope, SeriesLabels, Sink, Value};
-use crate::text::{LineShape, Out, escape, write_f64, write_label_name, write_quoted, write_u64, write_value};
+use crate::text::kept::Buffer as _;
+use crate::text::{LineShape, Out, escape, kept, write_f64, write_label_name, write_quoted, write_u64, write_value};
 
 /// The `Content-Type` of `OpenMetrics` 1.0 text.
 ///
@@ -59,14 +61,27 @@ fn kind_str(kind: Kind) -> &'static str {
 /// [`finish`](OpenMetricsEncoder::finish) writes the closing `# EOF`.
 pub(crate) struct OpenMetricsEncoder<'a> {
     out: Out<'a>,
-    /// The open family's name as `OpenMetrics` names it.
-    name: String,
-    /// What every sample of a counter or info family appends to `name`.
+    /// What every sample of a counter or info family appends to `s.name`.
     suffix: &'static str,
     /// Whether the name is written quoted inside the braces (a UTF-8 name
-    /// with `escaping=allow-utf-8`); then `name` holds it escaped for the
+    /// with `escaping=allow-utf-8`); then `s.name` holds it escaped for the
     /// quotes.
     quoted: bool,
+    /// The sample line of the open family and scope (see `text/line.rs`);
+    /// empty when the family has no labels. Out of `s` while the encoder
+    /// runs: the line loop reads it for every series, and through `s` that
+    /// is one load more each time (callgrind: 4 % more instructions for
+    /// 1000 series).
+    shape: LineShape,
+    /// The other buffers, kept per thread between scrapes (`text/kept.rs`).
+    s: &'a mut Scratch,
+}
+
+/// The buffers of an [`OpenMetricsEncoder`].
+#[derive(Default)]
+struct Scratch {
+    /// The open family's name as `OpenMetrics` names it.
+    name: String,
     /// The open family's label names, each followed by `="` and preceded
     /// (after the first) by `",`, one after the other; `glue_at` holds
     /// where each ends.
@@ -76,7 +91,7 @@ pub(crate) struct OpenMetricsEncoder<'a> {
     const_labels: Vec<u8>,
     /// A series' whole label block.
     block: Vec<u8>,
-    /// The sample line of the open family and scope (see `text/line.rs`).
+    /// The buffers of the encoder's `shape` between scrapes.
     shape: LineShape,
     /// Bucket bound text.
     le: Vec<u8>,
@@ -86,35 +101,53 @@ pub(crate) struct OpenMetricsEncoder<'a> {
     counts: Vec<u64>,
 }
 
-impl<'a> OpenMetricsEncoder<'a> {
-    /// An encoder appending to `out`.
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        OpenMetricsEncoder {
-            out: Out::new(out),
-            name: String::new(),
-            suffix: "",
-            quoted: false,
-            glue: Vec::new(),
-            glue_at: Vec::new(),
-            const_labels: Vec::new(),
-            block: Vec::new(),
-            shape: LineShape::default(),
-            le: Vec::new(),
-            bucket_start: Vec::new(),
-            counts: Vec::new(),
-        }
+impl kept::Buffers for Scratch {
+    fn clear(&mut self) -> usize {
+        self.name.clear_kept()
+            + self.glue.clear_kept()
+            + self.glue_at.clear_kept()
+            + self.const_labels.clear_kept()
+            + self.block.clear_kept()
+            + self.shape.clear_kept()
+            + self.le.clear_kept()
+            + self.bucket_start.clear_kept()
+            + self.counts.clear_kept()
+    }
+}
+
+thread_local! {
+    static KEPT: kept::Kept<Scratch> = const { Cell::new(None) };
+}
+
+impl OpenMetricsEncoder<'_> {
+    /// Runs `f` with an encoder appending to `out`, on this thread's kept
+    /// buffers, then writes the closing `# EOF` line.
+    pub(crate) fn run(out: &mut Vec<u8>, f: impl FnOnce(&mut OpenMetricsEncoder<'_>)) {
+        kept::with(&KEPT, |s| {
+            let mut encoder = OpenMetricsEncoder {
+                out: Out::new(out),
+                suffix: "",
+                quoted: false,
+                shape: std::mem::take(&mut s.shape),
+                s,
+            };
+            f(&mut encoder);
+            encoder.out.vec().extend_from_slice(b"# EOF\n");
+            encoder.s.shape = std::mem::take(&mut encoder.shape);
+        });
     }
 
-    /// Writes the closing `# EOF` line.
-    pub(crate) fn finish(mut self) {
-        self.out.vec().extend_from_slice(b"# EOF\n");
-    }
-
-    /// Renders a series' label block into `self.block` (for histograms,
+    /// Renders a series' label block into `self.s.block` (for histograms,
     /// whose every line repeats it).
     fn label_block(&mut self, labels: SeriesLabels<'_>) {
-        self.block.clear();
-        write_labels(&mut self.block, &self.glue, &self.glue_at, &self.const_labels, labels);
+        self.s.block.clear();
+        write_labels(
+            &mut self.s.block,
+            &self.s.glue,
+            &self.s.glue_at,
+            &self.s.const_labels,
+            labels,
+        );
     }
 
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
@@ -122,18 +155,18 @@ impl<'a> OpenMetricsEncoder<'a> {
         let out = self.out.vec();
         let mut open = false;
         if self.quoted {
-            open_quoted(out, &self.name, suffix);
-            if !self.block.is_empty() {
+            open_quoted(out, &self.s.name, suffix);
+            if !self.s.block.is_empty() {
                 out.push(b',');
-                out.extend_from_slice(&self.block);
+                out.extend_from_slice(&self.s.block);
             }
             open = true;
         } else {
-            out.extend_from_slice(self.name.as_bytes());
+            out.extend_from_slice(self.s.name.as_bytes());
             out.extend_from_slice(suffix.as_bytes());
-            if !self.block.is_empty() {
+            if !self.s.block.is_empty() {
                 out.push(b'{');
-                out.extend_from_slice(&self.block);
+                out.extend_from_slice(&self.s.block);
                 open = true;
             }
         }
@@ -153,33 +186,34 @@ impl OpenMetricsEncoder<'_> {
     /// Makes the line shape of the open family and scope: the sample line
     /// up to the first label value, then the glue after each value.
     fn make_shape(&mut self) {
-        let Some(&first) = self.glue_at.first() else {
+        let Some(&first) = self.s.glue_at.first() else {
             self.shape.clear();
             return;
         };
         // The label block's buffer is free between series.
-        let mut head = std::mem::take(&mut self.block);
+        let mut head = std::mem::take(&mut self.s.block);
         head.clear();
         if self.quoted {
-            open_quoted(&mut head, &self.name, self.suffix);
+            open_quoted(&mut head, &self.s.name, self.suffix);
             head.push(b',');
         } else {
-            head.extend_from_slice(self.name.as_bytes());
+            head.extend_from_slice(self.s.name.as_bytes());
             head.extend_from_slice(self.suffix.as_bytes());
             head.push(b'{');
         }
-        if !self.const_labels.is_empty() {
-            head.extend_from_slice(&self.const_labels);
+        if !self.s.const_labels.is_empty() {
+            head.extend_from_slice(&self.s.const_labels);
             head.push(b',');
         }
-        head.extend_from_slice(self.glue.get(..first).unwrap_or_default());
-        let glue = &self.glue;
+        head.extend_from_slice(self.s.glue.get(..first).unwrap_or_default());
+        let glue = &self.s.glue;
         let after = self
+            .s
             .glue_at
             .windows(2)
             .map(|w| glue.get(w[0]..w[1]).unwrap_or_default());
         self.shape.set(&head, after.chain([&b"\"} "[..]]));
-        self.block = head;
+        self.s.block = head;
     }
 }
 
@@ -296,14 +330,14 @@ impl Sink for OpenMetricsEncoder<'_> {
             Kind::Gauge | Kind::Histogram => (name, ""),
         };
         self.quoted = family.utf8 && !crate::name::is_legacy_metric_name(name);
-        self.name.clear();
+        self.s.name.clear();
         if self.quoted {
             let mut inner = Vec::with_capacity(base.len());
             escape(&mut inner, base, true);
             // Escaping inserts ASCII between whole characters.
-            self.name.push_str(std::str::from_utf8(&inner).unwrap_or_default());
+            self.s.name.push_str(std::str::from_utf8(&inner).unwrap_or_default());
         } else {
-            self.name.push_str(base);
+            self.s.name.push_str(base);
         }
         self.suffix = suffix;
         let quoted = self.quoted;
@@ -324,23 +358,23 @@ impl Sink for OpenMetricsEncoder<'_> {
             out.extend_from_slice(family.unit.as_bytes());
             out.push(b'\n');
         }
-        self.glue.clear();
-        self.glue_at.clear();
+        self.s.glue.clear();
+        self.s.glue_at.clear();
         for (i, label) in family.labels.iter().enumerate() {
             if i > 0 {
-                self.glue.extend_from_slice(b"\",");
+                self.s.glue.extend_from_slice(b"\",");
             }
-            write_label_name(&mut self.glue, label, family.utf8);
-            self.glue.extend_from_slice(b"=\"");
-            self.glue_at.push(self.glue.len());
+            write_label_name(&mut self.s.glue, label, family.utf8);
+            self.s.glue.extend_from_slice(b"=\"");
+            self.s.glue_at.push(self.s.glue.len());
         }
-        self.const_labels.clear();
+        self.s.const_labels.clear();
         self.make_shape();
     }
 
     fn scope(&mut self, scope: Scope<'_>) {
-        self.const_labels.clear();
-        self.const_labels.extend_from_slice(scope.escaped.as_bytes());
+        self.s.const_labels.clear();
+        self.s.const_labels.extend_from_slice(scope.escaped.as_bytes());
         self.make_shape();
     }
 
@@ -353,23 +387,23 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
         // Written straight to the output: one copy of each label value.
         let out = self.out.vec();
-        let own = !matches!(labels, SeriesLabels::None) && !self.glue_at.is_empty();
+        let own = !matches!(labels, SeriesLabels::None) && !self.s.glue_at.is_empty();
         if self.quoted {
-            open_quoted(out, &self.name, self.suffix);
-            if own || !self.const_labels.is_empty() {
+            open_quoted(out, &self.s.name, self.suffix);
+            if own || !self.s.const_labels.is_empty() {
                 out.push(b',');
-                write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);
+                write_labels(out, &self.s.glue, &self.s.glue_at, &self.s.const_labels, labels);
             }
             out.extend_from_slice(b"} ");
             write_value(out, value);
             out.push(b'\n');
             return;
         }
-        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(self.s.name.as_bytes());
         out.extend_from_slice(self.suffix.as_bytes());
-        if own || !self.const_labels.is_empty() {
+        if own || !self.s.const_labels.is_empty() {
             out.push(b'{');
-            write_labels(out, &self.glue, &self.glue_at, &self.const_labels, labels);
+            write_labels(out, &self.s.glue, &self.s.glue_at, &self.s.const_labels, labels);
             out.extend_from_slice(b"} ");
         } else {
             out.push(b' ');
@@ -417,25 +451,25 @@ impl Sink for OpenMetricsEncoder<'_> {
         self.label_block(labels);
         // The bucket lines differ only from the `le` value on: their start
         // is made once per series.
-        let mut start = std::mem::take(&mut self.bucket_start);
+        let mut start = std::mem::take(&mut self.s.bucket_start);
         start.clear();
         if self.quoted {
-            open_quoted(&mut start, &self.name, "_bucket");
-            if !self.block.is_empty() {
+            open_quoted(&mut start, &self.s.name, "_bucket");
+            if !self.s.block.is_empty() {
                 start.push(b',');
-                start.extend_from_slice(&self.block);
+                start.extend_from_slice(&self.s.block);
             }
             start.extend_from_slice(b",le=\"");
         } else {
-            start.extend_from_slice(self.name.as_bytes());
+            start.extend_from_slice(self.s.name.as_bytes());
             start.extend_from_slice(b"_bucket{");
-            if !self.block.is_empty() {
-                start.extend_from_slice(&self.block);
+            if !self.s.block.is_empty() {
+                start.extend_from_slice(&self.s.block);
                 start.push(b',');
             }
             start.extend_from_slice(b"le=\"");
         }
-        let mut le = std::mem::take(&mut self.le);
+        let mut le = std::mem::take(&mut self.s.le);
         let out = self.out.vec();
         let mut bucket = |le: &[u8], total: u64, exemplar: Option<&Exemplar>| {
             out.extend_from_slice(&start);
@@ -458,8 +492,8 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
         let count = point.count();
         bucket(b"+Inf", count, exemplar(point.bounds.len()));
-        self.le = le;
-        self.bucket_start = start;
+        self.s.le = le;
+        self.s.bucket_start = start;
         // `_sum` is counter-like and `_count` needs it (see the module docs).
         let negative_bound = point.bounds.first().is_some_and(|b| *b < 0.0);
         if !negative_bound && point.sum >= 0.0 {
@@ -469,11 +503,11 @@ impl Sink for OpenMetricsEncoder<'_> {
     }
 
     fn take_counts(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.counts)
+        std::mem::take(&mut self.s.counts)
     }
 
     fn put_counts(&mut self, counts: Vec<u64>) {
-        self.counts = counts;
+        self.s.counts = counts;
     }
 }
 

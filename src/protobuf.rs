@@ -55,15 +55,19 @@
 //! buckets as well, with `scrape_classic_histograms`).
 //!
 //! A family is built in one buffer and written with its length when the
-//! next one opens or at [`ProtobufEncoder::finish`]; a metric is built in
-//! a second buffer. Both are reused, so after the first scrape a scrape
-//! allocates only when a family or metric is larger than any before.
+//! next one opens or at the end of the scrape; a metric is built in a
+//! second buffer. The buffers are kept per thread (`text/kept.rs`), so a
+//! scrape on a thread that has scraped allocates only for a family or
+//! metric larger than any before, for one larger than the kept limit
+//! (64 KiB of buffers in all), or for an exemplar.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::exemplar::Exemplar;
 use crate::expose::{FamilyDesc, HistogramPoint, Kind, NativePoint, Plain, Scope, SeriesLabels, Sink, Value, unescape};
 use crate::text;
+use crate::text::kept::Buffer as _;
 
 /// Wire type of varint fields.
 const VARINT: u8 = 0;
@@ -72,7 +76,29 @@ const FIXED64: u8 = 1;
 /// Wire type of strings, bytes and nested messages.
 const LEN: u8 = 2;
 
-/// Appends `v` as a base-128 varint.
+/// `v` as a base-128 varint: its bytes (the first `.1` of `.0`).
+fn varint(mut v: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0; 10];
+    let mut n = 0;
+    for byte in &mut bytes {
+        n += 1;
+        // Truncation is the point: the low seven bits, the high bit set on
+        // all but the last.
+        #[allow(clippy::cast_possible_truncation)]
+        let low = (v as u8) & 0x7f;
+        v >>= 7;
+        if v == 0 {
+            *byte = low;
+            break;
+        }
+        *byte = low | 0x80;
+    }
+    (bytes, n)
+}
+
+/// Appends `v` as a base-128 varint (as [`varint`], byte by byte: the
+/// hot path's fields are mostly one-byte varints, and a copy from the
+/// array cost more than the pushes).
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         // Truncation is the point: the low seven bits, with the high bit set.
@@ -179,11 +205,16 @@ fn as_f64(value: Value) -> f64 {
 /// buffer. Call [`finish`](ProtobufEncoder::finish) after the last family.
 pub(crate) struct ProtobufEncoder<'a> {
     out: &'a mut Vec<u8>,
-    /// The open family's message so far (name, help, type, metrics).
-    family: Vec<u8>,
-    /// Whether `family` holds an open family.
-    open: bool,
+    /// Where the open family's message starts in `out`, if one is open.
+    family_at: Option<usize>,
     kind: Kind,
+    /// The buffers, kept per thread between scrapes (`text/kept.rs`).
+    s: &'a mut Scratch,
+}
+
+/// The buffers of a [`ProtobufEncoder`].
+#[derive(Default)]
+struct Scratch {
     /// The family's label names, one after the other; `name_ends` ends each.
     names: String,
     name_ends: Vec<usize>,
@@ -198,49 +229,69 @@ pub(crate) struct ProtobufEncoder<'a> {
     counts: Vec<u64>,
 }
 
-impl<'a> ProtobufEncoder<'a> {
-    /// An encoder appending to `out`.
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        ProtobufEncoder {
-            out,
-            family: Vec::new(),
-            open: false,
-            kind: Kind::Gauge,
-            names: String::new(),
-            name_ends: Vec::new(),
-            constant: Vec::new(),
-            metric: Vec::new(),
-            inner: Vec::new(),
-            value: Vec::new(),
-            counts: Vec::new(),
-        }
+impl text::kept::Buffers for Scratch {
+    fn clear(&mut self) -> usize {
+        self.names.clear_kept()
+            + self.name_ends.clear_kept()
+            + self.constant.clear_kept()
+            + self.metric.clear_kept()
+            + self.inner.clear_kept()
+            + self.value.clear_kept()
+            + self.counts.clear_kept()
+    }
+}
+
+thread_local! {
+    static KEPT: text::kept::Kept<Scratch> = const { Cell::new(None) };
+}
+
+impl ProtobufEncoder<'_> {
+    /// Runs `f` with an encoder appending to `out`, on this thread's kept
+    /// buffers, then writes the last family.
+    pub(crate) fn run(out: &mut Vec<u8>, f: impl FnOnce(&mut ProtobufEncoder<'_>)) {
+        text::kept::with(&KEPT, |s| {
+            let mut encoder = ProtobufEncoder {
+                out,
+                family_at: None,
+                kind: Kind::Gauge,
+                s,
+            };
+            f(&mut encoder);
+            encoder.finish();
+        });
     }
 
-    /// Writes the open family, if any, with its length.
-    pub(crate) fn finish(&mut self) {
-        if self.open {
-            put_varint(self.out, self.family.len() as u64);
-            self.out.extend_from_slice(&self.family);
-            self.family.clear();
-            self.open = false;
+    /// Puts the open family's length, if there is one, before it: the
+    /// family was written into `out` from `family_at`, and moves up by the
+    /// length's bytes (one copy of it, as copying it from a buffer of its
+    /// own would be, and no buffer as large as the largest family).
+    fn finish(&mut self) {
+        if let Some(start) = self.family_at.take() {
+            let len = self.out.len() - start;
+            let (prefix, width) = varint(len as u64);
+            self.out.resize(self.out.len() + width, 0);
+            self.out.copy_within(start..start + len, start + width);
+            if let (Some(at), Some(prefix)) = (self.out.get_mut(start..start + width), prefix.get(..width)) {
+                at.copy_from_slice(prefix);
+            }
         }
     }
 
     /// Starts a metric: its constant and own labels.
     fn begin_metric(&mut self, labels: SeriesLabels<'_>) {
-        self.metric.clear();
-        self.metric.extend_from_slice(&self.constant);
+        self.s.metric.clear();
+        self.s.metric.extend_from_slice(&self.s.constant);
         match labels {
             SeriesLabels::None => {}
             SeriesLabels::Raw(values) => {
-                for (i, value) in values.iter().enumerate().take(self.name_ends.len()) {
-                    let name = label_name(&self.names, &self.name_ends, i);
-                    put_label(&mut self.metric, name, value.as_bytes());
+                for (i, value) in values.iter().enumerate().take(self.s.name_ends.len()) {
+                    let name = label_name(&self.s.names, &self.s.name_ends, i);
+                    put_label(&mut self.s.metric, name, value.as_bytes());
                 }
             }
             SeriesLabels::Escaped { .. } => {
-                for (i, escaped) in labels.escaped_values().enumerate().take(self.name_ends.len()) {
-                    let name = label_name(&self.names, &self.name_ends, i);
+                for (i, escaped) in labels.escaped_values().enumerate().take(self.s.name_ends.len()) {
+                    let name = label_name(&self.s.names, &self.s.name_ends, i);
                     // Most values have nothing escaped: their bytes are the
                     // raw value, copied once, not unescaped into `value`
                     // first (on the benches' 10k series this took protobuf
@@ -248,13 +299,13 @@ impl<'a> ProtobufEncoder<'a> {
                     // (`has_escapes` reads a word at a time: `contains`'
                     // `memchr` cost more than the copy on such short values.)
                     let raw = if text::has_escapes(escaped.as_bytes()) {
-                        self.value.clear();
-                        unescape(&mut self.value, escaped);
-                        &self.value[..]
+                        self.s.value.clear();
+                        unescape(&mut self.s.value, escaped);
+                        &self.s.value[..]
                     } else {
                         escaped.as_bytes()
                     };
-                    put_label(&mut self.metric, name, raw);
+                    put_label(&mut self.s.metric, name, raw);
                 }
             }
         }
@@ -262,18 +313,18 @@ impl<'a> ProtobufEncoder<'a> {
 
     /// Ends a metric whose body (field `field` of `Metric`) is in `inner`.
     fn end_metric(&mut self, field: u8) {
-        put_bytes_field(&mut self.metric, field, &self.inner);
-        put_bytes_field(&mut self.family, 4, &self.metric);
+        put_bytes_field(&mut self.s.metric, field, &self.s.inner);
+        put_bytes_field(self.out, 4, &self.s.metric);
     }
 }
 
 impl Sink for ProtobufEncoder<'_> {
     fn family(&mut self, name: &str, family: &FamilyDesc<'_>) {
         self.finish();
-        self.open = true;
+        self.family_at = Some(self.out.len());
         self.kind = family.kind;
-        put_bytes_field(&mut self.family, 1, name.as_bytes());
-        put_bytes_field(&mut self.family, 2, family.help.as_bytes());
+        put_bytes_field(self.out, 1, name.as_bytes());
+        put_bytes_field(self.out, 2, family.help.as_bytes());
         let kind = match family.kind {
             Kind::Counter => 0,
             // An info metric is a gauge of value 1 in protobuf, as
@@ -281,23 +332,23 @@ impl Sink for ProtobufEncoder<'_> {
             Kind::Gauge | Kind::Info => 1,
             Kind::Histogram => 4,
         };
-        put_u64_field(&mut self.family, 3, kind);
+        put_u64_field(self.out, 3, kind);
         if !family.unit.is_empty() {
-            put_bytes_field(&mut self.family, 5, family.unit.as_bytes());
+            put_bytes_field(self.out, 5, family.unit.as_bytes());
         }
-        self.names.clear();
-        self.name_ends.clear();
+        self.s.names.clear();
+        self.s.name_ends.clear();
         for label in family.labels.iter() {
-            self.names.push_str(label);
-            self.name_ends.push(self.names.len());
+            self.s.names.push_str(label);
+            self.s.name_ends.push(self.s.names.len());
         }
-        self.constant.clear();
+        self.s.constant.clear();
     }
 
     fn scope(&mut self, scope: Scope<'_>) {
-        self.constant.clear();
+        self.s.constant.clear();
         for (name, value) in scope.pairs {
-            put_label(&mut self.constant, name.as_bytes(), value.as_bytes());
+            put_label(&mut self.s.constant, name.as_bytes(), value.as_bytes());
         }
     }
 
@@ -312,10 +363,10 @@ impl Sink for ProtobufEncoder<'_> {
         // A histogram family never hands a plain series; a counter's body is
         // `Metric.counter` (3), anything else a gauge's (2). The body,
         // `{ value }`, is 9 bytes: written in place, not built aside.
-        put_tag(&mut self.metric, if self.kind == Kind::Counter { 3 } else { 2 }, LEN);
-        self.metric.push(9);
-        put_f64_field(&mut self.metric, 1, as_f64(value));
-        put_bytes_field(&mut self.family, 4, &self.metric);
+        put_tag(&mut self.s.metric, if self.kind == Kind::Counter { 3 } else { 2 }, LEN);
+        self.s.metric.push(9);
+        put_f64_field(&mut self.s.metric, 1, as_f64(value));
+        put_bytes_field(self.out, 4, &self.s.metric);
     }
 
     fn histogram(&mut self, labels: SeriesLabels<'_>, point: &HistogramPoint<'_>) {
@@ -333,11 +384,11 @@ impl Sink for ProtobufEncoder<'_> {
             return;
         }
         self.begin_metric(labels);
-        self.inner.clear();
-        put_f64_field(&mut self.inner, 1, as_f64(value));
+        self.s.inner.clear();
+        put_f64_field(&mut self.s.inner, 1, as_f64(value));
         let mut message = Vec::new();
         put_exemplar(&mut message, exemplar);
-        put_bytes_field(&mut self.inner, 2, &message);
+        put_bytes_field(&mut self.s.inner, 2, &message);
         self.end_metric(3);
     }
 
@@ -352,10 +403,10 @@ impl Sink for ProtobufEncoder<'_> {
         exemplars: &[Option<Arc<Exemplar>>],
     ) {
         self.begin_metric(labels);
-        self.inner.clear();
-        put_u64_field(&mut self.inner, 1, point.count());
-        put_f64_field(&mut self.inner, 2, point.sum);
-        put_classic_buckets(&mut self.inner, point, exemplars);
+        self.s.inner.clear();
+        put_u64_field(&mut self.s.inner, 1, point.count());
+        put_f64_field(&mut self.s.inner, 2, point.sum);
+        put_classic_buckets(&mut self.s.inner, point, exemplars);
         self.end_metric(7);
     }
 
@@ -381,20 +432,26 @@ impl Sink for ProtobufEncoder<'_> {
         classic: &[Option<Arc<Exemplar>>],
     ) {
         self.begin_metric(labels);
-        self.inner.clear();
-        put_u64_field(&mut self.inner, 1, point.count);
-        put_f64_field(&mut self.inner, 2, point.sum);
+        self.s.inner.clear();
+        put_u64_field(&mut self.s.inner, 1, point.count);
+        put_f64_field(&mut self.s.inner, 2, point.sum);
         if let Some(histogram) = &point.classic {
-            put_classic_buckets(&mut self.inner, histogram, classic);
+            put_classic_buckets(&mut self.s.inner, histogram, classic);
         }
-        put_u64_field(&mut self.inner, 5, zigzag(i64::from(point.schema)));
-        put_f64_field(&mut self.inner, 6, point.zero_threshold);
-        put_u64_field(&mut self.inner, 7, point.zero_count);
-        let negative = put_buckets(&mut self.inner, &mut self.value, 9, point.first_key, point.negative);
-        let positive = put_buckets(&mut self.inner, &mut self.value, 12, point.first_key, point.positive);
+        put_u64_field(&mut self.s.inner, 5, zigzag(i64::from(point.schema)));
+        put_f64_field(&mut self.s.inner, 6, point.zero_threshold);
+        put_u64_field(&mut self.s.inner, 7, point.zero_count);
+        let negative = put_buckets(&mut self.s.inner, &mut self.s.value, 9, point.first_key, point.negative);
+        let positive = put_buckets(
+            &mut self.s.inner,
+            &mut self.s.value,
+            12,
+            point.first_key,
+            point.positive,
+        );
         if !negative && !positive {
             // No-op span: `BucketSpan { offset: 0, length: 0 }`.
-            put_bytes_field(&mut self.inner, 12, &[0x08, 0x00, 0x10, 0x00]);
+            put_bytes_field(&mut self.s.inner, 12, &[0x08, 0x00, 0x10, 0x00]);
         }
         if !recent.is_empty() {
             let mut timed: Vec<(std::time::Duration, &Exemplar)> = recent
@@ -407,19 +464,19 @@ impl Sink for ProtobufEncoder<'_> {
             for (_, exemplar) in timed {
                 message.clear();
                 put_exemplar(&mut message, exemplar);
-                put_bytes_field(&mut self.inner, 16, &message);
+                put_bytes_field(&mut self.s.inner, 16, &message);
             }
         }
         self.end_metric(7);
     }
 
     fn take_counts(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.counts)
+        std::mem::take(&mut self.s.counts)
     }
 
     fn put_counts(&mut self, mut counts: Vec<u64>) {
         counts.clear();
-        self.counts = counts;
+        self.s.counts = counts;
     }
 }
 

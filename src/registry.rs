@@ -254,7 +254,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        self.expose(&mut TextEncoder::new(out), Escaping::Underscores);
+        TextEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Appends the `OpenMetrics` 1.0 text exposition (see
@@ -286,9 +286,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
-        let mut encoder = OpenMetricsEncoder::new(out);
-        self.expose(&mut encoder, Escaping::Underscores);
-        encoder.finish();
+        OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Appends the protobuf exposition of everything registered to `out`:
@@ -316,9 +314,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
-        let mut encoder = ProtobufEncoder::new(out);
-        self.expose(&mut encoder, Escaping::Underscores);
-        encoder.finish();
+        ProtobufEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
     }
 
     /// Hands everything registered to `sink`, whatever its format: the one
@@ -327,11 +323,9 @@ impl Registry {
     /// the sink to quote).
     pub(crate) fn expose(&self, sink: &mut dyn Sink, escaping: Escaping) {
         let mut names = NameEscaper::new(escaping);
-        let entries = self.snapshot();
+        let entries = self.scrape_snapshot();
         if self.expose_flat(sink, &mut names, &entries) {
-            // Dropped here, with no lock held (a collector's `Drop` is user
-            // code; a flat list has none, but an `Arc` may be the last).
-            drop(entries);
+            register::keep_scrape_entries(entries);
             return;
         }
         let tree = self.tree(entries);
@@ -342,18 +336,7 @@ impl Registry {
             let scope = tree.ctx(0).scope();
             for (_, entry) in tree.sources() {
                 if let Some(metric) = entry.metric() {
-                    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                        // Legacy names (the usual case) need no escaper:
-                        // no copies of the description and scope.
-                        if desc.utf8 {
-                            let (name, desc) = names.family(desc.name, &desc);
-                            sink.family(name, &desc);
-                        } else {
-                            sink.family(desc.name, &desc);
-                        }
-                        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
-                        metric.expose(i, sink);
-                    }
+                    expose_metric(metric, scope, &mut names, sink);
                 }
             }
         } else {
@@ -388,11 +371,12 @@ impl Registry {
     /// to say: the usual small registry, written without building a tree.
     /// False (and nothing written) for any other.
     fn expose_flat(&self, sink: &mut dyn Sink, names: &mut NameEscaper, entries: &[Entry]) -> bool {
+        let health = self.health();
         let plain = entries.iter().all(|e| match e {
             Entry::Include(_) | Entry::Collector(_) => false,
-            Entry::Static(_) | Entry::Shared(_) => !self.health() || e.metric().is_none_or(|m| m.dropped().is_none()),
+            Entry::Static(_) | Entry::Shared(_) => !health || e.metric().is_none_or(health::flat_dropped),
         });
-        if !plain || (self.health() && self.clashed.load(Relaxed)) {
+        if !plain || (health && self.clashed.load(Relaxed)) {
             return false;
         }
         let scope = Scope {
@@ -401,16 +385,10 @@ impl Registry {
             utf8: self.utf8 && plan::utf8_pairs(&self.const_labels),
         };
         for metric in entries.iter().filter_map(Entry::metric) {
-            for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
-                if desc.utf8 {
-                    let (name, desc) = names.family(desc.name, &desc);
-                    sink.family(name, &desc);
-                } else {
-                    sink.family(desc.name, &desc);
-                }
-                sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
-                metric.expose(i, sink);
-            }
+            expose_metric(metric, scope, names, sink);
+        }
+        if health {
+            health::expose_flat(sink, || names.scope(scope), entries);
         }
         true
     }
@@ -471,6 +449,23 @@ impl Registry {
         let mut out = Vec::new();
         self.encode(&mut out);
         w.write_all(&out)
+    }
+}
+
+/// Hands each family of `metric` to `sink` under `scope`. Legacy names
+/// (the usual case) need no escaper: no copies of the description and
+/// scope.
+#[inline]
+fn expose_metric(metric: &dyn Metric, scope: Scope<'_>, names: &mut NameEscaper, sink: &mut dyn Sink) {
+    for (i, desc) in (0..).map_while(|i| Some((i, metric.describe(i)?))) {
+        if desc.utf8 {
+            let (name, desc) = names.family(desc.name, &desc);
+            sink.family(name, &desc);
+        } else {
+            sink.family(desc.name, &desc);
+        }
+        sink.scope(if scope.utf8 { names.scope(scope) } else { scope });
+        metric.expose(i, sink);
     }
 }
 

@@ -36,7 +36,7 @@
 //! live-slot masks and a copy of the labels of the page still filling (at
 //! most 64 series); a full page's labels are immutable and shared.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::hash::{hash_values, read_last_u32, read_last_u64, read_u32, read_u64};
 use crate::text;
@@ -282,15 +282,25 @@ impl<C, const N: usize> Table<C, N> {
         (self.pages.iter().flatten().count(), self.pages.len())
     }
 
-    /// What a scrape needs, taken under the read lock.
+    /// What a scrape needs, into a new buffer (see [`SnapshotBuffer`]).
+    #[cfg(test)]
     pub(super) fn snapshot(&self) -> Snapshot<C, N> {
-        Snapshot {
-            pages: self
-                .pages
+        self.snapshot_into(Vec::new())
+    }
+
+    /// What a scrape needs, taken under the read lock into `pages`
+    /// (emptied first).
+    fn snapshot_into(&self, mut pages: Vec<PageSnapshot<C>>) -> Snapshot<C, N> {
+        pages.clear();
+        pages.reserve(self.pages.len() - self.dead_pages);
+        pages.extend(
+            self.pages
                 .iter()
                 .flatten()
-                .map(|page| (Arc::clone(&page.cells), page.sealed.clone(), page.live))
-                .collect(),
+                .map(|page| (Arc::clone(&page.cells), page.sealed.clone(), page.live)),
+        );
+        Snapshot {
+            pages,
             open: self.open.clone(),
         }
     }
@@ -537,6 +547,65 @@ pub(super) struct Snapshot<C, const N: usize> {
 
 /// A page's cells, its labels once full, and its live mask.
 type PageSnapshot<C> = (Arc<[C]>, Option<Sealed>, u64);
+
+/// The buffer a family's snapshots are taken into, kept between scrapes:
+/// once a family has been scraped, scraping it again allocates nothing.
+///
+/// An allocation per scrape is not only its own cost: glibc sorts the
+/// chunks other code freed into its bins during the next `malloc` that
+/// misses its per-thread cache, and that `malloc` was the scrape's. A
+/// snapshot `Vec` grown 4, 8, 16 pages per scrape paid 0.5-1.5 ms for it
+/// in the benches (issue 19), 20-70 times the whole encode of the family.
+/// Two scrapes at once: the second takes a fresh buffer, and the larger
+/// one is kept. The buffer holds no handle between scrapes (about one
+/// byte per series of capacity).
+pub(super) struct SnapshotBuffer<C>(Mutex<Vec<PageSnapshot<C>>>);
+
+impl<C> SnapshotBuffer<C> {
+    pub(super) const fn new() -> Self {
+        SnapshotBuffer(Mutex::new(Vec::new()))
+    }
+
+    /// `table`'s snapshot, taken into the kept buffer (a new one while
+    /// another scrape holds it); the table's lock is released on return.
+    pub(super) fn snapshot<const N: usize>(&self, table: &RwLock<Table<C, N>>) -> Snapshot<C, N> {
+        let pages = self
+            .0
+            .try_lock()
+            .map(|mut kept| std::mem::take(&mut *kept))
+            .unwrap_or_default();
+        table
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .snapshot_into(pages)
+    }
+
+    /// The kept buffer's length (0 between scrapes) and its capacity.
+    #[cfg(test)]
+    pub(super) fn kept(&self) -> (usize, usize) {
+        let kept = self.0.lock().unwrap();
+        (kept.len(), kept.capacity())
+    }
+
+    #[cfg(test)]
+    pub(super) fn capacity(&self) -> usize {
+        self.kept().1
+    }
+
+    /// Keeps `snapshot`'s buffer for the next scrape, its handles dropped.
+    pub(super) fn keep<const N: usize>(&self, snapshot: Snapshot<C, N>) {
+        let Snapshot { mut pages, open } = snapshot;
+        // Dropped before the lock: the last handle of a removed page frees
+        // its cells here.
+        pages.clear();
+        drop(open);
+        if let Ok(mut kept) = self.0.try_lock()
+            && kept.capacity() < pages.capacity()
+        {
+            *kept = pages;
+        }
+    }
+}
 
 impl<C, const N: usize> Snapshot<C, N> {
     /// Calls `f` with each live series' escaped values (the page text,

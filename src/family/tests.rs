@@ -556,3 +556,43 @@ fn same_bytes_is_equality_at_every_length() {
         }
     }
 }
+
+#[test]
+fn a_scrape_keeps_its_snapshot_buffer_and_no_handle() {
+    let family = CounterVec::<1>::try_new("kept_total", "Kept.", ["k"]).expect("valid");
+    for i in 0..300 {
+        family.with([&i.to_string()]).inc();
+    }
+    let held = family.with(["0"]);
+    let mut seen = 0;
+    family.for_each_series(|_, _| seen += 1);
+    assert_eq!(seen, 300);
+    let kept = family.snapshots.kept();
+    // 300 series in pages of 1, 2, 4, ..., 64: 10 pages, none kept alive.
+    assert_eq!(kept, (0, family.table.read().unwrap().page_counts().0));
+    assert!(family.snapshots.capacity() >= 10);
+    // A second scrape takes the same buffer, and nothing else changes.
+    family.for_each_series(|_, _| {});
+    assert_eq!(family.snapshots.kept(), kept);
+    held.inc();
+    assert_eq!(family.with(["0"]).get(), 2);
+}
+
+#[test]
+fn a_scrape_during_a_scrape_takes_a_buffer_of_its_own() {
+    let family = CounterVec::<1>::try_new("nested_total", "Nested.", ["k"]).expect("valid");
+    for i in 0..100 {
+        family.with([&i.to_string()]).inc();
+    }
+    let (mut outer, mut inner) = (0, 0);
+    family.for_each_series(|_, _| {
+        if outer == 0 {
+            // The kept buffer is out with the outer scrape.
+            assert_eq!(family.snapshots.capacity(), 0);
+            family.for_each_series(|_, _| inner += 1);
+        }
+        outer += 1;
+    });
+    assert_eq!((outer, inner), (100, 100));
+    assert!(family.snapshots.capacity() > 0);
+}

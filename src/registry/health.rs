@@ -11,6 +11,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::Entry;
 use super::plan::Tree;
 use crate::expose::{FamilyDesc, Kind, Names, Scope, SeriesLabels, Sink, Value};
+use crate::metric::Metric;
+use crate::text;
 
 /// The health families, which no other family may take.
 pub(super) const NAMES: [&str; 4] = [
@@ -58,6 +60,58 @@ impl Tally {
     }
 }
 
+/// Whether a flat scrape (one registry, no includes, no collectors, no
+/// clashes) can write `metric`'s health series: it has none, or its name
+/// is its `family` label value as it stands (no `\\`, `"` or newline to
+/// escape, true of every legacy name).
+pub(super) fn flat_dropped(metric: &dyn Metric) -> bool {
+    metric.dropped().is_none() || metric.describe(0).is_some_and(|desc| !text::needs_escaping(desc.name))
+}
+
+/// The health families of a flat scrape whose every metric passed
+/// [`flat_dropped`]: only `bareprom_series_dropped_total`, one series per
+/// labelled family in registration order, with no allocation (names are
+/// unique in one registry, so there is nothing to sum). The same bytes as
+/// [`expose`] writes for such a registry.
+pub(super) fn expose_flat<'s>(sink: &mut dyn Sink, scope: impl FnOnce() -> Scope<'s>, entries: &[Entry]) {
+    let mut dropped = entries
+        .iter()
+        .filter_map(Entry::metric)
+        .filter_map(|m| Some((m.describe(0)?.name, m.dropped()?)))
+        .peekable();
+    if dropped.peek().is_none() {
+        return;
+    }
+    let labels = [LABELS[0]];
+    sink.family(NAMES[0], &dropped_desc(&labels));
+    sink.scope(scope());
+    for (name, n) in dropped {
+        let Ok(end) = u32::try_from(name.len()) else { continue };
+        sink.series(
+            SeriesLabels::Escaped {
+                text: name,
+                start: 0,
+                ends: &[end],
+            },
+            Value::U64(n),
+        );
+    }
+}
+
+/// The description of `bareprom_series_dropped_total`.
+fn dropped_desc<'a>(labels: &'a [&'a str; 1]) -> FamilyDesc<'a> {
+    FamilyDesc {
+        name: NAMES[0],
+        help: DROPPED_HELP,
+        unit: "",
+        kind: Kind::Counter,
+        labels: Names::Strs(labels),
+        utf8: false,
+    }
+}
+
+const DROPPED_HELP: &str = "Lookups of new label sets sent to the overflow series by the series limit.";
+
 /// Writes the health families of `tree` to `sink`, with the scraped
 /// registry's constant labels; `clashes` are the families the registry
 /// left out of scrapes, by name.
@@ -91,12 +145,7 @@ pub(super) fn expose(sink: &mut dyn Sink, scope: Scope<'_>, tree: &Tree<'_>, cla
     rejected.order.retain(|(_, n)| *n > 0);
     let clashes: Vec<(String, u64)> = clashes.iter().filter(|(_, n)| *n > 0).cloned().collect();
     let families = [
-        (
-            NAMES[0],
-            "Lookups of new label sets sent to the overflow series by the series limit.",
-            LABELS[0],
-            dropped.order,
-        ),
+        (NAMES[0], DROPPED_HELP, LABELS[0], dropped.order),
         (
             NAMES[1],
             "Scrapes in which a collector panicked and was left out.",

@@ -2,6 +2,7 @@
 //! registries, each checked against the whole tree with the claim index
 //! (`index.rs`) before it is added.
 
+use std::cell::Cell;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, MutexGuard, PoisonError};
@@ -10,6 +11,7 @@ use super::index::ClaimIndex;
 use super::{CHANGES, Collect, CollectorEntry, Entry, Registry, plan};
 use crate::error::{Error, ErrorKind};
 use crate::metric::Metric;
+use crate::text::kept::KEPT_MAX;
 
 impl Registry {
     /// Registers a metric that lives in a `static`.
@@ -178,6 +180,15 @@ impl Registry {
         self.entries.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// [`snapshot`](Registry::snapshot) for a scrape: into the buffer this
+    /// thread keeps for it (see [`keep_scrape_entries`]).
+    pub(super) fn scrape_snapshot(&self) -> Vec<Entry> {
+        // `try_with` fails only while the thread's locals are destroyed.
+        let mut copy = SCRAPE_ENTRIES.try_with(Cell::take).unwrap_or_default();
+        copy.extend_from_slice(&self.entries.read().unwrap_or_else(PoisonError::into_inner));
+        copy
+    }
+
     /// Removes the metric or collector registered under `name`; returns
     /// whether there was one.
     ///
@@ -214,5 +225,24 @@ impl Registry {
         };
         // Dropped here, after the locks: a collector's `Drop` is user code.
         !removed.is_empty()
+    }
+}
+
+thread_local! {
+    /// The entry copy of the last scrape on this thread, emptied: a scrape
+    /// allocates nothing for it once its thread has scraped (the encoders
+    /// keep their buffers the same way, `text/kept.rs` says why). A scrape
+    /// inside a scrape finds it taken and allocates its own.
+    static SCRAPE_ENTRIES: Cell<Vec<Entry>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keeps the buffer of a [`Registry::scrape_snapshot`] for the next scrape
+/// on this thread, unless it passed [`KEPT_MAX`] bytes.
+pub(super) fn keep_scrape_entries(mut copy: Vec<Entry>) {
+    // Emptied first, with no lock held: a handle here may be the last one,
+    // and a collector's `Drop` is user code.
+    copy.clear();
+    if copy.capacity() * size_of::<Entry>() <= KEPT_MAX {
+        let _ = SCRAPE_ENTRIES.try_with(|kept| kept.set(copy));
     }
 }

@@ -99,16 +99,14 @@ impl Registry {
     pub fn encode_negotiated(&self, negotiated: Negotiated, out: &mut Vec<u8>) {
         match negotiated.format {
             Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => {
-                let mut encoder = OpenMetricsEncoder::new(out);
-                self.expose(&mut encoder, negotiated.escaping);
-                encoder.finish();
+                OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
             }
             Format::ProtobufDelimited => {
-                let mut encoder = ProtobufEncoder::new(out);
-                self.expose(&mut encoder, negotiated.escaping);
-                encoder.finish();
+                ProtobufEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
             }
-            Format::Text0_0_4 | Format::Text1_0_0 => self.expose(&mut TextEncoder::new(out), negotiated.escaping),
+            Format::Text0_0_4 | Format::Text1_0_0 => {
+                TextEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
+            }
         }
     }
 }

@@ -181,6 +181,12 @@ impl LineShape {
     }
 }
 
+impl super::kept::Buffer for LineShape {
+    fn clear_kept(&mut self) -> usize {
+        self.head.clear_kept() + self.glue.clear_kept()
+    }
+}
+
 /// Copies `src[from..to]` to `buf` at `at` and returns where it ends: as
 /// one 16- or 32-byte chunk when it is at most that long and `src` has
 /// those bytes (the excess lands in the room and is overwritten by the

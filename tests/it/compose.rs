@@ -381,3 +381,69 @@ fn what_registration_admits_the_scrape_never_rejects() {
         );
     }
 }
+
+/// One registry alone is written without building a tree (its health
+/// series straight from its entries, with no allocation); included in
+/// another without prefix or labels it goes through the tree. Both must
+/// write the same bytes, in every format.
+#[test]
+fn a_flat_registry_writes_what_the_tree_writes_for_it() {
+    let inner = Arc::new(Registry::new());
+    let calls = Arc::new(
+        CounterVec::<2>::try_new("calls_total", "Calls.", ["route", "outcome"])
+            .unwrap()
+            .with_series_limit(3),
+    );
+    for route in ["/a", "/b\"q\"", "/c\\d", "/e\nf", "/g"] {
+        calls.with([route, "ok"]).inc();
+    }
+    inner.register_arc(Arc::clone(&calls)).unwrap();
+    let depth = Arc::new(GaugeVec::<1>::try_new("queue_depth", "Depth.", ["queue"]).unwrap());
+    depth.with(["q1"]).set(4);
+    inner.register_arc(depth).unwrap();
+    let sizes = Arc::new(HistogramVec::<1>::try_new("size_bytes", "Sizes.", ["kind"]).unwrap());
+    sizes.with(["up"]).observe(3.0);
+    inner.register_arc(sizes).unwrap();
+    let plain = Arc::new(Gauge::try_new("plain_gauge", "Plain.").unwrap());
+    inner.register_arc(plain).unwrap();
+    let outer = Registry::new();
+    outer.include(Arc::clone(&inner), "", &[]).unwrap();
+    let flat = inner.render();
+    assert!(
+        flat.contains("bareprom_series_dropped_total{family=\"calls_total\"} 2\n"),
+        "{flat}"
+    );
+    assert!(
+        flat.contains("bareprom_series_dropped_total{family=\"queue_depth\"} 0\n"),
+        "{flat}"
+    );
+    assert_eq!(flat, outer.render());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    inner.encode_openmetrics(&mut a);
+    outer.encode_openmetrics(&mut b);
+    assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    inner.encode_protobuf(&mut a);
+    outer.encode_protobuf(&mut b);
+    assert_eq!(a, b);
+}
+
+/// A family whose name would need escaping as a `family` label value (a
+/// UTF-8 name with a quote) is written through the tree, escaped there.
+#[test]
+fn a_flat_registry_with_a_name_to_escape_writes_it_escaped() {
+    let registry = Registry::new().with_utf8_names();
+    let odd = Arc::new(
+        CounterVec::<1>::try_new_utf8("say \"hi\"_total", "Odd.", ["k"])
+            .unwrap()
+            .with_series_limit(1),
+    );
+    odd.with(["a"]).inc();
+    odd.with(["b"]).inc();
+    registry.register_arc(odd).unwrap();
+    let text = registry.render();
+    assert!(
+        text.contains("bareprom_series_dropped_total{family=\"say \\\"hi\\\"_total\"} 1\n"),
+        "{text}"
+    );
+}
