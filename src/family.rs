@@ -413,10 +413,51 @@ impl<C: Cell, const N: usize> Family<C, N> {
     /// ```
     pub fn with(&self, values: [&str; N]) -> Child<C> {
         let mut key = Key::new(&values);
-        let admit = match cache::get(self.epoch.load(Acquire), &mut key) {
-            Ok(child) => return child,
+        match cache::get(self.epoch.load(Acquire), &mut key) {
+            Ok(child) => child,
+            Err(admit) => self.with_from_table(&key, admit, values),
+        }
+    }
+
+    /// Runs `f` once on the series for these label values (created on
+    /// first use, as with [`with`](Family::with)), without making a
+    /// handle: for a lookup whose handle would be dropped at once, such as
+    /// `with(values).inc()`.
+    ///
+    /// A handle is a reference count on the series' page, taken and given
+    /// back: two atomic read-modify-writes, most of what a lookup that
+    /// this thread's cache serves costs besides the `inc` itself. Here the
+    /// cache's own reference serves, and `f` runs while this thread's
+    /// cache is in use (a lookup inside `f` goes to the table, correctly
+    /// but more slowly). A lookup the cache does not serve makes a handle
+    /// as `with` does and runs `f` on it, with no lock held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static REQS: bareprom::CounterVec<2> = bareprom::CounterVec::new("reqs_total", "Requests.", ["method", "code"]);
+    /// REQS.apply(["GET", "200"], |series| series.inc());
+    /// REQS.apply(["GET", "200"], |series| series.inc_by(2));
+    /// assert_eq!(REQS.apply(["GET", "200"], |series| series.get()), 3);
+    /// ```
+    pub fn apply<R>(&self, values: [&str; N], mut f: impl FnMut(&C) -> R) -> R {
+        let mut key = Key::new(&values);
+        // `FnMut`, though it runs once: the cache hands it back untouched
+        // when it misses, without a second closure to move it between.
+        let admit = match cache::lookup(self.epoch.load(Acquire), &mut key, |cells, slot| {
+            cells.get(slot).map(&mut f)
+        }) {
+            Ok(Some(result)) => return result,
+            // A slot past its page: the table never hands one out.
+            Ok(None) => false,
             Err(admit) => admit,
         };
+        f(&self.with_from_table(&key, admit, values))
+    }
+
+    /// [`with`](Family::with) past the cache: the table, read-locked, and
+    /// the cache told what it found if `admit`; a new series if none.
+    fn with_from_table(&self, key: &Key<'_, N>, admit: bool, values: [&str; N]) -> Child<C> {
         let hash = key.hash();
         let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
         if let Some((cells, slot)) = table.find(hash, &values) {
@@ -425,7 +466,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
                 // Read under the lock: a removal after it gives a new epoch.
                 let epoch = self.epoch();
                 drop(table);
-                cache::put(epoch, &key, &child);
+                cache::put(epoch, key, &child);
             }
             return child;
         }

@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use bareprom::CounterVec;
+use bareprom::{CounterCell, CounterVec};
 use metrics_exporter_prometheus::PrometheusRecorder;
 
 use super::{Row, client, meas, prom};
@@ -67,6 +67,16 @@ impl Lookups {
 
     /// The row: each library looks up and increments the sets in turn.
     pub fn row<'a>(&'a self, title: &'static str, recorder: &'a PrometheusRecorder) -> Row<'a> {
+        self.row_of(title, recorder, false)
+    }
+
+    /// As [`Lookups::row`], bareprom through `apply` (no handle made; the
+    /// peers as in every lookup row, each its usual way).
+    pub fn apply_row<'a>(&'a self, title: &'static str, recorder: &'a PrometheusRecorder) -> Row<'a> {
+        self.row_of(title, recorder, true)
+    }
+
+    fn row_of<'a>(&'a self, title: &'static str, recorder: &'a PrometheusRecorder, apply: bool) -> Row<'a> {
         let (order, name) = (&self.order, self.name);
         let sets = move |i: usize| self.sets[order[i]];
         let next = move |i: usize| if i == order.len() - 1 { 0 } else { i + 1 };
@@ -76,7 +86,11 @@ impl Lookups {
                 Some(Box::new(move |n| {
                     let mut i = 0;
                     for _ in 0..n {
-                        self.ours.with(black_box(sets(i))).inc();
+                        if apply {
+                            self.ours.apply(black_box(sets(i)), CounterCell::inc);
+                        } else {
+                            self.ours.with(black_box(sets(i))).inc();
+                        }
                         i = next(i);
                     }
                 })),

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use bareprom::{CounterVec, HistogramVec, Registry};
+use bareprom::{CounterCell, CounterVec, HistogramVec, Registry};
 
 use super::data::{distinct_sets, random_order, realistic_sets, repeated_sets, value_bytes};
 use super::encode_jobs::{encode_job, memcpy_job};
@@ -110,6 +110,16 @@ impl Inputs {
                 }
             })
         }
+        // The same through `apply`: no handle, so no reference count.
+        fn cycle_apply<'a>((family, sets): &'a (CounterVec<3>, Vec<[&'static str; 3]>)) -> Job<'a> {
+            Box::new(move |n| {
+                let mut i = 0;
+                for _ in 0..n {
+                    family.apply(black_box(sets[i]), CounterCell::inc);
+                    i = if i == sets.len() - 1 { 0 } else { i + 1 };
+                }
+            })
+        }
         let random = |k: usize| -> Job<'_> {
             let (family, sets, order) = &self.families[k];
             Box::new(move |n| {
@@ -131,6 +141,18 @@ impl Inputs {
                 Target::None,
                 cycle(&self.many),
             ),
+            Row::new(
+                "3-label lookup + inc through `apply`, 50 realistic sets",
+                Target::None,
+                cycle_apply(&self.few),
+            )
+            .reference("`with(..).inc()`", cycle(&self.few)),
+            Row::new(
+                "3-label lookup + inc through `apply`, 2000 realistic sets",
+                Target::None,
+                cycle_apply(&self.many),
+            )
+            .reference("`with(..).inc()`", cycle(&self.many)),
         ];
         for (k, n) in FAMILY_SIZES.iter().enumerate() {
             let mut row = Row::new(

@@ -353,6 +353,18 @@ pub(super) fn next_epoch() -> u64 {
 /// whether to [`put`] what the table finds (one miss in [`ADMIT`]).
 #[inline]
 pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> Result<Child<C>, bool> {
+    lookup(epoch, key, Child::new)
+}
+
+/// As [`get`], with `found` called on the page and slot of the series
+/// found (with this thread's cache borrowed: a lookup inside `found` goes
+/// to the table) instead of making a handle of them.
+#[inline]
+pub(super) fn lookup<C: Cell, const N: usize, T>(
+    epoch: u64,
+    key: &mut Key<'_, N>,
+    found: impl FnOnce(&Arc<[C]>, usize) -> T,
+) -> Result<T, bool> {
     if N > MAX_VALUES {
         return Err(false);
     }
@@ -375,7 +387,7 @@ pub(super) fn get<C: Cell, const N: usize>(epoch: u64, key: &mut Key<'_, N>) -> 
             let (mixes, entries) = (sets.mixes.get(set)?, sets.entries.get(set)?);
             let (_, entry) =
                 (mixes.iter().zip(entries)).find(|(mix, entry)| **mix == key.mix && key.is_in(entry, epoch))?;
-            Some(Child::new(entry.cells.as_ref()?, entry.slot))
+            Some(found(entry.cells.as_ref()?, entry.slot))
         });
         cache.count(child.is_some(), epoch);
         child.ok_or_else(|| {
@@ -427,8 +439,8 @@ pub(super) fn put<C: Cell, const N: usize>(epoch: u64, key: &Key<'_, N>, child: 
 
 /// Runs `f` on this thread's cache for cell type `C`; `None` when they
 /// are gone (a lookup from another thread-local's destructor at thread
-/// exit) or in use (cannot happen: nothing here calls back), and the lookup
-/// then goes to the table.
+/// exit) or in use (a lookup inside [`Family::apply`](super::Family::apply)'s
+/// closure), and the lookup then goes to the table.
 #[inline]
 fn with_lookups<C: Cell, R>(f: impl FnOnce(&mut Cache<C>) -> R) -> Option<R> {
     let lookups: &'static LocalKey<Lookups<C>> = C::lookups();

@@ -596,3 +596,77 @@ fn a_scrape_during_a_scrape_takes_a_buffer_of_its_own() {
     assert_eq!((outer, inner), (100, 100));
     assert!(family.snapshots.capacity() > 0);
 }
+
+#[test]
+fn apply_finds_the_series_with_finds() {
+    let family = CounterVec::<2>::try_new("apply_total", "Apply.", ["a", "b"]).expect("valid");
+    let held = family.with(["x", "y"]);
+    // The first lookups go to the table, later ones to this thread's cache.
+    let (_, served_before) = family.cache_state();
+    for _ in 0..100 {
+        family.apply(["x", "y"], CounterCell::inc);
+    }
+    let (_, served_after) = family.cache_state();
+    assert!(served_after - served_before >= 90, "{served_before} -> {served_after}");
+    assert_eq!(held.get(), 100);
+    assert_eq!(family.apply(["x", "y"], CounterCell::get), 100);
+    assert_eq!(family.apply(["new", "one"], CounterCell::get), 0);
+    assert_eq!(family.len(), 2);
+}
+
+#[test]
+fn a_lookup_inside_apply_goes_to_the_table_and_counts() {
+    let family = CounterVec::<1>::try_new("nested_apply_total", "Nested.", ["k"]).expect("valid");
+    for _ in 0..50 {
+        family.apply(["outer"], |outer| {
+            outer.inc();
+            // The cache is in use here: both of these go to the table.
+            family.apply(["inner"], CounterCell::inc);
+            family.with(["outer"]).inc();
+        });
+    }
+    assert_eq!(family.with(["outer"]).get(), 100);
+    assert_eq!(family.with(["inner"]).get(), 50);
+}
+
+#[test]
+fn apply_sees_removals_and_the_series_limit() {
+    let family = CounterVec::<1>::try_new("limited_apply_total", "Limited.", ["k"])
+        .expect("valid")
+        .with_series_limit(2);
+    for _ in 0..20 {
+        family.apply(["a"], CounterCell::inc);
+    }
+    assert!(family.remove(["a"]));
+    family.apply(["a"], CounterCell::inc);
+    assert_eq!(family.with(["a"]).get(), 1, "a removed series starts again from zero");
+    family.apply(["b"], CounterCell::inc);
+    family.apply(["c"], CounterCell::inc);
+    assert_eq!(family.dropped(), 1);
+    assert_eq!(family.with([OVERFLOW_LABEL_VALUE]).get(), 1);
+}
+
+#[test]
+fn a_panic_inside_apply_leaves_lookups_working() {
+    let family = CounterVec::<1>::try_new("panicky_apply_total", "Panicky.", ["k"]).expect("valid");
+    for _ in 0..10 {
+        family.apply(["p"], CounterCell::inc);
+    }
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        family.apply(["p"], |_| panic!("user code"));
+    }));
+    assert!(caught.is_err());
+    for _ in 0..10 {
+        family.apply(["p"], CounterCell::inc);
+    }
+    assert_eq!(family.with(["p"]).get(), 20);
+}
+
+#[test]
+fn apply_observes_into_histograms() {
+    let family = HistogramVec::<1>::try_new("apply_seconds", "Apply.", ["k"]).expect("valid");
+    for i in 0..10 {
+        family.apply(["h"], |series| series.observe(f64::from(i)));
+    }
+    assert_eq!(family.with(["h"]).count(), 10);
+}
