@@ -43,12 +43,12 @@ impl Inputs {
             self.few
                 .row("3-label lookup + inc (50 realistic sets, routes 4-64 B)", recorder),
             self.many.row("3-label lookup + inc (2000 realistic sets)", recorder),
+            self.mid.row("random lookup + inc, family of 10 000 series", recorder),
+            self.big.row("random lookup + inc, family of 100 000 series", recorder),
             self.few
                 .apply_row("3-label lookup + inc, bareprom `apply` (50 realistic sets)", recorder),
             self.many
                 .apply_row("3-label lookup + inc, bareprom `apply` (2000 realistic sets)", recorder),
-            self.mid.row("random lookup + inc, family of 10 000 series", recorder),
-            self.big.row("random lookup + inc, family of 100 000 series", recorder),
         ]
     }
 }
