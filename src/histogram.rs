@@ -441,7 +441,10 @@ impl seal::Encode for Histogram {
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
         let les = self.les.get_or_init(|| Bounds::new(&self.bounds).les);
         let mut exemplars = Vec::new();
-        self.exemplars.copy(&mut exemplars);
+        // Only for a format that writes them (as `Unlabelled::expose`).
+        if sink.carries_exemplars() {
+            self.exemplars.copy(&mut exemplars);
+        }
         Core {
             les: Some(les),
             ..self.core()

@@ -403,7 +403,9 @@ impl<C: Cell> seal::Encode for Unlabelled<C> {
     }
     fn expose(&self, _: usize, sink: &mut dyn Sink) {
         let mut exemplars = Vec::new();
-        if self.exemplar.copy(&mut exemplars) {
+        // Copied only for a format that writes them: the text 0.0.4 scrape
+        // of a metric with an exemplar allocates nothing.
+        if sink.carries_exemplars() && self.exemplar.copy(&mut exemplars) {
             seal::Series::expose_with_exemplars(&self.cell, sink, SeriesLabels::None, &exemplars);
         } else {
             seal::Series::expose(&self.cell, sink, SeriesLabels::None);

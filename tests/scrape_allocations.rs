@@ -14,6 +14,8 @@ static ALLOC: CountingAlloc = CountingAlloc::new(System);
 static REQUESTS: Counter = Counter::new("app_requests_total", "Requests.");
 static UP: Gauge = Gauge::new("app_up", "Up.");
 static LATENCY: Histogram = Histogram::new("app_latency_seconds", "Latency.");
+static TRACED: Counter = Counter::new("app_traced_total", "Traced.");
+static TRACED_SECONDS: Histogram = Histogram::new("app_traced_seconds", "Traced latency.");
 
 /// A registry with every kind of metric, labelled families among them (so
 /// that the health family `bareprom_series_dropped_total` is written, with
@@ -68,7 +70,24 @@ fn main() {
     let om = negotiated("application/openmetrics-text;version=1.0.0;escaping=dots");
     let utf8 = negotiated("text/plain;version=1.0.0;escaping=allow-utf-8");
     assert_eq!((om.format, utf8.format), (Format::OpenMetrics1_0_0, Format::Text1_0_0));
-    let formats: [(&str, &Encode); 5] = [
+    // Exemplars, which only OpenMetrics and protobuf write: the text
+    // scrape leaves them alone (those two formats still allocate for
+    // them, see README).
+    let traced = Registry::new();
+    traced.register(&TRACED).expect("registers");
+    traced.register(&TRACED_SECONDS).expect("registers");
+    let spans = CounterVec::<1>::try_new("app_spans_total", "Spans.", ["op"]).expect("valid");
+    spans
+        .with(["read"])
+        .inc_with_exemplar(&[("trace_id", "4bf92f35")])
+        .expect("valid");
+    traced.register_arc(Arc::new(spans)).expect("registers");
+    TRACED.inc_with_exemplar(&[("trace_id", "4bf92f35")]).expect("valid");
+    TRACED_SECONDS
+        .observe_with_exemplar(0.2, &[("trace_id", "4bf92f35")])
+        .expect("valid");
+    let formats: [(&str, &Encode); 6] = [
+        ("exemplars recorded, text 0.0.4", &|out| traced.encode(out)),
         ("text 0.0.4", &|out| registry.encode(out)),
         ("OpenMetrics 1.0", &|out| registry.encode_openmetrics(out)),
         ("protobuf", &|out| registry.encode_protobuf(out)),
@@ -95,6 +114,9 @@ fn main() {
             continue;
         }
         let text = String::from_utf8(second).expect("UTF-8");
+        if format.starts_with("exemplars") {
+            continue;
+        }
         for expected in [
             "bareprom_series_dropped_total{region=\"eu \\\"west\\\"\",family=\"http_requests_total\"} 500\n",
             "route=\"/api/v2/service1/items/:id\\\\1\"",
