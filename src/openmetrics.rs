@@ -58,7 +58,7 @@ fn kind_str(kind: Kind) -> &'static str {
 }
 
 /// The `OpenMetrics` 1.0 sink: appends the exposition to a byte buffer;
-/// [`finish`](OpenMetricsEncoder::finish) writes the closing `# EOF`.
+/// [`run`](OpenMetricsEncoder::run) writes the closing `# EOF`.
 pub(crate) struct OpenMetricsEncoder<'a> {
     out: Out<'a>,
     /// What every sample of a counter or info family appends to `s.name`.
@@ -81,7 +81,7 @@ pub(crate) struct OpenMetricsEncoder<'a> {
 #[derive(Default)]
 struct Scratch {
     /// The open family's name as `OpenMetrics` names it.
-    name: String,
+    name: Vec<u8>,
     /// The open family's label names, each followed by `="` and preceded
     /// (after the first) by `",`, one after the other; `glue_at` holds
     /// where each ends.
@@ -162,7 +162,7 @@ impl OpenMetricsEncoder<'_> {
             }
             open = true;
         } else {
-            out.extend_from_slice(self.s.name.as_bytes());
+            out.extend_from_slice(&self.s.name);
             out.extend_from_slice(suffix.as_bytes());
             if !self.s.block.is_empty() {
                 out.push(b'{');
@@ -197,7 +197,7 @@ impl OpenMetricsEncoder<'_> {
             open_quoted(&mut head, &self.s.name, self.suffix);
             head.push(b',');
         } else {
-            head.extend_from_slice(self.s.name.as_bytes());
+            head.extend_from_slice(&self.s.name);
             head.extend_from_slice(self.suffix.as_bytes());
             head.push(b'{');
         }
@@ -218,9 +218,9 @@ impl OpenMetricsEncoder<'_> {
 }
 
 /// Appends `{"name suffix"`: a quoted sample name, its braces left open.
-fn open_quoted(out: &mut Vec<u8>, name: &str, suffix: &str) {
+fn open_quoted(out: &mut Vec<u8>, name: &[u8], suffix: &str) {
     out.extend_from_slice(b"{\"");
-    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(name);
     out.extend_from_slice(suffix.as_bytes());
     out.push(b'"');
 }
@@ -332,12 +332,9 @@ impl Sink for OpenMetricsEncoder<'_> {
         self.quoted = family.utf8 && !crate::name::is_legacy_metric_name(name);
         self.s.name.clear();
         if self.quoted {
-            let mut inner = Vec::with_capacity(base.len());
-            escape(&mut inner, base, true);
-            // Escaping inserts ASCII between whole characters.
-            self.s.name.push_str(std::str::from_utf8(&inner).unwrap_or_default());
+            escape(&mut self.s.name, base, true);
         } else {
-            self.s.name.push_str(base);
+            self.s.name.extend_from_slice(base.as_bytes());
         }
         self.suffix = suffix;
         let quoted = self.quoted;
@@ -399,7 +396,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             out.push(b'\n');
             return;
         }
-        out.extend_from_slice(self.s.name.as_bytes());
+        out.extend_from_slice(&self.s.name);
         out.extend_from_slice(self.suffix.as_bytes());
         if own || !self.s.const_labels.is_empty() {
             out.push(b'{');
@@ -461,7 +458,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             }
             start.extend_from_slice(b",le=\"");
         } else {
-            start.extend_from_slice(self.s.name.as_bytes());
+            start.extend_from_slice(&self.s.name);
             start.extend_from_slice(b"_bucket{");
             if !self.s.block.is_empty() {
                 start.extend_from_slice(&self.s.block);

@@ -202,7 +202,7 @@ fn as_f64(value: Value) -> f64 {
 }
 
 /// The protobuf sink: appends delimited `MetricFamily` messages to a byte
-/// buffer. Call [`finish`](ProtobufEncoder::finish) after the last family.
+/// buffer, inside [`run`](ProtobufEncoder::run), which writes the last family.
 pub(crate) struct ProtobufEncoder<'a> {
     out: &'a mut Vec<u8>,
     /// Where the open family's message starts in `out`, if one is open.

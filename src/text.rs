@@ -46,19 +46,12 @@ fn kind_str(kind: Kind) -> &'static str {
     }
 }
 
-/// Family names up to this long are kept without an allocation.
-const SHORT_NAME: usize = 128;
-
 /// The text 0.0.4 sink: appends the exposition to a byte buffer.
 pub(crate) struct TextEncoder<'a> {
     out: Out<'a>,
-    /// The open family's name (prefix applied), in `short` when it fits
-    /// (no allocation per scrape for the usual name), else in `s.long`.
-    short: [u8; SHORT_NAME],
-    short_len: usize,
     /// Whether the open family's name is written quoted inside the braces
-    /// (a UTF-8 name with `escaping=allow-utf-8`); then `short`/`s.long`
-    /// hold it escaped for the quotes.
+    /// (a UTF-8 name with `escaping=allow-utf-8`); then `s.name` holds it
+    /// escaped for the quotes.
     quoted: bool,
     kind: Kind,
     /// The sample line of the open family and scope (see `text/line.rs`);
@@ -74,8 +67,8 @@ pub(crate) struct TextEncoder<'a> {
 /// The buffers of a [`TextEncoder`].
 #[derive(Default)]
 struct Scratch {
-    /// The open family's name when it is longer than [`SHORT_NAME`].
-    long: Vec<u8>,
+    /// The open family's name, prefix applied.
+    name: Vec<u8>,
     /// The glue before each label value of the open family (`a="`, then
     /// `",b="`, ...), one after the other; `glue_at` holds where each
     /// starts and its length.
@@ -97,7 +90,7 @@ struct Scratch {
 
 impl kept::Buffers for Scratch {
     fn clear(&mut self) -> usize {
-        self.long.clear_kept()
+        self.name.clear_kept()
             + self.glue.clear_kept()
             + self.glue_at.clear_kept()
             + self.const_labels.clear_kept()
@@ -120,8 +113,6 @@ impl TextEncoder<'_> {
         kept::with(&KEPT, |s| {
             let mut encoder = TextEncoder {
                 out: Out::new(out),
-                short: [0; SHORT_NAME],
-                short_len: 0,
                 quoted: false,
                 kind: Kind::Gauge,
                 shape: std::mem::take(&mut s.shape),
@@ -134,22 +125,15 @@ impl TextEncoder<'_> {
     }
 
     fn set_name(&mut self, name: &str) {
-        let bytes = name.as_bytes();
-        if let Some(short) = self.short.get_mut(..bytes.len()) {
-            short.copy_from_slice(bytes);
-            self.short_len = bytes.len();
-        } else {
-            self.short_len = usize::MAX;
-            self.s.long.clear();
-            self.s.long.extend_from_slice(bytes);
-        }
+        self.s.name.clear();
+        self.s.name.extend_from_slice(name.as_bytes());
     }
 
     /// Makes the line shape of the open family and scope: everything up to
     /// the first label value, then the glue after each label value.
     fn make_head(&mut self) {
         self.s.head.clear();
-        let name = self.short.get(..self.short_len).unwrap_or(&self.s.long);
+        let name = &self.s.name;
         let consts = !self.s.const_labels.is_empty();
         let Some(&(start, len)) = self.s.glue_at.first() else {
             // Without labels a line is short: see `series`.
@@ -214,7 +198,7 @@ impl TextEncoder<'_> {
 
     /// `name` + `suffix` + `{block` + `,le="..."` + `} ` + value + newline.
     fn line(&mut self, suffix: &str, block: &[u8], le: Option<&str>, value: Value) {
-        let name = self.short.get(..self.short_len).unwrap_or(&self.s.long);
+        let name = &self.s.name;
         let out = self.out.vec();
         let mut open = false;
         if self.quoted {
@@ -277,10 +261,8 @@ impl TextEncoder<'_> {
         out.push(b' ');
         out.extend_from_slice(kind_str(family.kind).as_bytes());
         out.push(b'\n');
-        let mut inner = Vec::with_capacity(name.len());
-        escape(&mut inner, name, true);
-        // Escaping inserts ASCII between whole characters.
-        self.set_name(std::str::from_utf8(&inner).unwrap_or_default());
+        self.s.name.clear();
+        escape(&mut self.s.name, name, true);
         self.open_family(family);
     }
 }
@@ -323,7 +305,7 @@ impl Sink for TextEncoder<'_> {
             }
             SeriesLabels::None if !self.quoted && self.s.const_labels.is_empty() => {
                 // `name value`: three pieces, not worth a label block.
-                let name = self.short.get(..self.short_len).unwrap_or(&self.s.long);
+                let name = &self.s.name;
                 let out = self.out.vec();
                 out.extend_from_slice(name);
                 out.push(b' ');
@@ -361,7 +343,7 @@ impl Sink for TextEncoder<'_> {
         self.label_block(&mut block, labels);
         let mut start = std::mem::take(&mut self.s.bucket_start);
         start.clear();
-        let name = self.short.get(..self.short_len).unwrap_or(&self.s.long);
+        let name = &self.s.name;
         if self.quoted {
             start.extend_from_slice(b"{\"");
             start.extend_from_slice(name);

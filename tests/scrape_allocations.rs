@@ -86,8 +86,21 @@ fn main() {
     TRACED_SECONDS
         .observe_with_exemplar(0.2, &[("trace_id", "4bf92f35")])
         .expect("valid");
-    let formats: [(&str, &Encode); 6] = [
+    // UTF-8 names, written quoted to a scraper that allows them.
+    let dotted = Registry::new().with_utf8_names();
+    let requests =
+        CounterVec::<1>::try_new_utf8("http.server.requests_total", "Requests.", ["http.method"]).expect("valid");
+    requests.with(["GET"]).inc();
+    dotted.register_arc(Arc::new(requests)).expect("registers");
+    let om_utf8 = negotiated("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8");
+    let formats: [(&str, &Encode); 8] = [
         ("exemplars recorded, text 0.0.4", &|out| traced.encode(out)),
+        ("UTF-8 names, negotiated text 1.0.0, allow-utf-8", &|out| {
+            dotted.encode_negotiated(utf8, out);
+        }),
+        ("UTF-8 names, negotiated OpenMetrics, allow-utf-8", &|out| {
+            dotted.encode_negotiated(om_utf8, out);
+        }),
         ("text 0.0.4", &|out| registry.encode(out)),
         ("OpenMetrics 1.0", &|out| registry.encode_openmetrics(out)),
         ("protobuf", &|out| registry.encode_protobuf(out)),
@@ -115,6 +128,10 @@ fn main() {
         }
         let text = String::from_utf8(second).expect("UTF-8");
         if format.starts_with("exemplars") {
+            continue;
+        }
+        if format.starts_with("UTF-8") {
+            assert!(text.contains("{\"http.server.requests_total"), "{format}: {text}");
             continue;
         }
         for expected in [
