@@ -76,29 +76,7 @@ const FIXED64: u8 = 1;
 /// Wire type of strings, bytes and nested messages.
 const LEN: u8 = 2;
 
-/// `v` as a base-128 varint: its bytes (the first `.1` of `.0`).
-fn varint(mut v: u64) -> ([u8; 10], usize) {
-    let mut bytes = [0; 10];
-    let mut n = 0;
-    for byte in &mut bytes {
-        n += 1;
-        // Truncation is the point: the low seven bits, the high bit set on
-        // all but the last.
-        #[allow(clippy::cast_possible_truncation)]
-        let low = (v as u8) & 0x7f;
-        v >>= 7;
-        if v == 0 {
-            *byte = low;
-            break;
-        }
-        *byte = low | 0x80;
-    }
-    (bytes, n)
-}
-
-/// Appends `v` as a base-128 varint (as [`varint`], byte by byte: the
-/// hot path's fields are mostly one-byte varints, and a copy from the
-/// array cost more than the pushes).
+/// Appends `v` as a base-128 varint.
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         // Truncation is the point: the low seven bits, with the high bit set.
@@ -262,17 +240,17 @@ impl ProtobufEncoder<'_> {
     }
 
     /// Puts the open family's length, if there is one, before it: the
-    /// family was written into `out` from `family_at`, and moves up by the
-    /// length's bytes (one copy of it, as copying it from a buffer of its
-    /// own would be, and no buffer as large as the largest family).
+    /// family was written into `out` from `family_at`; its length is
+    /// appended and rotated to the front (one move of the family, as
+    /// copying it from a buffer of its own would be, and no buffer as large
+    /// as the largest family).
     fn finish(&mut self) {
         if let Some(start) = self.family_at.take() {
             let len = self.out.len() - start;
-            let (prefix, width) = varint(len as u64);
-            self.out.resize(self.out.len() + width, 0);
-            self.out.copy_within(start..start + len, start + width);
-            if let (Some(at), Some(prefix)) = (self.out.get_mut(start..start + width), prefix.get(..width)) {
-                at.copy_from_slice(prefix);
+            put_varint(self.out, len as u64);
+            let width = self.out.len() - start - len;
+            if let Some(family) = self.out.get_mut(start..) {
+                family.rotate_right(width);
             }
         }
     }
