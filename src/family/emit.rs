@@ -5,6 +5,10 @@ use super::{Cell, Family};
 use crate::expose::{FamilyDesc, Kind, Plain, SeriesLabels, Sink};
 use crate::metric::{Metric, seal};
 
+/// Series handed to a sink per [`Sink::plain_series`] call: a batch lives
+/// on the stack, and one call per batch costs next to nothing per series.
+const BATCH: usize = 16;
+
 impl<C: Cell, const N: usize> Family<C, N> {
     /// Calls `f` with every series' labels (its escaped values in its
     /// page's text) and value, in first-seen order. The table's page
@@ -23,13 +27,7 @@ impl<C: Cell, const N: usize> Family<C, N> {
         });
         self.snapshots.keep(snapshot);
     }
-}
 
-/// Series handed to a sink per [`Sink::plain_series`] call: a batch lives
-/// on the stack, and one call per batch costs next to nothing per series.
-const BATCH: usize = 16;
-
-impl<C: Cell, const N: usize> Family<C, N> {
     /// [`for_each_series`](Family::for_each_series) for counters and
     /// gauges: the series go to the sink in batches.
     fn expose_plain(&self, sink: &mut dyn Sink) {

@@ -549,16 +549,13 @@ pub(super) struct Snapshot<C, const N: usize> {
 type PageSnapshot<C> = (Arc<[C]>, Option<Sealed>, u64);
 
 /// The buffer a family's snapshots are taken into, kept between scrapes:
-/// once a family has been scraped, scraping it again allocates nothing.
-///
-/// An allocation per scrape is not only its own cost: glibc sorts the
-/// chunks other code freed into its bins during the next `malloc` that
-/// misses its per-thread cache, and that `malloc` was the scrape's. A
-/// snapshot `Vec` grown 4, 8, 16 pages per scrape paid 0.5-1.5 ms for it
-/// in the benches (issue 19), 20-70 times the whole encode of the family.
-/// Two scrapes at once: the second takes a fresh buffer, and the larger
-/// one is kept. The buffer holds no handle between scrapes (about one
-/// byte per series of capacity).
+/// once a family has been scraped, scraping it again allocates nothing
+/// (`text/kept.rs` says why that matters; a snapshot `Vec` grown 4, 8, 16
+/// pages per scrape was the case that showed it, issue 19). Per family,
+/// not per thread as the encoders' buffers, since its type is the
+/// family's. Two scrapes at once: the second takes a fresh buffer, and
+/// the larger one is kept. The buffer holds no handle between scrapes
+/// (about one byte per series of capacity).
 pub(super) struct SnapshotBuffer<C>(Mutex<Vec<PageSnapshot<C>>>);
 
 impl<C> SnapshotBuffer<C> {
