@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use crate::error::Error;
 use crate::expose::{Scope, Sink};
 use crate::metric::Metric;
-use crate::negotiate::Escaping;
+use crate::negotiate::{Escaping, Format};
 use crate::openmetrics::OpenMetricsEncoder;
 use crate::protobuf::ProtobufEncoder;
 use crate::text::{self, NameEscaper, TextEncoder};
@@ -254,7 +254,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        TextEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
+        self.encode_as(Format::Text0_0_4, Escaping::Underscores, out);
     }
 
     /// Appends the `OpenMetrics` 1.0 text exposition (see
@@ -286,7 +286,7 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_openmetrics(&self, out: &mut Vec<u8>) {
-        OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
+        self.encode_as(Format::OpenMetrics1_0_0, Escaping::Underscores, out);
     }
 
     /// Appends the protobuf exposition of everything registered to `out`:
@@ -314,7 +314,19 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
-        ProtobufEncoder::run(out, |encoder| self.expose(encoder, Escaping::Underscores));
+        self.encode_as(Format::ProtobufDelimited, Escaping::Underscores, out);
+    }
+
+    /// Appends the exposition in `format`, names escaped as `escaping`
+    /// says, to `out`: each format's encoder run over [`expose`](Registry::expose).
+    pub(crate) fn encode_as(&self, format: Format, escaping: Escaping, out: &mut Vec<u8>) {
+        match format {
+            Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => {
+                OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, escaping));
+            }
+            Format::ProtobufDelimited => ProtobufEncoder::run(out, |encoder| self.expose(encoder, escaping)),
+            Format::Text0_0_4 | Format::Text1_0_0 => TextEncoder::run(out, |encoder| self.expose(encoder, escaping)),
+        }
     }
 
     /// Hands everything registered to `sink`, whatever its format: the one

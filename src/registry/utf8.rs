@@ -5,10 +5,8 @@
 use super::Registry;
 use super::include::check_const_labels;
 use crate::error::Error;
-use crate::negotiate::{Format, Negotiated};
-use crate::openmetrics::OpenMetricsEncoder;
-use crate::protobuf::ProtobufEncoder;
-use crate::text::{self, TextEncoder};
+use crate::negotiate::Negotiated;
+use crate::text;
 
 impl Registry {
     /// The same registry, taking names outside the legacy charset
@@ -97,16 +95,6 @@ impl Registry {
     /// # Ok::<(), bareprom::Error>(())
     /// ```
     pub fn encode_negotiated(&self, negotiated: Negotiated, out: &mut Vec<u8>) {
-        match negotiated.format {
-            Format::OpenMetrics1_0_0 | Format::OpenMetrics0_0_1 => {
-                OpenMetricsEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
-            }
-            Format::ProtobufDelimited => {
-                ProtobufEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
-            }
-            Format::Text0_0_4 | Format::Text1_0_0 => {
-                TextEncoder::run(out, |encoder| self.expose(encoder, negotiated.escaping));
-            }
-        }
+        self.encode_as(negotiated.format, negotiated.escaping, out);
     }
 }
