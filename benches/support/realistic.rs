@@ -101,25 +101,22 @@ impl Inputs {
 
     /// The timed rows.
     pub(crate) fn rows(&self) -> Vec<Row<'_>> {
-        fn cycle<'a>((family, sets): &'a (CounterVec<3>, Vec<[&'static str; 3]>)) -> Job<'a> {
+        /// Cycles through `sets`, looking each up and incrementing it with
+        /// `inc` (`with(..).inc()`, or `apply` with no handle).
+        fn cycle<'a>(
+            (family, sets): &'a (CounterVec<3>, Vec<[&'static str; 3]>),
+            inc: impl Fn(&CounterVec<3>, [&'static str; 3]) + 'a,
+        ) -> Job<'a> {
             Box::new(move |n| {
                 let mut i = 0;
                 for _ in 0..n {
-                    family.with(black_box(sets[i])).inc();
+                    inc(family, black_box(sets[i]));
                     i = if i == sets.len() - 1 { 0 } else { i + 1 };
                 }
             })
         }
-        // The same through `apply`: no handle, so no reference count.
-        fn cycle_apply<'a>((family, sets): &'a (CounterVec<3>, Vec<[&'static str; 3]>)) -> Job<'a> {
-            Box::new(move |n| {
-                let mut i = 0;
-                for _ in 0..n {
-                    family.apply(black_box(sets[i]), CounterCell::inc);
-                    i = if i == sets.len() - 1 { 0 } else { i + 1 };
-                }
-            })
-        }
+        let with = |family: &CounterVec<3>, set| family.with(set).inc();
+        let apply = |family: &CounterVec<3>, set| family.apply(set, CounterCell::inc);
         let random = |k: usize| -> Job<'_> {
             let (family, sets, order) = &self.families[k];
             Box::new(move |n| {
@@ -134,25 +131,25 @@ impl Inputs {
             Row::new(
                 "3-label lookup + inc, 50 realistic sets (routes 4-64 B)",
                 Target::None,
-                cycle(&self.few),
+                cycle(&self.few, with),
             ),
             Row::new(
                 "3-label lookup + inc, 2000 realistic sets (past any cache)",
                 Target::None,
-                cycle(&self.many),
+                cycle(&self.many, with),
             ),
             Row::new(
                 "3-label lookup + inc through `apply`, 50 realistic sets",
                 Target::None,
-                cycle_apply(&self.few),
+                cycle(&self.few, apply),
             )
-            .reference("`with(..).inc()`", cycle(&self.few)),
+            .reference("`with(..).inc()`", cycle(&self.few, with)),
             Row::new(
                 "3-label lookup + inc through `apply`, 2000 realistic sets",
                 Target::None,
-                cycle_apply(&self.many),
+                cycle(&self.many, apply),
             )
-            .reference("`with(..).inc()`", cycle(&self.many)),
+            .reference("`with(..).inc()`", cycle(&self.many, with)),
         ];
         for (k, n) in FAMILY_SIZES.iter().enumerate() {
             let mut row = Row::new(
